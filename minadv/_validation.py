@@ -1,0 +1,220 @@
+"""Input validation at the public boundary.
+
+Every public function of minadv validates its arguments once, with the helpers below, and then
+calls unchecked NumPy kernels.  Messages name the argument, say what was expected, what
+arrived and, where there is one, the fix.  Kernels never re-validate (an attack calling the
+model's forward pass 100 times must not scan the input for NaN 100 times).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_generator",
+    "check_array",
+    "check_labels",
+    "check_scalar",
+    "check_int",
+    "check_norm",
+    "check_float_dtype",
+    "FLOAT_DTYPES",
+]
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_NORM_ALIASES = {
+    "linf": np.inf, "l_inf": np.inf, "inf": np.inf, "l∞": np.inf,
+    "l2": 2, "l_2": 2, "2": 2,
+    "l1": 1, "l_1": 1, "1": 1,
+}
+
+
+def as_generator(rng: Any = None) -> np.random.Generator:
+    """Return a :class:`numpy.random.Generator` from ``rng``.
+
+    Parameters
+    ----------
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        ``None`` draws fresh OS entropy (not reproducible); an int or SeedSequence seeds a new
+        PCG64 generator; a Generator is returned as is (so the caller's stream advances).
+
+    Raises
+    ------
+    TypeError
+        For anything else, in particular the legacy ``numpy.random.RandomState``.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
+            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}.")
+        if isinstance(rng, bool):
+            raise TypeError("rng: expected None, an int seed or a numpy.random.Generator, got bool.")
+        return np.random.default_rng(rng)
+    raise TypeError(
+        "rng: expected None, an int seed, a SeedSequence or a numpy.random.Generator, got "
+        f"{type(rng).__name__}. Use numpy.random.default_rng(seed)."
+    )
+
+
+def check_float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise TypeError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}.") from exc
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {dt}.")
+    return dt
+
+
+def check_array(
+    array: Any,
+    name: str,
+    *,
+    ndim: int | None = 2,
+    dtype: Any = None,
+    shape: tuple | None = None,
+    finite: bool = True,
+) -> np.ndarray:
+    """Validate a floating-point array and return it (never copied, never cast).
+
+    Parameters
+    ----------
+    array : array_like
+        The value to check.  Lists are converted with ``np.asarray``; NumPy arrays are returned
+        unchanged, so the caller's data are never modified or silently upcast.
+    name : str
+        The argument name used in error messages.
+    ndim : int or None
+        Required number of dimensions.
+    dtype : dtype or None
+        Required floating dtype.  ``None`` accepts float32 and float64.
+    shape : tuple or None
+        Required shape; ``None`` entries are free.
+    finite : bool
+        Reject NaN and infinity.
+
+    Raises
+    ------
+    TypeError
+        Non-floating or mismatching dtype.
+    ValueError
+        Wrong number of dimensions, wrong shape, NaN or infinity, empty array.
+    """
+    if not isinstance(array, np.ndarray):
+        if isinstance(array, (list, tuple, numbers.Number)):
+            array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
+        else:
+            raise TypeError(f"{name}: expected a NumPy array, got {type(array).__name__}.")
+    if array.dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{name}: expected a float32 or float64 array, got dtype {array.dtype}. "
+            f"Convert it first, e.g. {name}.astype(np.float64)."
+        )
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        raise TypeError(
+            f"{name}: expected dtype {np.dtype(dtype)} (the model's dtype), got {array.dtype}. "
+            f"Convert it with {name}.astype(np.{np.dtype(dtype)}) or build the model with "
+            f"dtype={array.dtype}."
+        )
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got shape {array.shape}.")
+    if shape is not None:
+        if len(shape) != array.ndim or any(
+            s is not None and s != a for s, a in zip(shape, array.shape)
+        ):
+            want = tuple("any" if s is None else s for s in shape)
+            raise ValueError(f"{name}: expected shape {want}, got {array.shape}.")
+    if array.size == 0 and array.ndim > 0 and array.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty array of shape {array.shape}.")
+    if finite and not np.isfinite(array).all():
+        n_nan = int(np.isnan(array).sum())
+        n_inf = int(np.isinf(array).sum())
+        raise ValueError(f"{name}: contains {n_nan} NaN and {n_inf} infinite values.")
+    return array
+
+
+def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None) -> np.ndarray:
+    """Validate integer class labels in ``{0, ..., n_classes - 1}`` and return them as int64.
+
+    Float arrays holding whole numbers are accepted (``[0., 1.]``); fractional values, values
+    out of range and length mismatches raise ``ValueError``.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array of class labels, got shape {arr.shape}.")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name}: has {arr.shape[0]} labels but X has {n_samples} rows; they must match."
+        )
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected integer class labels, got dtype {arr.dtype}.")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name}: expected integer class labels, got non-integer values.")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        raise ValueError(
+            f"{name}: labels must lie in {{0, ..., {n_classes - 1}}}, got values in "
+            f"[{arr.min()}, {arr.max()}]."
+            + (" Binary labels are 0/1, not -1/+1." if n_classes == 2 and arr.min() == -1 else "")
+        )
+    return arr.astype(np.int64, copy=False)
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Validate a finite real number inside optional bounds and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}.")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name}: expected {name} {op} {low}, got {value}.")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ValueError(f"{name}: expected {name} {op} {high}, got {value}.")
+    return value
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Validate an integer inside optional inclusive bounds and return it as int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}.")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name}: expected an integer >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name}: expected an integer <= {high}, got {value}.")
+    return value
+
+
+def check_norm(norm: Any, name: str = "norm") -> float | int:
+    """Canonicalise an attack norm to ``np.inf``, ``2`` or ``1``.
+
+    Accepts ``np.inf``/``float('inf')``/``2``/``1`` (the CleverHans/ART habit) and the strings
+    ``"linf"``, ``"l2"``, ``"l1"`` (case-insensitive).
+    """
+    if isinstance(norm, str):
+        key = norm.strip().lower()
+        if key in _NORM_ALIASES:
+            return _NORM_ALIASES[key]
+    elif isinstance(norm, numbers.Real) and not isinstance(norm, bool):
+        if norm == np.inf:
+            return np.inf
+        if norm in (1, 2):
+            return int(norm)
+    raise ValueError(f"{name}: expected one of np.inf, 2, 1, 'linf', 'l2', 'l1'; got {norm!r}.")
