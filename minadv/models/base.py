@@ -1,0 +1,235 @@
+"""The model protocol shared by attacks, training and analysis.
+
+A *model* in minadv is an immutable description of an architecture (sizes, activation, output
+family, dtype).  It holds **no learned state**: every method takes the parameters as a plain
+``dict`` of named arrays, so the same model object serves any number of parameter sets, and the
+functional kernels can be called from attacks and optimizers without hidden caches.
+
+The protocol has two levels.
+
+*Checked* methods (validate their arguments, for users):
+    ``init_params(rng)``, ``logits``, ``predict_proba``, ``predict``, ``loss``,
+    ``loss_and_grads``, ``hvp``, ``gnvp``, ``input_fisher_product``, ``check_inputs``.
+
+*Kernels* (no validation, for library code that validated once with ``check_inputs``):
+    ``forward(params, X) -> (logits, cache)``
+    ``backward(params, cache, dlogits, param_grads=True, input_grad=True) -> (grads, input_grad)``
+    ``value_and_grads(params, X, y, ...)`` (``loss_and_grads`` without the checks)
+    ``hvp_kernel``, ``jvp_logits`` (the R-forward pass).
+
+All derivatives are of the *mean* objective (``losses`` module docstring): ``input_grad[i]`` is
+``(1/n) ∇_{x_i} ℓ_i``, so it agrees with a finite difference of ``loss``.  Attacks only use its
+direction per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._validation import check_array, check_labels
+from ..losses import OutputFamily, l2_penalty
+from ..params import Params, check_params
+
+__all__ = ["LossGrads", "Model"]
+
+
+class LossGrads(NamedTuple):
+    """What one forward/backward pass returns.
+
+    Attributes
+    ----------
+    loss : float
+        Mean loss ``(1/n) Σ ℓ_i`` plus the L2 penalty if one was asked for.
+    sample_losses : ndarray of shape (n,)
+        ``ℓ_i`` per sample (no penalty).
+    grads : dict or None
+        Gradient of ``loss`` w.r.t. every parameter (same names, shapes, dtype).
+    input_grad : ndarray of shape (n, d) or None
+        Gradient of ``loss`` w.r.t. ``X`` (row ``i`` is ``(1/n) ∇_{x_i} ℓ_i``).
+    logits : ndarray
+        The forward pass's logits, ``(n,)`` (binary) or ``(n, C)``.
+    """
+
+    loss: float
+    sample_losses: np.ndarray
+    grads: Params | None
+    input_grad: np.ndarray | None
+    logits: np.ndarray
+
+
+class Model:
+    """Base class: validation and the derivative products built on the subclass kernels.
+
+    Subclasses set ``n_features``, ``n_classes``, ``dtype``, ``output`` (an
+    :class:`~minadv.losses.OutputFamily`), ``weight_names`` and implement ``param_shapes``,
+    ``init_params``, ``forward``, ``backward``, ``jvp_logits`` and ``hvp_kernel``.
+    """
+
+    n_features: int
+    n_classes: int
+    dtype: np.dtype
+    output: OutputFamily
+    weight_names: tuple[str, ...]
+
+    # ----------------------------------------------------------------- description
+    @property
+    def param_shapes(self) -> dict[str, tuple]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def param_template(self) -> Params:
+        """Zero parameters with the right names, shapes and dtype."""
+        return {k: np.zeros(s, dtype=self.dtype) for k, s in self.param_shapes.items()}
+
+    @property
+    def n_params(self) -> int:
+        """Total number of scalar parameters."""
+        return int(sum(int(np.prod(s)) for s in self.param_shapes.values()))
+
+    # ----------------------------------------------------------------- validation
+    def check_params(self, params: Any) -> Params:
+        """Raise unless ``params`` has this model's names, shapes and dtype (finite values)."""
+        return check_params(params, self.param_template(), "params")
+
+    def check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        """Raise unless ``X`` is a finite ``(n, n_features)`` array of the model's dtype."""
+        return check_array(X, name, ndim=2, dtype=self.dtype, shape=(None, self.n_features))
+
+    def check_y(self, y: Any, n_samples: int, name: str = "y") -> np.ndarray:
+        """Raise unless ``y`` holds ``n_samples`` integer labels in ``{0..n_classes-1}``."""
+        return check_labels(y, name, self.n_classes, n_samples)
+
+    def check_inputs(self, params: Any, X: Any, y: Any = None):
+        """Validate ``params``, ``X`` and (if given) ``y`` once; return them.
+
+        Library code calls this at its public boundary and then uses the kernels.
+        """
+        params = self.check_params(params)
+        X = self.check_X(X)
+        if y is not None:
+            y = self.check_y(y, X.shape[0])
+        return params, X, y
+
+    def check_direction(self, vector: Any, name: str = "vector") -> Params:
+        """Validate a parameter-space direction (same names/shapes/dtype as the params)."""
+        return check_params(vector, self.param_template(), name)
+
+    # ----------------------------------------------------------------- kernels
+    def value_and_grads(self, params: Params, X: np.ndarray, y: np.ndarray, *,
+                        param_grads: bool = True, input_grad: bool = True,
+                        l2: float = 0.0) -> LossGrads:
+        """Kernel of :meth:`loss_and_grads` (no validation): one forward and one backward pass."""
+        logits, cache = self.forward(params, X)
+        sample_losses, dlogits = self.output.nll(logits, y)
+        dlogits /= X.shape[0]
+        grads, gx = self.backward(params, cache, dlogits, param_grads=param_grads,
+                                  input_grad=input_grad)
+        loss = float(np.mean(sample_losses))
+        if l2:
+            penalty, penalty_grads = l2_penalty(params, self.weight_names, l2)
+            loss += penalty
+            if grads is not None:
+                grads = {k: grads[k] + penalty_grads[k] for k in grads}
+        return LossGrads(loss, sample_losses, grads, gx, logits)
+
+    def gnvp_kernel(self, params: Params, X: np.ndarray, vector: Params) -> Params:
+        """Gauss-Newton (Fisher) product ``Jᵀ F J v / n`` without validation.
+
+        ``J`` is the Jacobian of the logits w.r.t. the parameters and ``F`` the Fisher matrix of
+        the output distribution at the logits (``diag p - p pᵀ`` for softmax).  Always PSD.
+        """
+        logits, cache = self.forward(params, X)
+        r_logits = self.jvp_logits(params, cache, vector, None)
+        u = self.output.kl_hvp(logits, r_logits) / X.shape[0]
+        grads, _ = self.backward(params, cache, u, param_grads=True, input_grad=False)
+        return grads
+
+    def input_fisher_kernel(self, params: Params, X: np.ndarray, R: np.ndarray,
+                            logits=None, cache=None) -> np.ndarray:
+        """``Jₓᵀ F Jₓ r / n`` per sample, without validation (VAT's exact power iteration)."""
+        if cache is None:
+            logits, cache = self.forward(params, X)
+        r_logits = self.jvp_logits(params, cache, None, R)
+        u = self.output.kl_hvp(logits, r_logits) / X.shape[0]
+        _, gx = self.backward(params, cache, u, param_grads=False, input_grad=True)
+        return gx
+
+    # ----------------------------------------------------------------- checked API
+    def logits(self, params: Params, X: np.ndarray) -> np.ndarray:
+        """Logits (scores) of ``X``: ``(n,)`` for binary models, ``(n, n_classes)`` otherwise."""
+        params, X, _ = self.check_inputs(params, X)
+        return self.forward(params, X)[0]
+
+    def predict_proba(self, params: Params, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape ``(n, n_classes)``; rows sum to one."""
+        return np.exp(self.output.log_proba(self.logits(params, X)))
+
+    def predict(self, params: Params, X: np.ndarray) -> np.ndarray:
+        """Most probable class per row, shape ``(n,)``, int64."""
+        z = self.logits(params, X)
+        if self.output.binary:
+            return (z > 0).astype(np.int64)
+        return np.argmax(self.output.log_proba(z), axis=1).astype(np.int64)
+
+    def loss(self, params: Params, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
+        """Mean loss ``(1/n) Σ ℓ_i + (l2/2) Σ‖W‖²`` (biases unpenalized)."""
+        params, X, y = self.check_inputs(params, X, y)
+        logits, _ = self.forward(params, X)
+        value = float(np.mean(self.output.nll(logits, y)[0]))
+        if l2:
+            value += l2_penalty(params, self.weight_names, l2)[0]
+        return value
+
+    def loss_and_grads(self, params: Params, X: np.ndarray, y: np.ndarray, *,
+                       param_grads: bool = True, input_grad: bool = True,
+                       l2: float = 0.0) -> LossGrads:
+        """Loss, parameter gradients and input gradient in one forward/backward pass.
+
+        Parameters
+        ----------
+        params : dict
+            This model's parameters.
+        X : ndarray of shape (n, n_features), the model's dtype
+        y : ndarray of shape (n,), integer labels
+        param_grads, input_grad : bool
+            Which gradients to compute (the input gradient costs one extra matmul).
+        l2 : float
+            Weight-decay coefficient λ of the ``½·λ·Σ‖W‖²`` penalty.
+
+        Returns
+        -------
+        LossGrads
+        """
+        params, X, y = self.check_inputs(params, X, y)
+        return self.value_and_grads(params, X, y, param_grads=param_grads,
+                                    input_grad=input_grad, l2=l2)
+
+    def hvp(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params, *,
+            l2: float = 0.0) -> Params:
+        """Exact Hessian-vector product ``∇²_θ L(θ) v`` by Pearlmutter's R-operator.
+
+        The Hessian is that of the mean loss (plus ``l2·v`` on the weights).  Cost: about two
+        gradients.  ``theory.md`` section 12 lists the R-forward/R-backward recursions.
+        """
+        params, X, y = self.check_inputs(params, X, y)
+        vector = self.check_direction(vector)
+        out = self.hvp_kernel(params, X, y, vector)
+        if l2:
+            out = {k: out[k] + l2 * vector[k] if k in self.weight_names else out[k] for k in out}
+        return out
+
+    def gnvp(self, params: Params, X: np.ndarray, vector: Params) -> Params:
+        """Gauss-Newton product ``Jᵀ F J v / n`` (PSD cross-check of :meth:`hvp`)."""
+        params, X, _ = self.check_inputs(params, X)
+        return self.gnvp_kernel(params, X, self.check_direction(vector))
+
+    def input_fisher_product(self, params: Params, X: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """Input-space product ``Jₓᵀ (diag p - p pᵀ) Jₓ r`` per sample, divided by ``n``.
+
+        This is the Hessian of the mean ``KL(p(x) ‖ p(x + r))`` w.r.t. ``r`` at ``r = 0``
+        (Miyato et al.; ``theory.md`` section 6.2), applied to each row of ``R``.
+        """
+        params, X, _ = self.check_inputs(params, X)
+        R = check_array(R, "R", ndim=2, dtype=self.dtype, shape=X.shape)
+        return self.input_fisher_kernel(params, X, R)

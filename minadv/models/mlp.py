@@ -1,0 +1,258 @@
+"""Multilayer perceptron with explicit backprop and Pearlmutter's R-operator.
+
+Row-vector batch convention (``theory.md`` section 12)::
+
+    h_0 = X                          # (n, d)
+    a_l = h_{l-1} W_l + b_l          # (n, n_l),  W_l: (n_{l-1}, n_l)
+    h_l = phi(a_l)        (l < L)
+    z   = a_L                        # logits (n, C)
+
+Backward, with ``δ_l = ∂L/∂a_l``::
+
+    δ_L = ∂L/∂z,   ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_rows δ_l,
+    g_{l-1} = δ_l W_lᵀ,   δ_{l-1} = phi'(a_{l-1}) ⊙ g_{l-1},   ∂L/∂X = g_0.
+
+R-operator (directional derivative along ``V = {(V_l, c_l)}``; ``R{h_0} = r`` for the
+input-space product)::
+
+    R{a_l} = h_{l-1} V_l + R{h_{l-1}} W_l + c_l,        R{h_l} = phi'(a_l) ⊙ R{a_l}
+    R{δ_L} = ∇²_z ℓ · R{z} / n
+    R{g_{l-1}} = δ_l V_lᵀ + R{δ_l} W_lᵀ
+    R{δ_{l-1}} = phi''(a_{l-1}) ⊙ R{a_{l-1}} ⊙ g_{l-1} + phi'(a_{l-1}) ⊙ R{g_{l-1}}
+    (H V)_{W_l} = h_{l-1}ᵀ R{δ_l} + R{h_{l-1}}ᵀ δ_l,     (H V)_{b_l} = Σ_rows R{δ_l}
+
+References
+----------
+Pearlmutter, B. A. (1994). Fast exact multiplication by the Hessian. Neural Computation 6(1).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._validation import as_generator, check_float_dtype, check_int
+from ..losses import OUTPUTS
+from ..numerics import sigmoid, softplus
+from ..params import Params, init_weight
+from .base import Model
+
+__all__ = ["MLP", "ACTIVATIONS"]
+
+
+# Each activation: (phi(a), phi'(a, h), phi''(a, h)), derivatives written in terms of the
+# stored pre-activation a and output h = phi(a), whichever is cheaper and exact.
+def _relu(a):
+    return np.maximum(a, 0)
+
+
+def _relu_d1(a, h):
+    return (a > 0).astype(a.dtype)
+
+
+def _tanh_d1(a, h):
+    return 1 - h * h
+
+
+def _tanh_d2(a, h):
+    return -2 * h * (1 - h * h)
+
+
+def _sigmoid_d1(a, h):
+    return h * (1 - h)
+
+
+def _sigmoid_d2(a, h):
+    return h * (1 - h) * (1 - 2 * h)
+
+
+def _softplus_d1(a, h):
+    return sigmoid(a)
+
+
+def _softplus_d2(a, h):
+    return sigmoid(a) * sigmoid(-a)
+
+
+def _zeros_d2(a, h):
+    return np.zeros_like(a)
+
+
+def _ones_d1(a, h):
+    return np.ones_like(a)
+
+
+ACTIVATIONS = {
+    "relu": (_relu, _relu_d1, _zeros_d2),
+    "tanh": (np.tanh, _tanh_d1, _tanh_d2),
+    "sigmoid": (sigmoid, _sigmoid_d1, _sigmoid_d2),
+    "softplus": (softplus, _softplus_d1, _softplus_d2),
+    "identity": (lambda a: a, _ones_d1, _zeros_d2),
+}
+
+
+class MLP(Model):
+    """Fully connected network ``sizes[0] → … → sizes[-1]`` with a softmax-type output.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths including input and output, e.g. ``[784, 256, 256, 10]``.  Two entries
+        (``[d, C]``) give softmax regression.
+    activation : {"relu", "tanh", "sigmoid", "softplus", "identity"}
+        Hidden-layer nonlinearity.
+    output : {"softmax", "sigsoftmax"}
+        Output distribution; the loss is its negative log-likelihood.
+    init : {"he", "glorot"} or None
+        Weight initialisation; ``None`` picks He for relu/softplus, Glorot otherwise.  Biases
+        start at zero.
+    dtype : {float64, float32}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minadv.models import MLP
+    >>> net = MLP([4, 8, 3], activation="tanh")
+    >>> params = net.init_params(rng=0)
+    >>> [(k, v.shape) for k, v in params.items()]
+    [('W1', (4, 8)), ('b1', (8,)), ('W2', (8, 3)), ('b2', (3,))]
+    """
+
+    def __init__(self, sizes: Sequence[int], *, activation: str = "relu",
+                 output: str = "softmax", init: str | None = None, dtype: Any = np.float64):
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+            raise ValueError(f"sizes: expected at least two layer widths, got {sizes!r}.")
+        self.sizes = tuple(check_int(s, f"sizes[{i}]", low=1) for i, s in enumerate(sizes))
+        if self.sizes[-1] < 2:
+            raise ValueError(f"sizes: the output layer needs >= 2 classes, got {self.sizes[-1]}.")
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}.")
+        if output not in ("softmax", "sigsoftmax"):
+            raise ValueError(f"output: expected 'softmax' or 'sigsoftmax', got {output!r}.")
+        if init is None:
+            init = "he" if activation in ("relu", "softplus") else "glorot"
+        if init not in ("he", "glorot"):
+            raise ValueError(f"init: expected 'he', 'glorot' or None, got {init!r}.")
+        self.activation, self.init, self.output = activation, init, OUTPUTS[output]
+        self._phi, self._dphi, self._d2phi = ACTIVATIONS[activation]
+        self.dtype = check_float_dtype(dtype)
+        self.n_features, self.n_classes = self.sizes[0], self.sizes[-1]
+        self.n_layers = len(self.sizes) - 1
+        self.weight_names = tuple(f"W{l}" for l in range(1, self.n_layers + 1))
+
+    def __repr__(self) -> str:
+        return (f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
+                f"output={self.output.name!r}, dtype={self.dtype.name})")
+
+    @property
+    def param_shapes(self) -> dict[str, tuple]:
+        shapes = {}
+        for l in range(1, self.n_layers + 1):
+            shapes[f"W{l}"] = (self.sizes[l - 1], self.sizes[l])
+            shapes[f"b{l}"] = (self.sizes[l],)
+        return shapes
+
+    def config(self) -> dict:
+        """JSON-serialisable description (used by save/load)."""
+        return {"kind": "mlp", "sizes": list(self.sizes), "activation": self.activation,
+                "output": self.output.name, "init": self.init, "dtype": self.dtype.name}
+
+    def init_params(self, rng: Any = None) -> Params:
+        """Draw weights with the model's scheme from ``rng``; zero biases.
+
+        The same seed gives bitwise-identical parameters (one Generator, layers drawn in order).
+        """
+        gen = as_generator(rng)
+        params: Params = {}
+        for l in range(1, self.n_layers + 1):
+            fan_in, fan_out = self.sizes[l - 1], self.sizes[l]
+            params[f"W{l}"] = init_weight(fan_in, fan_out, self.init, gen, self.dtype)
+            params[f"b{l}"] = np.zeros(fan_out, dtype=self.dtype)
+        return params
+
+    # ----------------------------------------------------------------- kernels
+    def forward(self, params: Params, X: np.ndarray):
+        """Logits ``(n, C)`` and the cache ``(X, [a_1, …], [h_1, …])`` of hidden layers."""
+        h = X
+        pre, post = [], []
+        for l in range(1, self.n_layers):
+            a = h @ params[f"W{l}"]                     # (n, n_l)
+            a += params[f"b{l}"]
+            h = self._phi(a)
+            pre.append(a)
+            post.append(h)
+        z = h @ params[f"W{self.n_layers}"]             # (n, C)
+        z += params[f"b{self.n_layers}"]
+        return z, (X, pre, post)
+
+    def backward(self, params: Params, cache, dlogits, *, param_grads=True, input_grad=True):
+        """Backpropagate ``dlogits = ∂L/∂z``; returns ``(grads or None, ∂L/∂X or None)``."""
+        X, pre, post = cache
+        grads: Params | None = {} if param_grads else None
+        delta = dlogits                                  # (n, n_l)
+        gx = None
+        for l in range(self.n_layers, 0, -1):
+            h_prev = post[l - 2] if l > 1 else X
+            if param_grads:
+                grads[f"W{l}"] = h_prev.T @ delta        # (n_{l-1}, n_l)
+                grads[f"b{l}"] = delta.sum(axis=0)
+            if l > 1:
+                g = delta @ params[f"W{l}"].T            # (n, n_{l-1})
+                delta = g * self._dphi(pre[l - 2], post[l - 2])
+            elif input_grad:
+                gx = delta @ params["W1"].T              # (n, d)
+        if param_grads:
+            grads = {k: grads[k] for k in self.param_shapes}   # canonical order
+        return grads, gx
+
+    def _r_forward(self, params, cache, vector, R):
+        """R{a_l} for every layer (the last is R{z}); ``vector`` and/or ``R`` may be None."""
+        X, pre, post = cache
+        r_pre = []
+        r_h = R                                          # R{h_0}
+        for l in range(1, self.n_layers + 1):
+            h_prev = post[l - 2] if l > 1 else X
+            r_a = np.zeros((X.shape[0], self.sizes[l]), dtype=self.dtype)
+            if vector is not None:
+                r_a += h_prev @ vector[f"W{l}"]
+                r_a += vector[f"b{l}"]
+            if r_h is not None:
+                r_a += r_h @ params[f"W{l}"]
+            r_pre.append(r_a)
+            if l < self.n_layers:
+                r_h = self._dphi(pre[l - 1], post[l - 1]) * r_a
+        return r_pre
+
+    def jvp_logits(self, params: Params, cache, vector: Params | None, R: np.ndarray | None):
+        """``R{z}``: derivative of the logits along parameter direction ``vector`` and/or input
+        direction ``R`` (forward-mode, one pass)."""
+        return self._r_forward(params, cache, vector, R)[-1]
+
+    def hvp_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params) -> Params:
+        """Exact ``∇²_θ L · v`` by the R-forward/R-backward recursions (module docstring)."""
+        z, cache = self.forward(params, X)
+        _, pre, post = cache
+        n = X.shape[0]
+        r_pre = self._r_forward(params, cache, vector, None)
+        _, delta = self.output.nll(z, y)
+        delta /= n                                        # δ_L
+        r_delta = self.output.nll_hvp(z, y, r_pre[-1]) / n  # R{δ_L}
+        out: Params = {}
+        for l in range(self.n_layers, 0, -1):
+            h_prev = post[l - 2] if l > 1 else X
+            out[f"W{l}"] = h_prev.T @ r_delta
+            if l > 1:
+                r_h_prev = self._dphi(pre[l - 2], post[l - 2]) * r_pre[l - 2]
+                out[f"W{l}"] += r_h_prev.T @ delta
+            out[f"b{l}"] = r_delta.sum(axis=0)
+            if l > 1:
+                W, V = params[f"W{l}"], vector[f"W{l}"]
+                g = delta @ W.T                           # g_{l-1}
+                r_g = delta @ V.T + r_delta @ W.T         # R{g_{l-1}}
+                a, h = pre[l - 2], post[l - 2]
+                d1 = self._dphi(a, h)
+                r_delta = self._d2phi(a, h) * r_pre[l - 2] * g + d1 * r_g
+                delta = d1 * g
+        return {k: out[k] for k in self.param_shapes}
