@@ -128,8 +128,8 @@ def check_array(
         if len(shape) != array.ndim or any(
             s is not None and s != a for s, a in zip(shape, array.shape)
         ):
-            want = tuple("any" if s is None else s for s in shape)
-            raise ValueError(f"{name}: expected shape {want}, got {array.shape}.")
+            want = ", ".join("any" if s is None else str(s) for s in shape)
+            raise ValueError(f"{name}: expected shape ({want}), got {array.shape}.")
     if array.size == 0 and array.ndim > 0 and array.shape[0] == 0:
         raise ValueError(f"{name}: got an empty array of shape {array.shape}.")
     if finite and not np.isfinite(array).all():
