@@ -199,13 +199,20 @@ class MLP(Model):
                 grads[f"W{l}"] = h_prev.T @ delta        # (n_{l-1}, n_l)
                 grads[f"b{l}"] = delta.sum(axis=0)
             if l > 1:
-                g = delta @ params[f"W{l}"].T            # (n, n_{l-1})
-                delta = g * self._dphi(pre[l - 2], post[l - 2])
+                delta = delta @ params[f"W{l}"].T        # g_{l-1}, (n, n_{l-1}), a new buffer
+                self._times_dphi(delta, pre[l - 2], post[l - 2])   # δ_{l-1} = phi' ⊙ g, in place
             elif input_grad:
                 gx = delta @ params["W1"].T              # (n, d)
         if param_grads:
             grads = {k: grads[k] for k in self.param_shapes}   # canonical order
         return grads, gx
+
+    def _times_dphi(self, g, a, h):
+        """``g *= phi'(a)`` in place (relu: a boolean mask, no float temporary)."""
+        if self.activation == "relu":
+            np.multiply(g, a > 0, out=g)
+        elif self.activation != "identity":
+            np.multiply(g, self._dphi(a, h), out=g)
 
     def _r_forward(self, params, cache, vector, R):
         """R{a_l} for every layer (the last is R{z}); ``vector`` and/or ``R`` may be None."""
