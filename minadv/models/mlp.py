@@ -180,12 +180,25 @@ class MLP(Model):
         for l in range(1, self.n_layers):
             a = h @ params[f"W{l}"]                     # (n, n_l)
             a += params[f"b{l}"]
-            h = self._phi(a)
+            # relu in place: a > 0 exactly where max(a, 0) > 0, so phi' and phi'' (the only
+            # uses of the stored pre-activation) are unchanged; it saves a buffer and a pass.
+            h = np.maximum(a, 0, out=a) if self.activation == "relu" else self._phi(a)
             pre.append(a)
             post.append(h)
         z = h @ params[f"W{self.n_layers}"]             # (n, C)
         z += params[f"b{self.n_layers}"]
         return z, (X, pre, post)
+
+    def pre_activations(self, params: Params, X: np.ndarray) -> list[np.ndarray]:
+        """Hidden pre-activations ``[a_1, …, a_{L-1}]`` (before relu zeroes them in place).
+
+        Used to keep finite-difference checks of relu nets away from kinks."""
+        h, pre = X, []
+        for l in range(1, self.n_layers):
+            a = h @ params[f"W{l}"] + params[f"b{l}"]
+            pre.append(a)
+            h = self._phi(a)
+        return pre
 
     def backward(self, params: Params, cache, dlogits, *, param_grads=True, input_grad=True):
         """Backpropagate ``dlogits = ∂L/∂z``; returns ``(grads or None, ∂L/∂X or None)``."""
