@@ -84,7 +84,7 @@ def _measure(reps=7):
 
 
 def run(threads: int | None = None, reps: int = 7) -> dict:
-    """Return one result row ``{"workload", "threads", "seconds", "floor_seconds", "ratio", ...}``."""
+    """One result row: ``{"workload", "threads", "seconds", "floor_seconds", "ratio", ...}``."""
     if threads is None:
         return _measure(reps)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),

@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 from .._validation import as_generator, check_array, check_int, check_labels, check_norm, \
     check_scalar
 from ..attacks.linear import _worst_case_unboxed
-from ..robust_logistic import _hessian, _loss_grad, critical_radius
+from ..robust_logistic import _hessian, _loss_grad
 
 __all__ = [
     "RobustLogisticFit",
@@ -96,7 +96,7 @@ def _fit(X, y_pm, eps, norm, fit_intercept, l2, theta0, gtol):
     d = X.shape[1]
     if not fit_intercept and eps > 0 and eps >= _critical(X, y_pm, norm):
         theta = np.zeros(d)                                      # exact optimum (section 1.4)
-        loss, g = _loss_grad(theta, X, y_pm, eps, norm, l2, False)
+        loss = _loss_grad(theta, X, y_pm, eps, norm, l2, False)[0]
         return theta, loss, 0.0, 0, "w* = 0: eps >= critical radius"
     res = minimize(_loss_grad, theta0, args=(X, y_pm, eps, norm, l2, fit_intercept),
                    jac=True, method="L-BFGS-B",
@@ -106,6 +106,7 @@ def _fit(X, y_pm, eps, norm, fit_intercept, l2, theta0, gtol):
 
 
 def _critical(X, y_pm, norm):
+    """``||mean(y x)||_p``: minadv.robust_logistic.critical_radius on +-1 labels."""
     return float(np.linalg.norm(X.T @ y_pm / X.shape[0], ord=norm))
 
 

@@ -106,7 +106,7 @@ def _room(X, s, lo, hi, eps):
 
 
 def _l1_knapsack(a, room, eps):
-    """Greedy fractional knapsack: fill coordinates by decreasing |w_i| (stable: low index first)."""
+    """Greedy fractional knapsack: fill by decreasing |w_i| (stable sort: low index first)."""
     order = np.argsort(-a, kind="stable")                        # (d,) same for every sample
     r = room[:, order]                                           # (n, d) sorted rooms
     spent_before = np.cumsum(r, axis=1) - r                      # budget used by better coords
