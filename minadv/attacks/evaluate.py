@@ -1,0 +1,202 @@
+"""Robustness evaluation: accuracy under attack along an eps grid, in bounded memory.
+
+Monotone by construction ("cumulative worst case").  An attack with random starts is not
+automatically monotone in eps (a run at a larger eps may miss an adversarial example a run at
+a smaller eps found).  But any perturbation found at ``eps_j`` is also admissible at every
+``eps_k >= eps_j`` (same box, nested balls), so the tightest valid estimate of the robust
+accuracy at ``eps_k`` counts a sample as robust only if it is classified correctly on the
+clean input **and** under every attack run at ``eps_j <= eps_k`` of the grid.  This is still an
+upper bound on the true robust accuracy, never looser than the run at ``eps_k`` alone
+(reported as ``pointwise_accuracy``), and it equals the clean accuracy at ``eps = 0`` (no attack
+is run there).
+
+Memory: the data are attacked ``batch_size`` rows at a time; only ``(n, n_eps)`` flags and norms
+are kept.  Random starts use one child stream per (eps, restart) that persists across batches,
+so the result does not depend on ``batch_size`` (up to BLAS rounding).
+
+References
+----------
+Madry et al. ICLR 2018, Table 1 / Fig. (accuracy vs eps); Shaham et al. 2015 (accuracy of the
+fast method vs eps); ``theory.md`` sections 4.3, 8.4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .._validation import as_generator, check_int, check_norm
+from ._common import check_box, predict_from_logits
+from .fast_gradient import _fast_gradient
+from .pgd import _pgd, check_pgd_options
+from .steepest import _lp_norms
+
+__all__ = ["RobustnessCurve", "robustness_curve"]
+
+
+@dataclass
+class RobustnessCurve:
+    """Accuracy under attack along an eps grid (see :func:`robustness_curve`).
+
+    Attributes
+    ----------
+    eps : ndarray of shape (k,)
+        The grid (non-decreasing).
+    accuracy : ndarray of shape (k,)
+        Cumulative worst-case robust accuracy (module docstring); non-increasing, equal to
+        ``clean_accuracy`` at ``eps = 0``.
+    pointwise_accuracy : ndarray of shape (k,)
+        Accuracy on the attack's output at each eps alone.
+    success_rate : ndarray of shape (k,)
+        Fraction of the clean-correct samples that some attack at ``eps_j <= eps_k`` fooled.
+    mean_norm, max_norm : ndarray of shape (k,)
+        Mean and max of ``||x_adv - x||_p`` over all samples of the run at each eps.
+    clean_accuracy : float
+    norm : float or int
+        The attack norm (``np.inf``, 2 or 1) in which the norms are measured.
+    n_samples : int
+    """
+
+    eps: np.ndarray
+    accuracy: np.ndarray
+    pointwise_accuracy: np.ndarray
+    success_rate: np.ndarray
+    mean_norm: np.ndarray
+    max_norm: np.ndarray
+    clean_accuracy: float
+    norm: float
+    n_samples: int
+
+
+def _check_grid(eps_grid: Any) -> np.ndarray:
+    grid = np.atleast_1d(np.asarray(eps_grid, dtype=np.float64))
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(f"eps_grid: expected a non-empty 1-D sequence, got shape {grid.shape}.")
+    if not np.isfinite(grid).all() or np.any(grid < 0):
+        raise ValueError(f"eps_grid: expected finite values >= 0, got {grid}.")
+    if np.any(np.diff(grid) < 0):
+        raise ValueError(f"eps_grid: must be sorted in non-decreasing order, got {grid}.")
+    return grid
+
+
+def _make_attack(attack, norm, options, grid, gen) -> Callable:
+    """Return ``run(model, params, X, y, k, lo, hi) -> X_adv`` for grid point ``k``."""
+    grid = [float(e) for e in grid]         # Python floats: never upcast float32 buffers
+    if callable(attack):
+        return lambda model, params, X, y, k, lo, hi: attack(X, y, grid[k])
+    if attack in ("fgsm", "fgm", "fast_gradient"):
+        if options:
+            raise TypeError(f"{attack}: unexpected options {sorted(options)}.")
+        norm = np.inf if attack == "fgsm" else norm
+        return lambda model, params, X, y, k, lo, hi: _fast_gradient(
+            model, params, X, y, False, grid[k], norm, lo, hi)
+    if attack != "pgd":
+        raise ValueError(
+            f"attack: expected 'fgsm', 'fgm', 'pgd' or a callable, got {attack!r}.")
+    allowed = {"n_steps", "step_size", "random_start", "n_restarts"}
+    if set(options) - allowed:
+        raise TypeError(f"pgd: unexpected options {sorted(set(options) - allowed)}.")
+    opts = {"n_steps": 10, "step_size": None, "random_start": True, "n_restarts": 1, **options}
+    checked = [check_pgd_options(e, opts["n_steps"], opts["step_size"], opts["random_start"],
+                                 opts["n_restarts"]) for e in grid]
+    streams = [gen.spawn(c[2]) if opts["random_start"] else None for c in checked]
+    return lambda model, params, X, y, k, lo, hi: _pgd(
+        model, params, X, y, False, grid[k], norm, checked[k][1], checked[k][0], lo, hi,
+        streams[k])[0]
+
+
+def _box_rows(bound, rows):
+    """The rows of a broadcastable box bound that belong to a batch."""
+    if bound is None or np.ndim(bound) < 2 or bound.shape[0] == 1:
+        return bound
+    return bound[rows]
+
+
+def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
+                     attack: Any = "pgd", norm: Any = np.inf, *, batch_size: int = 1000,
+                     clip_min: Any = None, clip_max: Any = None, rng: Any = None,
+                     **attack_options) -> RobustnessCurve:
+    """Accuracy of ``model`` under an untargeted attack at every radius of ``eps_grid``.
+
+    Parameters
+    ----------
+    model, params
+        The model and its parameters.
+    X : ndarray of shape (n, d), the model's dtype
+    y : ndarray of shape (n,)
+        True labels.
+    eps_grid : sequence of float
+        Non-decreasing radii ``>= 0`` (include 0 to see the clean accuracy).
+    attack : {"pgd", "fgsm", "fgm"} or callable
+        ``"fgm"`` is :func:`~minadv.attacks.fast_gradient` in ``norm``; ``"fgsm"`` forces
+        L_inf.  A callable ``attack(X_batch, y_batch, eps) -> X_adv`` is used as is.
+    norm : {np.inf, 2, 1, "linf", "l2", "l1"}
+        Attack norm (also the norm of the reported perturbation sizes).
+    batch_size : int
+        Rows attacked at once; peak memory is that of one batch's attack.
+    clip_min, clip_max : None, float or array broadcastable to (n, d)
+    rng : None, int or numpy.random.Generator
+        Random starts (one child stream per grid point and restart).
+    **attack_options
+        For ``"pgd"``: ``n_steps``, ``step_size`` (``None``: ``2.5 eps / n_steps`` at each eps),
+        ``random_start``, ``n_restarts``.
+
+    Returns
+    -------
+    RobustnessCurve
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid model inputs or labels, a bad grid, ``batch_size < 1``, unknown attack or
+        options, invalid box.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minadv.models import LogisticRegressionModel
+    >>> model = LogisticRegressionModel(2)
+    >>> params = {"w": np.array([1.0, 0.0]), "b": np.array(0.0)}
+    >>> X = np.array([[0.5, 0.0], [2.0, 0.0]]); y = np.array([1, 1])
+    >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], "fgsm").accuracy
+    array([1. , 0.5, 0. ])
+    """
+    params, X, y = model.check_inputs(params, X, y)
+    if y is None:
+        raise ValueError("y: robustness evaluation needs the true labels, got None.")
+    grid = _check_grid(eps_grid)
+    norm = check_norm(norm)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    lo, hi = check_box(X, clip_min, clip_max)
+    run = _make_attack(attack, norm, attack_options, grid, as_generator(rng))
+    n, k = X.shape[0], grid.size
+    correct = np.empty((n, k + 1), dtype=bool)                   # column 0: clean
+    norms = np.zeros((n, k), dtype=np.float64)
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n))
+        Xb, yb = X[rows], y[rows]
+        blo, bhi = _box_rows(lo, rows), _box_rows(hi, rows)
+        correct[rows, 0] = predict_from_logits(model, model.forward(params, Xb)[0]) == yb
+        for j in range(k):
+            if grid[j] == 0:
+                correct[rows, j + 1] = correct[rows, 0]
+                continue
+            X_adv = run(model, params, Xb, yb, j, blo, bhi)
+            correct[rows, j + 1] = predict_from_logits(model, model.forward(params, X_adv)[0]) == yb
+            norms[rows, j] = _lp_norms(X_adv - Xb, norm)
+    return _summarise(grid, correct, norms, norm)
+
+
+def _summarise(grid, correct, norms, norm) -> RobustnessCurve:
+    robust = np.logical_and.accumulate(correct, axis=1)[:, 1:]   # (n, k) cumulative
+    clean = correct[:, 0]
+    n_clean = int(clean.sum())
+    fooled = clean[:, None] & ~robust
+    success = fooled.sum(axis=0) / n_clean if n_clean else np.zeros(grid.size)
+    return RobustnessCurve(
+        eps=grid, accuracy=robust.mean(axis=0), pointwise_accuracy=correct[:, 1:].mean(axis=0),
+        success_rate=np.asarray(success, dtype=np.float64), mean_norm=norms.mean(axis=0),
+        max_norm=norms.max(axis=0), clean_accuracy=float(clean.mean()), norm=norm,
+        n_samples=correct.shape[0])
