@@ -34,7 +34,6 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._validation import as_generator, check_int, check_scalar
 from ..models.base import Model
-from ..models.mlp import MLP
 from ..params import Params, flatten
 
 __all__ = [
@@ -87,85 +86,16 @@ def _flat_product(model: Model, kernel: Callable[[Params], Params], l2: float) -
     return matvec
 
 
-# --------------------------------------------------------------------------------------------
-# MLP: the forward pass once, then only R-forward / R-backward products per HVP
-# --------------------------------------------------------------------------------------------
-
-def _mlp_precompute(model: MLP, params: Params, X: np.ndarray, y: np.ndarray) -> dict:
-    """Everything an HVP at fixed ``θ`` reuses: ``h_l``, ``δ_l``, ``φ'(a_l)``, ``φ''(a_l) g_l``."""
-    z, (_, pre, post) = model.forward(params, X)
-    n = X.shape[0]
-    _, delta = model.output.nll(z, y)
-    delta /= n                                            # δ_L: (n, C)
-    deltas, d1s, d2gs = [delta], [], []
-    for l in range(model.n_layers, 1, -1):                # hidden layer l-1, backwards
-        a, h = pre[l - 2], post[l - 2]
-        g = delta @ params[f"W{l}"].T                     # g_{l-1}: (n, n_{l-1})
-        d1 = model._dphi(a, h)
-        d2gs.insert(0, model._d2phi(a, h) * g)            # φ''(a) ⊙ g (R-backward term)
-        d1s.insert(0, d1)
-        delta = d1 * g
-        deltas.insert(0, delta)
-    p = np.exp(model.output.log_proba(z)) if model.output.name == "softmax" else None
-    return {"z": z, "h": [X] + post, "deltas": deltas, "d1": d1s, "d2g": d2gs, "p": p,
-            "n": n}
-
-
-def _mlp_r_forward(model: MLP, params: Params, cache: dict, V: Params):
-    """``R{a_l}`` and ``R{h_l}`` for every layer (``R{h_0} = 0``)."""
-    h, d1 = cache["h"], cache["d1"]
-    r_pre, r_post = [], []
-    for l in range(1, model.n_layers + 1):
-        r_a = h[l - 1] @ V[f"W{l}"]                       # (n, n_l)
-        if l > 1:
-            r_a += r_post[-1] @ params[f"W{l}"]
-        r_a += V[f"b{l}"]
-        r_pre.append(r_a)
-        if l < model.n_layers:
-            r_post.append(d1[l - 1] * r_a)                # R{h_l} = φ'(a_l) ⊙ R{a_l}
-    return r_pre, r_post
-
-
-def _mlp_r_delta_out(model: MLP, cache: dict, y: np.ndarray, r_z: np.ndarray) -> np.ndarray:
-    """``R{δ_L} = ∇²_z ℓ · R{z} / n``."""
-    p = cache["p"]
-    if p is None:
-        return model.output.nll_hvp(cache["z"], y, r_z) / cache["n"]
-    pr = p * r_z                                          # softmax: (diag p - p pᵀ) R{z}
-    pr -= p * pr.sum(axis=1, keepdims=True)
-    pr /= cache["n"]
-    return pr
-
-
-def _mlp_hvp_into(model: MLP, params: Params, cache: dict, y: np.ndarray, V: Params,
-                  out: Params) -> None:
-    """Write ``H V`` into the views ``out`` (R-backward of ``theory.md`` section 12)."""
-    h, deltas = cache["h"], cache["deltas"]
-    r_pre, r_post = _mlp_r_forward(model, params, cache, V)
-    r_delta = _mlp_r_delta_out(model, cache, y, r_pre[-1])
-    for l in range(model.n_layers, 0, -1):
-        np.matmul(h[l - 1].T, r_delta, out=out[f"W{l}"])  # h_{l-1}ᵀ R{δ_l}
-        np.sum(r_delta, axis=0, out=out[f"b{l}"])
-        if l == 1:
-            break
-        out[f"W{l}"] += r_post[l - 2].T @ deltas[l - 1]   # + R{h_{l-1}}ᵀ δ_l
-        r_g = deltas[l - 1] @ V[f"W{l}"].T                # R{g} = δ_l Vᵀ + R{δ_l} Wᵀ
-        r_g += r_delta @ params[f"W{l}"].T
-        r_g *= cache["d1"][l - 2]
-        r_delta = cache["d2g"][l - 2] * r_pre[l - 2]      # φ'' R{a} g + φ' R{g}
-        r_delta += r_g
-
-
-def _mlp_matvec(model: MLP, params: Params, X: np.ndarray, y: np.ndarray, l2: float):
-    cache = _mlp_precompute(model, params, X, y)
+def _hvp_matvec(model: Model, params: Params, X: np.ndarray, y: np.ndarray, l2: float):
+    """Flat float64 matvec of the exact Hessian; the forward pass is done once (hvp_closure)."""
+    hvp = model.hvp_closure(params, X, y)
     shapes, n = model.param_shapes, model.n_params
 
     def matvec(v):
         v = _as_flat(v, n, model.dtype)
         V = _views(v, shapes)
         flat = np.empty(n, dtype=model.dtype)
-        out = _views(flat, shapes)
-        _mlp_hvp_into(model, params, cache, y, V, out)
+        out = hvp(V, _views(flat, shapes))
         for k in (model.weight_names if l2 else ()):
             out[k] += l2 * V[k]
         return flat.astype(np.float64, copy=False)
@@ -191,10 +121,8 @@ def _operator(model: Model, params, X, y, l2: float, curvature: str) -> LinearOp
     """Unchecked operator construction (inputs already validated)."""
     if curvature == "gauss_newton":
         matvec = _flat_product(model, lambda V: model.gnvp_kernel(params, X, V), l2)
-    elif isinstance(model, MLP):
-        matvec = _mlp_matvec(model, params, X, y, l2)
     else:
-        matvec = _flat_product(model, lambda V: model.hvp_kernel(params, X, y, V), l2)
+        matvec = _hvp_matvec(model, params, X, y, l2)
     n = model.n_params
     return LinearOperator((n, n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
 

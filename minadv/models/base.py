@@ -133,6 +133,22 @@ class Model:
                 grads = {k: grads[k] + penalty_grads[k] for k in grads}
         return LossGrads(loss, sample_losses, grads, gx, logits)
 
+    def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray):
+        """``hvp(V, out=None) -> H V`` at fixed ``(θ, X, y)`` (no validation).
+
+        Subclasses precompute what does not depend on ``V``; this default simply calls
+        :meth:`hvp_kernel` and copies into ``out`` if given.
+        """
+        def hvp(vector: Params, out: Params | None = None) -> Params:
+            result = self.hvp_kernel(params, X, y, vector)
+            if out is None:
+                return result
+            for k, v in result.items():
+                out[k][...] = v
+            return out
+
+        return hvp
+
     def gnvp_kernel(self, params: Params, X: np.ndarray, vector: Params) -> Params:
         """Gauss-Newton (Fisher) product ``Jᵀ F J v / n`` without validation.
 

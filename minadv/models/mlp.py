@@ -250,29 +250,60 @@ class MLP(Model):
         direction ``R`` (forward-mode, one pass)."""
         return self._r_forward(params, cache, vector, R)[-1]
 
-    def hvp_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params) -> Params:
-        """Exact ``∇²_θ L · v`` by the R-forward/R-backward recursions (module docstring)."""
-        z, cache = self.forward(params, X)
-        _, pre, post = cache
+    def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray):
+        """Return ``hvp(V, out=None) -> H V`` at fixed ``(θ, X, y)``, without validation.
+
+        Everything that does not depend on the direction is computed once here: the forward
+        pass ``h_l``, the backward quantities ``δ_l``, ``phi'(a_l)`` and ``phi''(a_l) ⊙ g_l``.
+        Each call then does only the R-forward and R-backward products of the module docstring
+        (≈ 2 gradients' worth of matmuls), writing into ``out`` (a dict of arrays, e.g. views of
+        one flat vector) when given.  Repeated products (power iteration, Lanczos) should use
+        this instead of :meth:`hvp`.
+        """
+        z, (_, pre, post) = self.forward(params, X)
         n = X.shape[0]
-        r_pre = self._r_forward(params, cache, vector, None)
         _, delta = self.output.nll(z, y)
         delta /= n                                        # δ_L
-        r_delta = self.output.nll_hvp(z, y, r_pre[-1]) / n  # R{δ_L}
-        out: Params = {}
-        for l in range(self.n_layers, 0, -1):
-            h_prev = post[l - 2] if l > 1 else X
-            out[f"W{l}"] = h_prev.T @ r_delta
-            if l > 1:
-                r_h_prev = self._dphi(pre[l - 2], post[l - 2]) * r_pre[l - 2]
-                out[f"W{l}"] += r_h_prev.T @ delta
-            out[f"b{l}"] = r_delta.sum(axis=0)
-            if l > 1:
-                W, V = params[f"W{l}"], vector[f"W{l}"]
-                g = delta @ W.T                           # g_{l-1}
-                r_g = delta @ V.T + r_delta @ W.T         # R{g_{l-1}}
-                a, h = pre[l - 2], post[l - 2]
-                d1 = self._dphi(a, h)
-                r_delta = self._d2phi(a, h) * r_pre[l - 2] * g + d1 * r_g
-                delta = d1 * g
-        return {k: out[k] for k in self.param_shapes}
+        hs = [X] + post                                   # h_0 … h_{L-1}
+        deltas, d1s, d2gs = [delta], [], []
+        for l in range(self.n_layers, 1, -1):             # hidden layer l-1, top down
+            a, h = pre[l - 2], post[l - 2]
+            g = delta @ params[f"W{l}"].T                 # g_{l-1}
+            d1 = self._dphi(a, h)
+            d2gs.insert(0, self._d2phi(a, h) * g)         # phi''(a) ⊙ g
+            d1s.insert(0, d1)
+            delta = d1 * g
+            deltas.insert(0, delta)                       # deltas[l-1] = δ_l
+
+        def hvp(vector: Params, out: Params | None = None) -> Params:
+            out = {k: np.empty(s, dtype=self.dtype) for k, s in self.param_shapes.items()} \
+                if out is None else out
+            r_pre, r_h = [], None                         # R-forward, R{h_0} = 0
+            for l in range(1, self.n_layers + 1):
+                r_a = hs[l - 1] @ vector[f"W{l}"]         # (n, n_l)
+                if r_h is not None:
+                    r_a += r_h @ params[f"W{l}"]
+                r_a += vector[f"b{l}"]
+                r_pre.append(r_a)
+                if l < self.n_layers:
+                    r_h = d1s[l - 1] * r_a                # R{h_l} = phi'(a_l) ⊙ R{a_l}
+            r_delta = self.output.nll_hvp(z, y, r_pre[-1]) / n   # R{δ_L}
+            for l in range(self.n_layers, 0, -1):         # R-backward
+                np.matmul(hs[l - 1].T, r_delta, out=out[f"W{l}"])   # h_{l-1}ᵀ R{δ_l}
+                np.sum(r_delta, axis=0, out=out[f"b{l}"])
+                if l == 1:
+                    break
+                r_h_prev = d1s[l - 2] * r_pre[l - 2]      # R{h_{l-1}}
+                out[f"W{l}"] += r_h_prev.T @ deltas[l - 1]          # + R{h_{l-1}}ᵀ δ_l
+                r_g = deltas[l - 1] @ vector[f"W{l}"].T   # R{g} = δ_l Vᵀ + R{δ_l} Wᵀ
+                r_g += r_delta @ params[f"W{l}"].T
+                r_g *= d1s[l - 2]
+                r_delta = d2gs[l - 2] * r_pre[l - 2]      # phi'' R{a} g + phi' R{g}
+                r_delta += r_g
+            return out
+
+        return hvp
+
+    def hvp_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params) -> Params:
+        """Exact ``∇²_θ L · v`` by the R-forward/R-backward recursions (module docstring)."""
+        return self.hvp_closure(params, X, y)(vector)
