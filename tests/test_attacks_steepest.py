@@ -106,3 +106,19 @@ def test_bad_arguments(bad, err, match):
     kwargs = dict(g=np.ones((2, 3)), eps=0.1, norm=2) | bad
     with pytest.raises(err, match=match):
         steepest_ascent(**kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [0.0, 0.01, 0.3, 3.0, 10.0])
+def test_fast_scaled_sign_equals_sign_times_scale(dtype, scale):
+    # the L_inf step trick clip(g * scale / tiny, -scale, scale) (BENCHMARKS.md) for every
+    # normal value, zeros and huge values (overflow to inf is clipped, no warning)
+    from minadv.attacks.steepest import _scaled_sign
+    fi = np.finfo(dtype)
+    g = np.array([[0.0, -0.0, fi.tiny, -fi.tiny, 1e-20, -3.0, fi.max, -fi.max, 1.0]],
+                 dtype=dtype)
+    expected = np.sign(g) * dtype(scale)
+    np.testing.assert_array_equal(_scaled_sign(g, scale), expected)
+    out = g.copy()
+    assert _scaled_sign(out, scale, out=out) is out
+    np.testing.assert_array_equal(out, expected)

@@ -51,7 +51,8 @@ from scipy import special
 
 from .._validation import as_generator, check_int, check_norm, check_scalar
 from ._common import attack_loss_grad, attack_success, check_attack_inputs
-from .steepest import _l2_norms, _lp_norms, _project_ball_, _steepest_ascent
+from .steepest import (_l2_norms, _lp_norms, _project_ball_, _scaled_sign,
+                       _steepest_ascent)
 
 __all__ = ["pgd", "PGDTrace", "random_ball_start"]
 
@@ -146,7 +147,8 @@ class _Projector:
 
     def _ball(self, X_adv):
         if self.norm == np.inf:
-            np.clip(X_adv, self.X - self.eps, self.X + self.eps, out=X_adv)
+            np.minimum(X_adv, self.X + self.eps, out=X_adv)
+            np.maximum(X_adv, self.X - self.eps, out=X_adv)
             return
         delta = np.subtract(X_adv, self.X)                       # (n, d)
         _project_ball_(delta, self.eps, self.norm)
@@ -155,7 +157,9 @@ class _Projector:
     def __call__(self, X_adv: np.ndarray, residual: bool = False) -> float:
         """Project; with ``residual`` return the largest move made by the box clip."""
         if self.norm == np.inf and not residual:
-            np.clip(X_adv, *self.bounds, out=X_adv)              # one pass: ball ∩ box
+            low, high = self.bounds                              # ball ∩ box is a box
+            np.minimum(X_adv, high, out=X_adv)                   # (2 passes; np.clip with
+            np.maximum(X_adv, low, out=X_adv)                    #  array bounds is ~5x slower)
             return 0.0
         self._ball(X_adv)
         if self.lo is None and self.hi is None:
@@ -168,9 +172,7 @@ class _Projector:
 def _ascent_step_(g: np.ndarray, step_size: float, norm) -> np.ndarray:
     """Steepest-ascent step of length ``step_size``; reuses ``g``'s buffer for L_inf."""
     if norm == np.inf:
-        np.sign(g, out=g)                                        # sign(0) = 0
-        g *= step_size
-        return g
+        return _scaled_sign(g, step_size, out=g)                 # sign(0) = 0
     return _steepest_ascent(g, step_size, norm)
 
 
@@ -297,8 +299,10 @@ def pgd(model, params: dict, X: np.ndarray, y: Any, eps: float, norm: Any = np.i
     Notes
     -----
     Each iteration costs one forward pass and one backward pass to the input (no parameter
-    gradients).  For L_inf the step is ``np.sign(g, out=g); g *= alpha`` on the gradient's own
-    buffer and the projection one ``np.clip`` against precomputed bounds.
+    gradients).  For L_inf the step ``alpha sign(g)`` is computed in place on the gradient's
+    buffer as ``clip(g * (alpha / tiny), -alpha, alpha)`` (see ``steepest._scaled_sign`` for the
+    subnormal corner) and the projection onto ball ∩ box is one ``minimum``/``maximum`` pair
+    against bounds precomputed once per attack.
 
     Examples
     --------
