@@ -27,6 +27,7 @@ __all__ = [
     "random_unit_directions",
     "gradient_lipschitz_ratios",
     "robust_logistic_grad_fn",
+    "pgd_adversarial_grad_fn",
 ]
 
 
@@ -102,10 +103,49 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
     return grad_fn
 
 
-# ============================================================================= MLP / PGD
-# Reserved: an estimator for MLPs whose adversarial gradient comes from a PGD attack
-# (Danskin, theory section 3.2) will be added here by the MLP/attacks owner, e.g.
-#     pgd_adversarial_grad_fn(model, X, y, eps, norm, steps, step_size, rng) -> grad_fn
-# so that gradient_lipschitz_ratios works unchanged.  Note: a PGD gradient is only an
-# approximation of the adversarial gradient; for small t its attack error dominates the ratio.
-# =============================================================================
+# ============================================================================= any model / PGD
+def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = np.inf, *,
+                            n_steps: int = 20, step_size: float | None = None,
+                            random_start: bool = False, clip_min: Any = None,
+                            clip_max: Any = None, l2: float = 0.0,
+                            rng: Any = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """Gradient of the adversarial loss of any model, with the inner max solved by PGD.
+
+    ``grad_fn(theta) = ∇_θ L(θ; X + δ̂(θ))`` where ``δ̂(θ)`` is the PGD attack on the model
+    with flat parameters ``theta`` (Danskin's theorem, ``theory.md`` section 3.2: the gradient
+    at the maximiser).  For use with :func:`gradient_lipschitz_ratios` on MLPs, where no closed
+    form exists.
+
+    Parameters
+    ----------
+    model : minadv model
+    X, y : data, validated once here
+    eps, norm, n_steps, step_size, random_start, clip_min, clip_max
+        As in :func:`minadv.attacks.pgd`.
+    rng : int
+        Seed of the random starts, re-used at every ``theta`` so that two nearby parameter
+        points see the same starts (common random numbers): the ratio then measures the loss,
+        not the attack's noise.
+
+    Notes
+    -----
+    PGD only approximates the maximiser; for very small ``t`` its error (not the loss) can
+    dominate the ratio.  For logistic regression PGD is exact (linear score) and this equals
+    :func:`robust_logistic_grad_fn`.
+    """
+    from ..attacks import pgd
+    from ..params import flatten, unflatten
+
+    template = model.param_template()
+    X = model.check_X(X)
+    y = model.check_y(y, X.shape[0])
+    seed = int(rng) if rng is not None else 0
+
+    def grad_fn(theta: np.ndarray) -> np.ndarray:
+        params = unflatten(np.asarray(theta, dtype=model.dtype), template)
+        X_adv = pgd(model, params, X, y, eps, norm, n_steps=n_steps, step_size=step_size,
+                    random_start=random_start, clip_min=clip_min, clip_max=clip_max, rng=seed)
+        out = model.value_and_grads(params, X_adv, y, input_grad=False, l2=l2)
+        return flatten(out.grads)
+
+    return grad_fn
