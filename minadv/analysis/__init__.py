@@ -20,7 +20,8 @@ from .landscape import (Slice1D, Slice2D, adversarial_loss_fn, clean_loss_fn, in
 from .sharpness import SharpnessResult, epsilon_sharpness, hessian_trace, sharpness_ascent
 from .sharpness_curve import (NoiseControl, RobustLogisticFit, SharpnessCurve,
                               fit_robust_logistic, random_noise_control, sharpness_curve)
-from .smoothness import gradient_lipschitz_ratios, random_unit_directions, robust_logistic_grad_fn
+from .smoothness import (gradient_lipschitz_ratios, pgd_adversarial_grad_fn,
+                         random_unit_directions, robust_logistic_grad_fn)
 
 __all__ = [
     # hessian
@@ -37,4 +38,5 @@ __all__ = [
     "sharpness_curve", "random_noise_control",
     # smoothness (engineer 1)
     "random_unit_directions", "gradient_lipschitz_ratios", "robust_logistic_grad_fn",
+    "pgd_adversarial_grad_fn",
 ]
