@@ -1,0 +1,26 @@
+"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT) and one loop.
+
+Adversarial training and VAT are *objectives* ``(model, params, batch, rng) -> (loss, grads)``
+passed to :func:`fit` together with a pure optimizer from :mod:`minadv.optim`.
+"""
+
+from .loop import EarlyStopping, FitResult, evaluate, fit
+from .objectives import (
+    ERM,
+    OBJECTIVES,
+    Batch,
+    ExactRobustObjective,
+    FGSMObjective,
+    Objective,
+    PGDObjective,
+    RandomPerturbationObjective,
+    ShahamObjective,
+    VATObjective,
+    make_objective,
+)
+
+__all__ = [
+    "fit", "evaluate", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
+    "FGSMObjective", "ShahamObjective", "PGDObjective", "ExactRobustObjective",
+    "VATObjective", "RandomPerturbationObjective", "OBJECTIVES", "make_objective",
+]

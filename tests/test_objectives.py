@@ -1,0 +1,237 @@
+"""Objectives: exact gradients (closed forms, finite differences), single-pass invariants."""
+
+import numpy as np
+import pytest
+
+from minadv.attacks.steepest import steepest_ascent
+from minadv.models import MLP, LogisticRegressionModel
+from minadv.robust_logistic import robust_logistic_grad, robust_logistic_loss
+from minadv.training import (
+    ERM, OBJECTIVES, Batch, ExactRobustObjective, FGSMObjective, PGDObjective,
+    RandomPerturbationObjective, ShahamObjective, VATObjective, make_objective,
+)
+
+
+def _data(n=12, d=4, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    return X, y
+
+
+def _logistic(seed=1):
+    model = LogisticRegressionModel(4)
+    return model, model.init_params(rng=seed, scale=0.7)
+
+
+def _mlp(dtype=np.float64, classes=3):
+    model = MLP([4, 6, 5, classes], activation="tanh", dtype=dtype)
+    return model, model.init_params(rng=3)
+
+
+def _fd_grad(f, params, h=1e-6):
+    out = {}
+    for k, v in params.items():
+        g = np.zeros_like(v)
+        for i in np.ndindex(v.shape):
+            plus = {kk: vv.copy() for kk, vv in params.items()}
+            minus = {kk: vv.copy() for kk, vv in params.items()}
+            plus[k][i] += h
+            minus[k][i] -= h
+            g[i] = (f(plus) - f(minus)) / (2 * h)
+        out[k] = g
+    return out
+
+
+def _assert_tree_close(a, b, rtol=1e-12, atol=1e-14):
+    assert list(a) == list(b)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=rtol, atol=atol, err_msg=k)
+
+
+# ---------------------------------------------------------------------------- exact answers
+@pytest.mark.parametrize("norm", [np.inf, 2, 1], ids=["linf", "l2", "l1"])
+def test_shaham_on_linear_model_equals_closed_form_robust_gradient(norm):
+    """One ascent step is the exact worst case of a linear score (theory §1.1)."""
+    X, y = _data()
+    model, params = _logistic()
+    loss, grads = ShahamObjective(eps=0.3, norm=norm)(model, params, Batch(X, y), None)
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.3, norm)
+    assert loss == pytest.approx(robust_logistic_loss(params["w"], params["b"], X, y, 0.3, norm),
+                                 rel=1e-13)
+    _assert_tree_close(grads, ref)
+
+
+def test_fgsm_on_linear_model_mixes_plain_and_robust_closed_forms():
+    X, y = _data()
+    model, params = _logistic()
+    w, b = params["w"], params["b"]
+    loss, grads = FGSMObjective(eps=0.2, alpha=0.25, l2=0.1)(model, params, Batch(X, y), None)
+    rob = robust_logistic_grad(w, b, X, y, 0.2, np.inf)
+    plain = robust_logistic_grad(w, b, X, y, 0.0, np.inf)
+    ref = {k: 0.25 * plain[k] + 0.75 * rob[k] for k in rob}
+    ref["w"] = ref["w"] + 0.1 * w
+    want = (0.25 * robust_logistic_loss(w, b, X, y, 0.0) + 0.75
+            * robust_logistic_loss(w, b, X, y, 0.2, np.inf) + 0.05 * float(w @ w))
+    assert loss == pytest.approx(want, rel=1e-13)
+    _assert_tree_close(grads, ref)
+
+
+@pytest.mark.parametrize("norm", [np.inf, 2], ids=["linf", "l2"])
+def test_exact_robust_objective_matches_closed_form(norm):
+    X, y = _data()
+    model, params = _logistic()
+    loss, grads = ExactRobustObjective(eps=0.4, norm=norm, l2=0.01)(model, params, Batch(X, y),
+                                                                   None)
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.4, norm, l2=0.01)
+    assert loss == pytest.approx(
+        robust_logistic_loss(params["w"], params["b"], X, y, 0.4, norm, l2=0.01), rel=1e-13)
+    _assert_tree_close(grads, ref)
+    assert grads["b"].shape == () and grads["b"].dtype == np.float64
+
+
+def test_erm_is_value_and_grads_with_the_l2_convention():
+    X, y = _data()
+    model, params = _mlp()
+    loss, grads = ERM(l2=0.3)(model, params, Batch(X, y), None)
+    ref = model.loss_and_grads(params, X, y, l2=0.3)
+    assert loss == ref.loss
+    _assert_tree_close(grads, ref.grads, rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------- gradients
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize("norm", [np.inf, 2, 1], ids=["linf", "l2", "l1"])
+def test_one_step_stacked_backward_equals_two_separate_passes(alpha, norm):
+    X, y = _data()
+    model, params = _mlp()
+    obj = FGSMObjective(eps=0.15, alpha=alpha, norm=norm, l2=0.05)
+    loss, grads = obj(model, params, Batch(X, y), None)
+    gx = model.loss_and_grads(params, X, y).input_grad
+    X_adv = X + steepest_ascent(gx, 0.15, norm)
+    clean = model.loss_and_grads(params, X, y, l2=0.05)
+    adv = model.loss_and_grads(params, X_adv, y, l2=0.05)
+    assert loss == pytest.approx(alpha * clean.loss + (1 - alpha) * adv.loss, rel=1e-13)
+    _assert_tree_close(grads, {k: alpha * clean.grads[k] + (1 - alpha) * adv.grads[k]
+                               for k in grads}, rtol=1e-11, atol=1e-14)
+
+
+def test_fgsm_gradient_matches_finite_differences_with_the_example_held_constant():
+    X, y = _data()
+    model, params = _mlp()
+    _, grads = FGSMObjective(eps=0.1)(model, params, Batch(X, y), None)
+    X_adv = X + 0.1 * np.sign(model.loss_and_grads(params, X, y).input_grad)
+    fd = _fd_grad(lambda p: 0.5 * model.loss(p, X, y) + 0.5 * model.loss(p, X_adv, y), params)
+    _assert_tree_close(grads, fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("entmin", [False, True])
+def test_vat_gradient_matches_finite_differences_with_r_and_p_hat_constant(entmin):
+    """n_power = 0 makes r reproducible from the seed: r = eps * unit(N(0, I))."""
+    X, y = _data()
+    Xu = _data(n=7, seed=5)[0]
+    model, params = _mlp()
+    obj = VATObjective(eps=0.5, n_power=0, lam=0.7, entmin=entmin, l2=0.02)
+    loss, grads = obj(model, params, Batch(X, y, Xu), np.random.default_rng(11))
+    d = np.random.default_rng(11).standard_normal(Xu.shape)
+    r = 0.5 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    z_ref = model.logits(params, Xu)
+
+    def f(p):
+        kl = np.mean(model.output.kl(z_ref, model.logits(p, Xu + r))[0])
+        val = model.loss(p, X, y, l2=0.02) + 0.7 * kl
+        if entmin:
+            ent = [model.output.entropy(model.logits(p, A))[0] for A in (X, Xu)]
+            val += np.sum(np.concatenate(ent)) / (X.shape[0] + Xu.shape[0])
+        return val
+
+    assert loss == pytest.approx(f(params), rel=1e-12)
+    _assert_tree_close(grads, _fd_grad(f, params), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact):
+    """Semi-supervised: CE on the labeled rows + lam * KL at r_vadv of the unlabeled rows."""
+    from minadv.attacks.vat import vat_perturbation_kernel
+
+    X, y = _data()
+    Xu = _data(n=9, seed=8)[0]
+    model, params = _mlp()
+    obj = VATObjective(eps=0.8, lam=2.0, exact=exact)
+    loss, _ = obj(model, params, Batch(X, y, Xu), np.random.default_rng(5))
+    r = vat_perturbation_kernel(model, params, Xu, 0.8, 1e-6, 1, np.random.default_rng(5),
+                                exact=exact).r_adv
+    np.testing.assert_allclose(np.linalg.norm(r, axis=1), 0.8, rtol=1e-12)
+    kl = np.mean(model.output.kl(model.logits(params, Xu), model.logits(params, Xu + r))[0])
+    assert loss == pytest.approx(model.loss(params, X, y) + 2.0 * kl, rel=1e-12)
+
+
+def test_pgd_with_eps_zero_is_erm():
+    X, y = _data()
+    model, params = _mlp()
+    loss, grads = PGDObjective(eps=0.0, steps=3, l2=0.1)(model, params, Batch(X, y),
+                                                         np.random.default_rng(0))
+    ref = model.loss_and_grads(params, X, y, l2=0.1)
+    assert loss == pytest.approx(ref.loss, rel=1e-14)
+    _assert_tree_close(grads, ref.grads)
+
+
+# ---------------------------------------------------------------------------- invariants
+def test_pgd_loss_is_at_least_the_clean_loss_and_the_attack_reuses_the_rng():
+    X, y = _data(n=40)
+    model, params = _mlp()
+    clean = model.loss(params, X, y)
+    a = PGDObjective(eps=0.3, steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
+    b = PGDObjective(eps=0.3, steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
+    assert a[0] > clean and a[0] == b[0]
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTIVES))
+def test_every_objective_keeps_float32(name):
+    X, y = _data(dtype=np.float32)
+    if name == "exact_robust":
+        model = LogisticRegressionModel(4, dtype=np.float32)
+        params = model.init_params(rng=0, scale=0.5)
+    else:
+        model, params = _mlp(dtype=np.float32)
+    obj = make_objective(name)
+    obj.validate(model)
+    loss, grads = obj(model, params, Batch(X, y, X[:5]), np.random.default_rng(0))
+    assert np.isfinite(loss)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert [g.shape for g in grads.values()] == [p.shape for p in params.values()]
+
+
+def test_random_perturbation_is_vat_without_power_iteration():
+    X, y = _data()
+    model, params = _mlp()
+    a = RandomPerturbationObjective(eps=0.4)(model, params, Batch(X, y), np.random.default_rng(2))
+    b = VATObjective(eps=0.4, n_power=0)(model, params, Batch(X, y), np.random.default_rng(2))
+    assert a[0] == b[0]
+    _assert_tree_close(a[1], b[1], rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("obj, match", [
+    (FGSMObjective(alpha=1.5), "alpha"),
+    (FGSMObjective(alpha=-0.1), "alpha"),
+    (FGSMObjective(eps=-1.0), "eps"),
+    (FGSMObjective(norm="l3"), "norm"),
+    (PGDObjective(steps=0), "steps"),
+    (VATObjective(xi=0.0), "xi"),
+    (ERM(l2=-1.0), "l2"),
+    (ShahamObjective(alpha=0.5), "perturbed batch only"),
+    (RandomPerturbationObjective(n_power=1), "n_power"),
+])
+def test_bad_hyperparameters_raise_at_validate(obj, match):
+    with pytest.raises(ValueError, match=match):
+        obj.validate(_mlp()[0])
+
+
+def test_exact_robust_refuses_an_mlp_and_make_objective_refuses_unknowns():
+    with pytest.raises(TypeError, match="logistic regression"):
+        ExactRobustObjective().validate(_mlp()[0])
+    with pytest.raises(ValueError, match="expected one of"):
+        make_objective("trades")
+    with pytest.raises(ValueError, match="unknown hyper-parameters"):
+        make_objective("erm", eps=0.1)
