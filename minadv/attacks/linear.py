@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_labels, check_norm, check_scalar
+from ._common import check_box
 
 __all__ = ["linear_worst_case", "robust_margin"]
 
@@ -60,28 +61,11 @@ def _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max):
     return w.astype(X.dtype, copy=False), b, X, y_pm.astype(X.dtype), eps, norm, lo, hi
 
 
-def _check_bound(bound, name, X, default):
-    if bound is None:
-        return X.dtype.type(default)
-    arr = check_array(bound, name, ndim=None, finite=False)
-    if np.isnan(arr).any():
-        raise ValueError(f"{name}: contains NaN values.")
-    try:
-        np.broadcast_shapes(arr.shape, X.shape)
-    except ValueError as exc:
-        raise ValueError(
-            f"{name}: shape {arr.shape} does not broadcast to X's shape {X.shape}.") from exc
-    return arr.astype(X.dtype, copy=False)
-
-
 def _check_box(X, clip_min, clip_max):
-    lo = _check_bound(clip_min, "clip_min", X, -np.inf)
-    hi = _check_bound(clip_max, "clip_max", X, np.inf)
-    if np.any(lo > hi):
-        raise ValueError("clip_min: must be <= clip_max everywhere, got clip_min > clip_max.")
-    if np.any(X < lo) or np.any(X > hi):
-        raise ValueError("X: lies outside the box [clip_min, clip_max]; clip X first.")
-    return lo, hi
+    """The attacks' box check (:func:`~minadv.attacks._common.check_box`), None -> ±inf."""
+    lo, hi = check_box(X, clip_min, clip_max)
+    inf = X.dtype.type(np.inf)
+    return (-inf if lo is None else lo), (inf if hi is None else hi)
 
 
 # ----------------------------------------------------------------------------- kernels
