@@ -1,0 +1,153 @@
+"""Save and load a model and its parameters as one ``.npz`` file.
+
+Layout: one array per parameter (``param:<name>``) plus ``__minadv__``, a 0-d unicode array
+holding a JSON header ``{"format": "minadv-model", "format_version", "minadv_version",
+"config": model.config(), "dtype", "param_names", "metadata"}``.  No pickles are written and
+:func:`load_model` reads with ``allow_pickle=False``.
+
+Writes are atomic: the file is written to a temporary file in the destination directory,
+flushed to disk and moved over the destination with :func:`os.replace`, so a crash or an error
+never leaves a half-written file and never damages an existing good file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .models import model_from_config
+from .params import Params
+
+__all__ = ["save_model", "load_model", "LoadedModel"]
+
+_FORMAT = "minadv-model"
+_FORMAT_VERSION = 1
+_HEADER = "__minadv__"
+_PREFIX = "param:"
+
+
+class LoadedModel(NamedTuple):
+    """What :func:`load_model` returns."""
+
+    model: Any
+    params: Params
+    metadata: dict | None
+    minadv_version: str
+
+
+def _header(model, params: Params, metadata: Any) -> str:
+    from . import __version__
+
+    header = {"format": _FORMAT, "format_version": _FORMAT_VERSION,
+              "minadv_version": __version__, "config": model.config(),
+              "dtype": model.dtype.name, "param_names": list(params), "metadata": metadata}
+    try:
+        return json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata: must be JSON-serialisable (dicts, lists, str, finite "
+                        f"numbers, bool, None): {exc}") from exc
+
+
+def save_model(path: str | os.PathLike, model, params: Params, *,
+               metadata: dict | None = None) -> str:
+    """Write ``model`` (its ``config()``) and ``params`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Destination; ``.npz`` is appended when missing.
+    model : Model
+        Any model with ``config()`` (rebuilt by :func:`minadv.models.model_from_config`).
+    params : dict
+        Validated against the model (names, shapes, dtype, finite values).
+    metadata : dict, optional
+        JSON-serialisable extras (training settings, class labels...).
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Invalid parameters or non-JSON metadata; the destination is left untouched.
+    """
+    params = model.check_params(params)
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    arrays = {_HEADER: np.array(_header(model, params, metadata))}
+    arrays.update({_PREFIX + k: np.asarray(v) for k, v in params.items()})  # 0-d kept 0-d
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".minadv-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _read(path: str) -> tuple[dict, dict]:
+    """Header and raw arrays of a minadv file; ``ValueError`` for anything else."""
+    try:
+        with open(path, "rb") as fh:                      # we own (and always close) the handle
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError(f"a bare {type(data).__name__}, not an .npz archive")
+            if _HEADER not in data.files:
+                raise ValueError("no minadv header")
+            header = json.loads(str(data[_HEADER][()]))
+            arrays = {k[len(_PREFIX):]: data[k] for k in data.files if k.startswith(_PREFIX)}
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile,
+            json.JSONDecodeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a readable minadv model file (truncated, corrupt or "
+                         f"written by another program): {exc}") from exc
+    fmt = header.get("format") if isinstance(header, dict) else None
+    if fmt != _FORMAT:
+        raise ValueError(f"{path}: not a minadv model file (format {fmt!r}).")
+    return header, arrays
+
+
+def load_model(path: str | os.PathLike) -> LoadedModel:
+    """Read a file written by :func:`save_model`.
+
+    Returns
+    -------
+    LoadedModel
+        ``(model, params, metadata, minadv_version)``; parameters are bitwise identical to
+        the saved ones, in the saved order and dtype.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Truncated, corrupt or foreign file, a newer format version, or parameters that do
+        not match the stored architecture.
+    """
+    path = os.fspath(path)
+    header, arrays = _read(path)
+    if header.get("format_version", 0) > _FORMAT_VERSION:
+        raise ValueError(f"{path}: format version {header['format_version']} is newer than "
+                         f"this minadv supports ({_FORMAT_VERSION}); upgrade minadv.")
+    try:
+        model = model_from_config(header["config"])
+        params = {k: arrays[k] for k in header["param_names"]}
+        params = model.check_params(params)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: inconsistent minadv model file: {exc}") from exc
+    return LoadedModel(model, params, header.get("metadata"), header.get("minadv_version", "?"))

@@ -1,0 +1,124 @@
+"""save_model/load_model: exact round trips, atomic writes, clear errors on bad files."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minadv
+from minadv.io import load_model, save_model
+from minadv.models import MLP, LogisticRegressionModel
+from minadv.params import tree_equal
+
+
+def _mlp32():
+    model = MLP([3, 5, 4], activation="tanh", dtype=np.float32)
+    return model, model.init_params(rng=0)
+
+
+@pytest.mark.parametrize("make", [
+    _mlp32,
+    lambda: (LogisticRegressionModel(4), LogisticRegressionModel(4).init_params(rng=1, scale=1.0)),
+], ids=["mlp-float32", "logistic-float64"])
+def test_round_trip_is_exact(tmp_path, make):
+    model, params = make()
+    path = save_model(tmp_path / "model", model, params, metadata={"eps": 0.1, "classes": [3, 7]})
+    assert path.endswith(".npz")
+    loaded = load_model(path)
+    assert tree_equal(loaded.params, params)
+    assert list(loaded.params) == list(params)
+    assert all(loaded.params[k].dtype == params[k].dtype for k in params)
+    assert loaded.model.config() == model.config()
+    assert loaded.metadata == {"eps": 0.1, "classes": [3, 7]}
+    assert loaded.minadv_version == minadv.__version__
+    X = np.ones((2, model.n_features), dtype=model.dtype)
+    np.testing.assert_array_equal(loaded.model.logits(loaded.params, X), model.logits(params, X))
+
+
+def test_the_file_holds_no_pickles(tmp_path):
+    model, params = _mlp32()
+    path = save_model(tmp_path / "m.npz", model, params)
+    with np.load(path, allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+
+
+def test_truncated_file_raises_a_clear_value_error(tmp_path):
+    model, params = _mlp32()
+    path = save_model(tmp_path / "m.npz", model, params)
+    blob = Path(path).read_bytes()
+    for cut in (10, len(blob) // 2, len(blob) - 5):
+        bad = tmp_path / f"cut{cut}.npz"
+        bad.write_bytes(blob[:cut])
+        with pytest.raises(ValueError, match="not a readable minadv model file"):
+            load_model(bad)
+
+
+@pytest.mark.parametrize("kind", ["text", "npy", "foreign-npz", "empty"])
+def test_foreign_files_raise_a_clear_value_error(tmp_path, kind):
+    path = tmp_path / "x.npz"
+    if kind == "text":
+        path.write_text("hello")
+    elif kind == "npy":
+        np.save(str(path).replace(".npz", ""), np.arange(3)); os.replace(str(path).replace(".npz", ".npy"), path)
+    elif kind == "foreign-npz":
+        np.savez(path, a=np.arange(3))
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(ValueError, match="minadv model file"):
+        load_model(path)
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "nope.npz")
+
+
+def test_a_failed_save_never_overwrites_a_good_file(tmp_path, monkeypatch):
+    model, params = _mlp32()
+    path = save_model(tmp_path / "m.npz", model, params)
+    good = Path(path).read_bytes()
+    # invalid parameters, non-JSON metadata, and a crash in the middle of writing
+    bad_params = dict(params, W1=params["W1"].astype(np.float64))
+    with pytest.raises(TypeError):
+        save_model(path, model, bad_params)
+    with pytest.raises(TypeError, match="JSON"):
+        save_model(path, model, params, metadata={"f": object()})
+
+    def crash(fh, **arrays):
+        fh.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(path, model, params)
+    assert Path(path).read_bytes() == good
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]       # no temporary file left behind
+    assert tree_equal(load_model(path).params, params)
+
+
+def test_save_replaces_an_existing_file_atomically(tmp_path):
+    model, params = _mlp32()
+    path = save_model(tmp_path / "m.npz", model, params)
+    other = {k: v + np.float32(1) for k, v in params.items()}
+    save_model(path, model, other)
+    assert tree_equal(load_model(path).params, other)
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+def test_inconsistent_or_newer_files_are_refused(tmp_path):
+    import json
+
+    model, params = _mlp32()
+    path = save_model(tmp_path / "m.npz", model, params)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["__minadv__"][()]))
+    header["format_version"] = 99
+    np.savez(tmp_path / "new.npz", **dict(arrays, __minadv__=np.array(json.dumps(header))))
+    with pytest.raises(ValueError, match="newer"):
+        load_model(tmp_path / "new.npz")
+    del arrays["param:b2"]
+    np.savez(tmp_path / "short.npz", **arrays)
+    with pytest.raises(ValueError, match="inconsistent"):
+        load_model(tmp_path / "short.npz")
