@@ -8,7 +8,20 @@ theory (closed-form sharpness, Hessian spectra, smoothness, loss landscapes).
 
 __version__ = "0.1.0"
 
-from . import losses, numerics, params  # noqa: E402
+from . import attacks, datasets, losses, numerics, optim, params, training  # noqa: E402
+from .estimators import LogisticRegression, MLPClassifier  # noqa: E402
+from .io import load_model, save_model  # noqa: E402
 from .models import MLP, LogisticRegressionModel  # noqa: E402
 
-__all__ = ["__version__", "numerics", "losses", "params", "MLP", "LogisticRegressionModel"]
+__all__ = ["__version__", "numerics", "losses", "params", "datasets", "attacks", "optim",
+           "training", "analysis", "MLP", "LogisticRegressionModel", "LogisticRegression",
+           "MLPClassifier", "save_model", "load_model"]
+
+
+def __getattr__(name):
+    # ``minadv.analysis`` pulls in scipy.sparse.linalg (~0.5 s): import it on first use only.
+    if name == "analysis":
+        import importlib
+
+        return importlib.import_module(".analysis", __name__)
+    raise AttributeError(f"module 'minadv' has no attribute {name!r}")

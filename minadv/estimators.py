@@ -24,7 +24,7 @@ import numpy as np
 
 from ._validation import as_generator, check_array, check_float_dtype, check_int, check_scalar
 from .models import MLP, LogisticRegressionModel
-from .optim import GRAD_FN_BATCH, OPTIMIZERS
+from .optim import OPTIMIZERS
 from .training import OBJECTIVES, fit, make_objective
 
 __all__ = ["LogisticRegression", "MLPClassifier"]
@@ -155,7 +155,6 @@ class _AdversarialClassifier:
                      optimizer=self._make_optimizer(opt_rng), epochs=self.epochs,
                      batch_size=self.batch_size, rng=fit_rng, X_unlabeled=X_unlabeled,
                      unlabeled_batch_size=self.unlabeled_batch_size,
-                     grad_fn_batch=GRAD_FN_BATCH.get(self.optimizer) or "same",
                      verbose=self.verbose)
         self.model_, self.params_, self.history_ = model, result.params, result.history
         self.classes_, self.n_features_in_, self.objective_ = classes, X.shape[1], objective

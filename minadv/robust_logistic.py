@@ -28,7 +28,7 @@ the bias row/column) is the curvature created because the attack direction depen
 (section 1.3) but gradient jumps where ``w_i`` crosses 0 (Linf) or the arg-max changes (L1).
 
 Two layers: validated public functions on ``(w, b)`` (``b=None``: no intercept) and
-unvalidated flat kernels ``_loss_grad`` / ``_hessian_terms`` on ``theta = [w, b]`` that the
+unvalidated flat kernels ``loss_grad_kernel`` / ``_hessian_terms`` on ``theta = [w, b]`` that the
 optimisers call.  :func:`flat_loss_grad` / :func:`flat_hessian` are the validated flat versions.
 
 References
@@ -47,6 +47,7 @@ from ._validation import check_array, check_labels, check_norm, check_scalar
 from .numerics import sigmoid, softplus
 
 __all__ = [
+    "loss_grad_kernel",
     "robust_logistic_loss",
     "robust_logistic_grad",
     "robust_logistic_hessian",
@@ -86,7 +87,7 @@ def _margins(theta, X, y_pm, eps, norm, fit_intercept):
     return z, v
 
 
-def _loss_grad(theta, X, y_pm, eps, norm, l2, fit_intercept):
+def loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
     """Loss (float) and flat gradient (d [+1],) of eq. (1.1)-(1.2); no validation."""
     n, d = X.shape
     z, v = _margins(theta, X, y_pm, eps, norm, fit_intercept)
@@ -205,7 +206,7 @@ def robust_logistic_loss(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any =
     0.693147
     """
     theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    return _loss_grad(theta, X, y_pm, eps, norm, l2, fi)[0]
+    return loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[0]
 
 
 def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
@@ -217,7 +218,7 @@ def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any =
     Arguments as in :func:`robust_logistic_loss`; dtype of X.
     """
     theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    g = _loss_grad(theta, X, y_pm, eps, norm, l2, fi)[1]
+    g = loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
     d = X.shape[1]
     return {"w": g[:d], "b": g[d].copy()} if fi else {"w": g}
 
@@ -258,7 +259,7 @@ def flat_loss_grad(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2, l2: fl
     The form optimisers and :mod:`minadv.analysis.smoothness` use; gradient shape of theta.
     """
     args = _check_flat(theta, X, y, eps, norm, l2, fit_intercept)
-    return _loss_grad(*args)
+    return loss_grad_kernel(*args)
 
 
 def flat_hessian(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2, l2: float = 0.0,

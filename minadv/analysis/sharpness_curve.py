@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 from .._validation import as_generator, check_array, check_int, check_labels, check_norm, \
     check_scalar
 from ..attacks.linear import _worst_case_unboxed
-from ..robust_logistic import _hessian, _loss_grad
+from ..robust_logistic import _hessian, loss_grad_kernel
 
 __all__ = [
     "RobustLogisticFit",
@@ -96,12 +96,12 @@ def _fit(X, y_pm, eps, norm, fit_intercept, l2, theta0, gtol):
     d = X.shape[1]
     if not fit_intercept and eps > 0 and eps >= _critical(X, y_pm, norm):
         theta = np.zeros(d)                                      # exact optimum (section 1.4)
-        loss = _loss_grad(theta, X, y_pm, eps, norm, l2, False)[0]
+        loss = loss_grad_kernel(theta, X, y_pm, eps, norm, l2, False)[0]
         return theta, loss, 0.0, 0, "w* = 0: eps >= critical radius"
-    res = minimize(_loss_grad, theta0, args=(X, y_pm, eps, norm, l2, fit_intercept),
+    res = minimize(loss_grad_kernel, theta0, args=(X, y_pm, eps, norm, l2, fit_intercept),
                    jac=True, method="L-BFGS-B",
                    options={"gtol": gtol, "ftol": 0.0, "maxiter": 20000, "maxcor": 30})
-    loss, g = _loss_grad(res.x, X, y_pm, eps, norm, l2, fit_intercept)
+    loss, g = loss_grad_kernel(res.x, X, y_pm, eps, norm, l2, fit_intercept)
     return res.x, loss, float(np.max(np.abs(g))), int(res.nit), str(res.message)
 
 

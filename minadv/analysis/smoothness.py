@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int
-from ..robust_logistic import _check_flat, _loss_grad
+from ..robust_logistic import _check_flat, loss_grad_kernel
 
 __all__ = [
     "random_unit_directions",
@@ -98,7 +98,7 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
                                                 fit_intercept)
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
-        return _loss_grad(np.asarray(theta, dtype=X.dtype), X, y_pm, eps, norm, l2, fi)[1]
+        return loss_grad_kernel(np.asarray(theta, dtype=X.dtype), X, y_pm, eps, norm, l2, fi)[1]
 
     return grad_fn
 

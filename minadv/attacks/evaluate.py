@@ -30,7 +30,7 @@ import numpy as np
 from .._validation import as_generator, check_int, check_norm
 from ._common import check_box, predict_from_logits
 from .fast_gradient import _fast_gradient
-from .pgd import _pgd, check_pgd_options
+from .pgd import pgd_kernel, check_pgd_options
 from .steepest import _lp_norms
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
@@ -102,7 +102,7 @@ def _make_attack(attack, norm, options, grid, gen) -> Callable:
     checked = [check_pgd_options(e, opts["n_steps"], opts["step_size"], opts["random_start"],
                                  opts["n_restarts"]) for e in grid]
     streams = [gen.spawn(c[2]) if opts["random_start"] else None for c in checked]
-    return lambda model, params, X, y, k, lo, hi: _pgd(
+    return lambda model, params, X, y, k, lo, hi: pgd_kernel(
         model, params, X, y, False, grid[k], norm, checked[k][1], checked[k][0], lo, hi,
         streams[k])[0]
 

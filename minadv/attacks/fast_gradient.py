@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import check_norm
 from ._common import attack_loss_grad, check_attack_inputs
-from .steepest import _steepest_ascent
+from .steepest import steepest_ascent_kernel
 
 __all__ = ["fgsm", "fast_gradient"]
 
@@ -37,7 +37,7 @@ def _fast_gradient(model, params, X, labels, targeted, eps, norm, lo, hi) -> np.
     if eps == 0:
         return X.copy()
     g, _, _ = attack_loss_grad(model, params, X, labels, targeted)
-    X_adv = _steepest_ascent(g, eps, norm)                       # (n, d) delta
+    X_adv = steepest_ascent_kernel(g, eps, norm)                       # (n, d) delta
     X_adv += X
     if lo is not None or hi is not None:
         np.clip(X_adv, lo, hi, out=X_adv)

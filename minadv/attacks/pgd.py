@@ -52,9 +52,10 @@ from scipy import special
 from .._validation import as_generator, check_int, check_norm, check_scalar
 from ._common import attack_loss_grad, attack_success, check_attack_inputs
 from .steepest import (_l2_norms, _lp_norms, _project_ball_, _scaled_sign,
-                       _steepest_ascent)
+                       steepest_ascent_kernel)
 
-__all__ = ["pgd", "PGDTrace", "random_ball_start"]
+__all__ = [
+    "pgd", "pgd_kernel", "PGDTrace", "random_ball_start"]
 
 
 @dataclass
@@ -173,7 +174,7 @@ def _ascent_step_(g: np.ndarray, step_size: float, norm) -> np.ndarray:
     """Steepest-ascent step of length ``step_size``; reuses ``g``'s buffer for L_inf."""
     if norm == np.inf:
         return _scaled_sign(g, step_size, out=g)                 # sign(0) = 0
-    return _steepest_ascent(g, step_size, norm)
+    return steepest_ascent_kernel(g, step_size, norm)
 
 
 def _pgd_run(model, params, X, labels, targeted, norm, step_size, n_steps, project, start,
@@ -193,9 +194,15 @@ def _pgd_run(model, params, X, labels, targeted, norm, step_size, n_steps, proje
     return X_adv
 
 
-def _pgd(model, params, X, labels, targeted, eps, norm, step_size, n_steps, lo, hi, streams,
-         want_trace=False):
-    """PGD kernel (no validation).  ``streams``: one Generator per restart, or None."""
+def pgd_kernel(model, params, X, labels, targeted, eps, norm, step_size, n_steps, lo, hi,
+               streams, want_trace=False):
+    """PGD without validation, for library code that validated once (training objectives).
+
+    Arguments as in :func:`pgd`, already checked: ``labels`` (n,) int64 (true or target),
+    ``targeted`` bool, ``norm`` canonical (``np.inf``, 2 or 1), ``lo``/``hi`` the box from
+    ``check_box`` (None = unbounded), ``streams`` one Generator per restart or None for no
+    random start.  Returns ``(X_adv, trace or None)``.
+    """
     project = _Projector(X, eps, norm, lo, hi)
     runs = [None] if streams is None else streams
     best = best_loss = best_success = None
@@ -320,6 +327,6 @@ def pgd(model, params: dict, X: np.ndarray, y: Any, eps: float, norm: Any = np.i
                                                        random_start, n_restarts)
     gen = as_generator(rng)
     streams = None if not random_start else [gen] if n_restarts == 1 else gen.spawn(n_restarts)
-    X_adv, trace = _pgd(model, a.params, a.X, a.labels, a.targeted, a.eps, norm, step_size,
+    X_adv, trace = pgd_kernel(model, a.params, a.X, a.labels, a.targeted, a.eps, norm, step_size,
                         n_steps, a.clip_min, a.clip_max, streams, return_trace)
     return (X_adv, trace) if return_trace else X_adv

@@ -30,7 +30,8 @@ import numpy as np
 
 from .._validation import check_array, check_norm, check_scalar
 
-__all__ = ["steepest_ascent", "project_ball", "project_box", "lp_norms"]
+__all__ = [
+    "steepest_ascent", "steepest_ascent_kernel", "project_ball", "project_box", "lp_norms"]
 
 
 # ----------------------------------------------------------------------------- row norms
@@ -102,7 +103,7 @@ def _scaled_sign(g: np.ndarray, scale: float, out: np.ndarray | None = None) -> 
     return np.clip(out, -scale, scale, out=out)
 
 
-def _steepest_ascent(g: np.ndarray, eps: float, norm) -> np.ndarray:
+def steepest_ascent_kernel(g: np.ndarray, eps: float, norm) -> np.ndarray:
     """Kernel of :func:`steepest_ascent` (no validation); returns a new ``(n, d)`` array."""
     if norm == np.inf:
         return _scaled_sign(g, eps)                              # (n, d), sign(0) = 0
@@ -160,7 +161,7 @@ def steepest_ascent(g: Any, eps: float, norm: Any) -> np.ndarray:
     """
     g = check_array(g, "g", ndim=2)
     eps = check_scalar(eps, "eps", low=0.0)
-    return _steepest_ascent(g, eps, check_norm(norm))
+    return steepest_ascent_kernel(g, eps, check_norm(norm))
 
 
 # ----------------------------------------------------------------------------- projections

@@ -17,6 +17,10 @@ The protocol has two levels.
     ``value_and_grads(params, X, y, ...)`` (``loss_and_grads`` without the checks)
     ``hvp_kernel``, ``jvp_logits`` (the R-forward pass).
 
+Cache contract: every array in the cache that ``forward`` returns has the batch on its first
+axis, so caches of two batches can be stacked row-wise (the FGSM and VAT objectives run one
+backward pass over ``[x; x_adv]``).
+
 All derivatives are of the *mean* objective (``losses`` module docstring): ``input_grad[i]`` is
 ``(1/n) ∇_{x_i} ℓ_i``, so it agrees with a finite difference of ``loss``.  Attacks only use its
 direction per row.

@@ -84,12 +84,10 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "sam": _sam,
 }
 
-#: What ``grad_fn`` must evaluate for each registry entry: ``None`` (unused), ``"fresh"`` (a new
-#: minibatch per call) or ``"same"`` (the minibatch that produced ``grads``).
-GRAD_FN_BATCH: dict[str, str | None] = {
-    "sgd": None, "momentum": None, "nesterov": None, "adam": None,
-    "entropy_sgd": "fresh", "sam": "same",
-}
+#: What ``grad_fn`` must evaluate for each registry entry (``Optimizer.grad_fn_batch`` of the
+#: default instance): ``None`` (unused), ``"fresh"`` or ``"same"``.
+GRAD_FN_BATCH: dict[str, str | None] = {name: factory().grad_fn_batch
+                                        for name, factory in OPTIMIZERS.items()}
 
 
 def make_optimizer(name: str, **kwargs) -> Optimizer:

@@ -52,10 +52,16 @@ Schedule = Callable[[int], float]
 
 class Optimizer(NamedTuple):
     """A pure optimizer: ``init(params) -> state`` and
-    ``update(grads, state, params, *, grad_fn=None) -> (updates, new_state)``."""
+    ``update(grads, state, params, *, grad_fn=None) -> (updates, new_state)``.
+
+    ``grad_fn_batch`` says what ``grad_fn`` must evaluate: ``None`` (not used), ``"fresh"`` (a
+    new minibatch at every call: EntropySGD's Langevin steps) or ``"same"`` (the minibatch
+    that produced ``grads``: SAM's ascent point).  The training loop reads it.
+    """
 
     init: Callable[..., Any]
     update: Callable[..., Any]
+    grad_fn_batch: str | None = None
 
 
 class SGDState(NamedTuple):

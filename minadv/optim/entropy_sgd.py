@@ -276,4 +276,4 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
         updates = {k: _like(step * outer[k], x) for k, x in params.items()}
         return updates, state._replace(count=state.count + 1)
 
-    return Optimizer(init, update)
+    return Optimizer(init, update, "fresh")

@@ -95,4 +95,4 @@ def sam(base: Optimizer, rho: float = 0.05) -> Optimizer:
         updates, base_state = base.update({k: g_sam[k] for k in params}, state.base, params)
         return updates, SAMState(count=state.count + 1, base=base_state)
 
-    return Optimizer(init, update)
+    return Optimizer(init, update, "same")

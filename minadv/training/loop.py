@@ -77,11 +77,6 @@ class _Sampler:
         return idx
 
 
-def _wants_fresh_batches(state: Any) -> bool:
-    """EntropySGD's grad_fn must see a fresh minibatch at every call."""
-    return type(state).__name__ == "EntropySGDState"
-
-
 # -------------------------------------------------------------------------------- evaluation
 def evaluate(model, params: Params, X: np.ndarray, y: np.ndarray, *,
              attack: Callable | None = None, rng: Any = None,
@@ -240,8 +235,8 @@ def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray
         Called after every epoch; returning True stops training.
     early_stopping : EarlyStopping, optional
     grad_fn_batch : {"same", "fresh"} or None
-        What the optimizer's ``grad_fn`` evaluates (``minadv.optim.GRAD_FN_BATCH``); ``None``
-        picks "fresh" for EntropySGD states and "same" otherwise.
+        Override of what the optimizer's ``grad_fn`` evaluates; ``None`` follows
+        ``optimizer.grad_fn_batch`` ("fresh" for EntropySGD, the same minibatch otherwise).
     verbose : int, default 1
         0: silent; >= 1: one line per epoch on stderr (plus a live bar on a terminal).
 
@@ -275,7 +270,7 @@ def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray
     fresh_fn = (lambda p: objective(model, p, batch_of(fresh.next()), obj_rng)[1])
     if grad_fn_batch not in (None, "same", "fresh"):
         raise ValueError(f"grad_fn_batch: expected None, 'same' or 'fresh', got {grad_fn_batch!r}.")
-    use_fresh = (_wants_fresh_batches(state) if grad_fn_batch is None
+    use_fresh = (getattr(optimizer, "grad_fn_batch", None) == "fresh" if grad_fn_batch is None
                  else grad_fn_batch == "fresh")
     history: dict[str, list] = {}
     stopper = _Stopper(early_stopping)

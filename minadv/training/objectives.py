@@ -37,8 +37,8 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from .._validation import check_int, check_norm, check_scalar
-from ..attacks.pgd import _pgd
-from ..attacks.steepest import _steepest_ascent as steepest_ascent
+from ..attacks.pgd import pgd_kernel
+from ..attacks.steepest import steepest_ascent_kernel
 from ..attacks.vat import vat_perturbation_kernel
 from ..params import Params
 
@@ -148,7 +148,7 @@ def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
     losses, dz = model.output.nll(z, y)
     dz /= n
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
-    X_adv = _clip(X + steepest_ascent(gx, eps, norm).astype(X.dtype, copy=False), lo, hi)
+    X_adv = _clip(X + steepest_ascent_kernel(gx, eps, norm).astype(X.dtype, copy=False), lo, hi)
     z_adv, cache_adv = model.forward(params, X_adv)
     losses_adv, dz_adv = model.output.nll(z_adv, y)
     loss = (1.0 - alpha) * float(np.mean(losses_adv))
@@ -278,7 +278,7 @@ class PGDObjective(Objective):
         X = batch.X
         step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
-        X_adv, _ = _pgd(model, params, X, batch.y, False, float(self.eps), check_norm(self.norm),
+        X_adv, _ = pgd_kernel(model, params, X, batch.y, False, float(self.eps), check_norm(self.norm),
                         float(step), int(self.steps), lo, hi,
                         [rng] if self.random_start else None)
         out = model.value_and_grads(params, X_adv, batch.y, input_grad=False, l2=self.l2)
@@ -317,7 +317,7 @@ class ExactRobustObjective(Objective):
         X = batch.X
         theta = np.concatenate([params["w"], np.reshape(params["b"], (1,))])
         y_pm = (2 * batch.y - 1).astype(X.dtype)
-        loss, g = rl._loss_grad(theta, X, y_pm, float(self.eps), check_norm(self.norm),
+        loss, g = rl.loss_grad_kernel(theta, X, y_pm, float(self.eps), check_norm(self.norm),
                                 float(self.l2), True)
         d = X.shape[1]
         return loss, {"w": g[:d], "b": np.asarray(g[d], dtype=X.dtype)}
