@@ -7,22 +7,25 @@ W3: VAT step, same MLP, 128 labeled + 256 unlabeled, L2, one power iteration, xi
 W5: tiny VAT toy, MLP 100-100-2 ReLU, 16 samples, float64, full batch; time per step.
 
 The floor replays exactly the matmuls of the workload (same shapes, dtype, threads),
-interleaved with the real run; the medians of ``repeats`` are reported.
+interleaved with the real run; the medians of ``repeats`` are reported (``_harness``).
 
-Usage: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_training.py``; :func:`run` returns one
-dict per workload for a common runner.
+Usage: ``python benchmarks/bench_training.py [--quick]`` (1 and 2 threads, each in a fresh
+process), or ``python benchmarks/run.py --only W1,W3,W5``.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Callable
+import os
+import sys
 
 import numpy as np
 
-from minadv.models import MLP
-from minadv.optim import apply_updates, sgd
-from minadv.training import Batch, FGSMObjective, VATObjective
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import _harness as H  # noqa: E402
+from minadv.models import MLP  # noqa: E402
+from minadv.optim import apply_updates, sgd  # noqa: E402
+from minadv.training import Batch, FGSMObjective, VATObjective  # noqa: E402
 
 
 def _data(n, d, classes, dtype, seed=0):
@@ -82,76 +85,68 @@ def _mlp_shapes_vat(B, U, sizes=(784, 256, 256, 10)):
     return fwd(U) + fwd(U) + back_input + fwd(B + U) + back_hidden + wgrads
 
 
-def _interleaved(work: Callable, floor: Callable, repeats: int):
-    work(), floor()                                           # warm-up
-    tw, tf = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        work()
-        tw.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        floor()
-        tf.append(time.perf_counter() - t0)
-    return float(np.median(tw)), float(np.median(tf))
+def _mlp_shapes_w5(n, sizes):
+    d, h, c = sizes
+    return ([(n, d, h), (n, h, c)] * 2                           # clean + probe forward
+            + [(n, c, h), (n, h, d)]                             # probe back to input
+            + [(2 * n, d, h), (2 * n, h, c), (2 * n, c, h)]      # [x; x + r] fwd/back
+            + [(d, 2 * n, h), (h, 2 * n, c)])                    # weight gradients
 
 
-def bench_w1(n_steps=100, repeats=5):
-    X, y = _data(60_000, 784, 10, np.float32)
-    model = MLP([784, 256, 256, 10], dtype=np.float32)
-    work = _train(model, FGSMObjective(eps=0.1, alpha=0.5), X, y, None, 128, 0, n_steps)
-    floor = _gemm_floor(_mlp_shapes_fgsm(128), np.float32, n_steps)
-    t, f = _interleaved(work, floor, repeats)
-    scale = 469 / n_steps
-    return {"id": "W1", "seconds": t * scale, "floor_seconds": f * scale, "ratio": t / f,
-            "unit": "one epoch (469 steps, scaled)"}
+def build(wid: str, tiny: bool = False, n_steps: int | None = None):
+    """``(work, floor)`` callables of ``wid``; ``tiny`` shrinks every size (smoke test)."""
+    if wid == "W1":
+        sizes, n, B = ((20, 8, 8, 3), 300, 16) if tiny else ((784, 256, 256, 10), 60_000, 128)
+        n_steps = n_steps or (2 if tiny else 100)
+        X, y = _data(n, sizes[0], sizes[-1], np.float32)
+        model = MLP(list(sizes), dtype=np.float32)
+        work = _train(model, FGSMObjective(eps=0.1, alpha=0.5), X, y, None, B, 0, n_steps)
+        return work, _gemm_floor(_mlp_shapes_fgsm(B, sizes), np.float32, n_steps)
+    if wid == "W3":
+        sizes, n, B, U = (((20, 8, 8, 3), 300, 16, 32) if tiny
+                          else ((784, 256, 256, 10), 60_000, 128, 256))
+        n_steps = n_steps or (2 if tiny else 200)
+        X, y = _data(n, sizes[0], sizes[-1], np.float32)
+        model = MLP(list(sizes), dtype=np.float32)
+        objective = VATObjective(eps=2.0, xi=1e-6, n_power=1, lam=1.0)
+        work = _train(model, objective, X, y, X[::-1], B, U, n_steps)
+        return work, _gemm_floor(_mlp_shapes_vat(B, U, sizes), np.float32, n_steps)
+    if wid == "W5":
+        sizes, n = ((10, 10, 2), 4) if tiny else ((100, 100, 2), 16)
+        n_steps = n_steps or (2 if tiny else 2000)
+        X, y = _data(n, sizes[0], sizes[-1], np.float64)
+        model = MLP(list(sizes), dtype=np.float64)
+        objective = VATObjective(eps=0.6, xi=1e-6, n_power=1)
+        work = _train(model, objective, X, y, None, n, 0, n_steps)
+        return work, _gemm_floor(_mlp_shapes_w5(n, sizes), np.float64, n_steps)
+    raise KeyError(wid)
 
 
-def bench_w3(n_steps=200, repeats=3):
-    X, y = _data(60_000, 784, 10, np.float32)
-    model = MLP([784, 256, 256, 10], dtype=np.float32)
-    objective = VATObjective(eps=2.0, xi=1e-6, n_power=1, lam=1.0)
-    work = _train(model, objective, X, y, X[::-1], 128, 256, n_steps)
-    floor = _gemm_floor(_mlp_shapes_vat(128, 256), np.float32, n_steps)
-    t, f = _interleaved(work, floor, repeats)
-    return {"id": "W3", "seconds": t, "floor_seconds": f, "ratio": t / f,
-            "unit": f"{n_steps} steps"}
+def bench_w1(quick: bool = False) -> dict:
+    n_steps, reps = (10, 2) if quick else (100, 5)
+    work, floor = build("W1", n_steps=n_steps)
+    times = H.interleaved({"seconds": work, "floor_seconds": floor}, reps)
+    return H.result("W1", times, "one epoch (469 steps, scaled)", scale=469 / n_steps,
+                    steps_timed=n_steps, reps=reps)
 
 
-def bench_w5(n_steps=2000, repeats=5):
-    X, y = _data(16, 100, 2, np.float64)
-    model = MLP([100, 100, 2], dtype=np.float64)
-    objective = VATObjective(eps=0.6, xi=1e-6, n_power=1)
-    work = _train(model, objective, X, y, None, 16, 0, n_steps)
-    shapes = ([(16, 100, 100), (16, 100, 2)] * 2                       # clean + probe forward
-              + [(16, 2, 100), (16, 100, 100)]                          # probe back to input
-              + [(32, 100, 100), (32, 100, 2), (32, 2, 100)]            # [x; x + r] fwd/back
-              + [(100, 32, 100), (100, 32, 2)])                         # weight gradients
-    floor = _gemm_floor(shapes, np.float64, n_steps)
-    t, f = _interleaved(work, floor, repeats)
-    return {"id": "W5", "seconds": t, "floor_seconds": f, "ratio": t / f,
-            "us_per_step": 1e6 * t / n_steps, "unit": f"{n_steps} steps"}
+def bench_w3(quick: bool = False) -> dict:
+    n_steps, reps = (10, 2) if quick else (200, 3)
+    work, floor = build("W3", n_steps=n_steps)
+    times = H.interleaved({"seconds": work, "floor_seconds": floor}, reps)
+    return H.result("W3", times, f"{n_steps} steps", reps=reps)
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Run W1, W3, W5; ``quick`` shrinks step counts (smoke test)."""
-    if quick:
-        return [bench_w1(10, 2), bench_w3(10, 2), bench_w5(100, 2)]
-    return [bench_w1(), bench_w3(), bench_w5()]
+def bench_w5(quick: bool = False) -> dict:
+    n_steps, reps = (200, 3) if quick else (2000, 5)
+    work, floor = build("W5", n_steps=n_steps)
+    times = H.interleaved({"seconds": work, "floor_seconds": floor}, reps)
+    return H.result("W5", times, f"{n_steps} steps", reps=reps,
+                    us_per_step=1e6 * times["seconds"] / n_steps)
 
 
-def _blas() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-        info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-        return ", ".join(f"{i['internal_api']} {i.get('architecture')} {i['num_threads']}t"
-                         for i in info) or "unknown"
-    except ImportError:
-        return "threadpoolctl not installed"
+WORKLOADS = {"W1": bench_w1, "W3": bench_w3, "W5": bench_w5}
 
 
 if __name__ == "__main__":
-    print(f"BLAS: {_blas()}")
-    for row in run():
-        extra = f"  {row['us_per_step']:.0f} us/step" if "us_per_step" in row else ""
-        print(f"{row['id']}: {row['seconds']:.3f} s  floor {row['floor_seconds']:.3f} s  "
-              f"ratio {row['ratio']:.2f}  ({row['unit']}){extra}")
+    H.module_main("bench_training")

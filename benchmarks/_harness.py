@@ -1,0 +1,139 @@
+"""Shared benchmark machinery (``BENCHMARKS.md``, "How to report").
+
+* :func:`run_isolated` runs one workload in a fresh interpreter with ``OMP_NUM_THREADS``,
+  ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set before NumPy loads (the only reliable
+  way to pin the BLAS thread count) and returns its result row.
+* :func:`interleaved` times several callables in alternation, ``reps`` rounds after one
+  warm-up round, and returns the median of each: a load spike on a shared machine hits the
+  workload and its floor alike instead of biasing one of them.
+* :func:`blas_info` describes the BLAS (threadpoolctl's report when importable, else
+  ``numpy.show_config``) and :func:`result` stamps every row with it, the thread count and
+  ``OPENBLAS_CORETYPE`` (which, when set, can make OpenBLAS pick slower kernels).
+
+A bench module exposes ``WORKLOADS = {"W1": measure_fn, ...}`` where ``measure_fn(quick=False)``
+returns the dict of :func:`result`, and ``build(wid, tiny=True)`` returning ``(work, floor)``
+callables at tiny sizes for the smoke test.  Nothing here imports NumPy at module level, so
+``run_isolated`` can be called before the thread count is decided.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_env(threads: int) -> dict:
+    """``os.environ`` with every BLAS/OpenMP thread variable set to ``threads``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+    env.update({v: str(threads) for v in THREAD_VARS})
+    return env
+
+
+def run_isolated(module: str, wid: str, threads: int, quick: bool = False) -> dict:
+    """Measure workload ``wid`` of ``benchmarks.<module>`` in a fresh subprocess."""
+    cmd = [sys.executable, "-m", "benchmarks._harness", "--worker", module, wid]
+    if quick:
+        cmd.append("--quick")
+    out = subprocess.run(cmd, env=thread_env(threads), cwd=ROOT, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{module} {wid} ({threads} threads) failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, float]:
+    """Median seconds of each callable over ``reps`` alternating rounds (after a warm-up)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(t) for k, t in times.items()}
+
+
+def blas_info() -> str:
+    """One line: threadpoolctl's BLAS report (api, version, architecture, threads)."""
+    import numpy as np
+    try:
+        from threadpoolctl import threadpool_info
+        rows = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if rows:
+            return "; ".join(sorted(f"{i.get('internal_api')} {i.get('version')} "
+                                    f"{i.get('architecture')} {i.get('num_threads')}t"
+                                    for i in rows))
+    except ImportError:
+        pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')} (numpy.show_config)"
+    except Exception:                                       # older NumPy: no dict mode
+        return "unknown"
+
+
+def threads_in_use() -> int | None:
+    value = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    return int(value) if value else None
+
+
+def result(wid: str, times: dict[str, float], unit: str, scale: float = 1.0, **extra) -> dict:
+    """A result row: ``seconds``/``floor_seconds`` (medians × ``scale``), ``ratio``, context."""
+    sec, floor = times["seconds"] * scale, times["floor_seconds"] * scale
+    row = {"workload": wid, "threads": threads_in_use(), "seconds": sec,
+           "floor_seconds": floor, "ratio": sec / floor, "unit": unit}
+    row.update({k: v * scale for k, v in times.items() if k not in ("seconds", "floor_seconds")})
+    row.update(extra)
+    row.update(blas=blas_info(), openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"))
+    return row
+
+
+def load(module: str):
+    return importlib.import_module(f"benchmarks.{module}")
+
+
+def print_rows(rows: list[dict]) -> None:
+    print(f"{'id':4} {'thr':>3} {'seconds':>9} {'floor':>9} {'ratio':>6}  unit")
+    for r in rows:
+        print(f"{r['workload']:4} {str(r['threads']):>3} {r['seconds']:9.4f} "
+              f"{r['floor_seconds']:9.4f} {r['ratio']:6.2f}  {r['unit']}")
+    if rows:
+        print(f"BLAS: {rows[0]['blas']}; OPENBLAS_CORETYPE={rows[0]['openblas_coretype']}")
+
+
+def module_main(module: str, argv: list[str] | None = None) -> None:
+    """``python benchmarks/<module>.py [--quick] [--threads 1 2]``: its workloads, isolated."""
+    import argparse
+    parser = argparse.ArgumentParser(description=f"benchmarks/{module}.py")
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repetitions")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args(argv)
+    wids = list(load(module).WORKLOADS)
+    print_rows([run_isolated(module, w, t, args.quick) for w in wids for t in args.threads])
+
+
+def _worker(argv: list[str]) -> None:
+    module, wid = argv[0], argv[1]
+    row = load(module).WORKLOADS[wid](quick="--quick" in argv)
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "--worker":
+        _worker(sys.argv[2:])
+    else:
+        sys.exit("usage: python benchmarks/run.py (this module is the shared runner)")
