@@ -141,7 +141,14 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     """
     path = os.fspath(path)
     header, arrays = _read(path)
-    if header.get("format_version", 0) > _FORMAT_VERSION:
+    version, names = header.get("format_version", 0), header.get("param_names")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{path}: corrupt minadv header: format_version must be an integer, "
+                         f"got {version!r}.")
+    if not isinstance(names, list) or not all(isinstance(k, str) for k in names):
+        raise ValueError(f"{path}: corrupt minadv header: param_names must be a list of "
+                         f"strings, got {names!r}.")
+    if version > _FORMAT_VERSION:
         raise ValueError(f"{path}: format version {header['format_version']} is newer than "
                          f"this minadv supports ({_FORMAT_VERSION}); upgrade minadv.")
     try:

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .._validation import as_generator, check_int, check_norm, check_scalar
+from .._validation import as_generator, check_float_dtype, check_int, check_norm, check_scalar
 from ._common import attack_loss_grad, attack_success, check_attack_inputs
 from .steepest import (_l2_norms, _lp_norms, _project_ball_, _scaled_sign,
                        steepest_ascent_kernel)
@@ -124,7 +124,8 @@ def random_ball_start(shape: tuple, eps: float, norm: Any, *, dtype: Any = np.fl
     n = check_int(shape[0], "shape[0]", low=1)
     d = check_int(shape[1], "shape[1]", low=1)
     eps = check_scalar(eps, "eps", low=0.0)
-    return _random_start((n, d), np.dtype(dtype), eps, check_norm(norm), as_generator(rng))
+    return _random_start((n, d), check_float_dtype(dtype), eps, check_norm(norm),
+                         as_generator(rng))
 
 
 # ----------------------------------------------------------------------------- one run

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_norm, check_scalar
+from ._common import _check_bound
 
 __all__ = [
     "steepest_ascent", "steepest_ascent_kernel", "project_ball", "project_box", "lp_norms"]
@@ -251,4 +252,7 @@ def project_box(X_adv: Any, clip_min: Any = None, clip_max: Any = None) -> np.nd
     X_adv = check_array(X_adv, "X_adv", ndim=2)
     if clip_min is None and clip_max is None:
         return X_adv.copy()
-    return np.clip(X_adv, clip_min, clip_max).astype(X_adv.dtype, copy=False)
+    lo, hi = _check_bound(clip_min, "clip_min", X_adv), _check_bound(clip_max, "clip_max", X_adv)
+    if lo is not None and hi is not None and np.any(lo > hi):
+        raise ValueError("clip_min: must be <= clip_max everywhere, got clip_min > clip_max.")
+    return np.clip(X_adv, lo, hi).astype(X_adv.dtype, copy=False)
