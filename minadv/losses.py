@@ -144,7 +144,12 @@ def _softmax_nll_hvp(z, y, rz):
 def _softmax_kl(z_ref, z):
     log_p = log_softmax(z_ref)
     log_q = log_softmax(z)
-    return np.sum(np.exp(log_p) * (log_p - log_q), axis=-1), np.exp(log_q) - np.exp(log_p)
+    p = np.exp(log_p)
+    t = log_p - log_q
+    t *= p                                                # p (log p - log q)
+    q = np.exp(log_q)
+    q -= p                                                # ∂KL/∂z = q - p
+    return t.sum(axis=-1), q
 
 
 def _softmax_kl_hvp(z, rz):

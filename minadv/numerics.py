@@ -58,8 +58,15 @@ def log_sigmoid(t: np.ndarray) -> np.ndarray:
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log sum_k exp(z_k)`` along ``axis`` with the max-shift trick."""
     z = np.asarray(z)
-    shift = np.max(z, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True)) + shift
+    shift = z.max(axis=axis, keepdims=True)
+    if z.dtype.kind != "f":                               # integer input: float64 result
+        out = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True)) + shift
+    else:                                                 # same values, in place
+        t = z - shift
+        np.exp(t, out=t)
+        out = t.sum(axis=axis, keepdims=True)
+        np.log(out, out=out)
+        out += shift
     return out if keepdims else np.squeeze(out, axis=axis)
 
 

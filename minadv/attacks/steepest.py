@@ -43,17 +43,30 @@ def _l2_norms(A: np.ndarray) -> np.ndarray:
     entries may have underflowed (or so large that they overflowed) are recomputed after
     dividing by their max-abs entry; in practice that set is empty.
     """
-    with np.errstate(over="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A))            # (n,)
-    fi = np.finfo(A.dtype)
-    suspect = ~(norms >= np.sqrt(fi.tiny) / fi.eps) | ~np.isfinite(norms)
+    return _l2_norms_regular(A)[0]
+
+
+_SMALL_NORM: dict = {}                                          # dtype -> sqrt(tiny) / eps
+
+
+def _l2_norms_regular(A: np.ndarray) -> tuple[np.ndarray, bool]:
+    """:func:`_l2_norms` and whether every norm took the fast path (finite, ``> 0``)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", A, A))                # (n,); einsum never warns
+    small = _SMALL_NORM.get(A.dtype)
+    if small is None:
+        fi = np.finfo(A.dtype)
+        small = _SMALL_NORM[A.dtype] = np.sqrt(fi.tiny) / fi.eps
+    # NaN fails both comparisons; min/max over n values beat four (n,) temporaries
+    if norms.min(initial=np.inf) >= small and norms.max(initial=0.0) < np.inf:
+        return norms, True
+    suspect = ~(norms >= small) | ~np.isfinite(norms)
     if suspect.any():
         sub = A[suspect]                                         # (m, d), m usually 0
         scale = np.max(np.abs(sub), axis=1)                      # (m,)
         safe = np.where(scale > 0, scale, 1).astype(A.dtype)
         sub = sub / safe[:, None]
         norms[suspect] = scale * np.sqrt(np.einsum("ij,ij->i", sub, sub))
-    return norms
+    return norms, False
 
 
 def _lp_norms(A: np.ndarray, norm) -> np.ndarray:

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int, check_scalar
-from .steepest import _l2_norms
+from .steepest import _l2_norms_regular
 
 __all__ = ["VATPerturbation", "vat_kl", "vat_perturbation", "vat_perturbation_kernel",
            "vat_loss", "local_distributional_smoothness"]
@@ -62,9 +62,12 @@ class VATPerturbation(NamedTuple):
 
 def _unit_rows(d: np.ndarray) -> np.ndarray:
     """``d / ||d||_2`` per row, in place; zero rows stay zero (tiny rows are safe)."""
-    norms = _l2_norms(d)
-    scale = np.zeros_like(norms)
-    np.divide(1, norms, out=scale, where=norms > 0)
+    norms, regular = _l2_norms_regular(d)
+    if regular:                                                  # every norm > 0
+        scale = np.divide(1, norms, out=norms)
+    else:
+        scale = np.zeros_like(norms)
+        np.divide(1, norms, out=scale, where=norms > 0)
     d *= scale[:, None]
     return d
 

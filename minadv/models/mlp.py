@@ -141,6 +141,9 @@ class MLP(Model):
         self.n_features, self.n_classes = self.sizes[0], self.sizes[-1]
         self.n_layers = len(self.sizes) - 1
         self.weight_names = tuple(f"W{l}" for l in range(1, self.n_layers + 1))
+        # parameter names per layer, in canonical order (hot loops avoid f-strings per call)
+        self._layer_keys = tuple((f"W{l}", f"b{l}") for l in range(1, self.n_layers + 1))
+        self._param_names = tuple(k for pair in self._layer_keys for k in pair)
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
@@ -177,16 +180,18 @@ class MLP(Model):
         """Logits ``(n, C)`` and the cache ``(X, [a_1, …], [h_1, …])`` of hidden layers."""
         h = X
         pre, post = [], []
-        for l in range(1, self.n_layers):
-            a = h @ params[f"W{l}"]                     # (n, n_l)
-            a += params[f"b{l}"]
+        relu = self.activation == "relu"
+        *hidden, (wk, bk) = self._layer_keys
+        for wl, bl in hidden:
+            a = h @ params[wl]                          # (n, n_l)
+            a += params[bl]
             # relu in place: a > 0 exactly where max(a, 0) > 0, so phi' and phi'' (the only
             # uses of the stored pre-activation) are unchanged; it saves a buffer and a pass.
-            h = np.maximum(a, 0, out=a) if self.activation == "relu" else self._phi(a)
+            h = np.maximum(a, 0, out=a) if relu else self._phi(a)
             pre.append(a)
             post.append(h)
-        z = h @ params[f"W{self.n_layers}"]             # (n, C)
-        z += params[f"b{self.n_layers}"]
+        z = h @ params[wk]                              # (n, C)
+        z += params[bk]
         return z, (X, pre, post)
 
     def pre_activations(self, params: Params, X: np.ndarray) -> list[np.ndarray]:
@@ -203,21 +208,21 @@ class MLP(Model):
     def backward(self, params: Params, cache, dlogits, *, param_grads=True, input_grad=True):
         """Backpropagate ``dlogits = ∂L/∂z``; returns ``(grads or None, ∂L/∂X or None)``."""
         X, pre, post = cache
-        grads: Params | None = {} if param_grads else None
+        # keys pre-inserted in canonical order (W1, b1, W2, …); filled top-down below
+        grads: Params | None = dict.fromkeys(self._param_names) if param_grads else None
         delta = dlogits                                  # (n, n_l)
         gx = None
         for l in range(self.n_layers, 0, -1):
-            h_prev = post[l - 2] if l > 1 else X
+            wk, bk = self._layer_keys[l - 1]
             if param_grads:
-                grads[f"W{l}"] = h_prev.T @ delta        # (n_{l-1}, n_l)
-                grads[f"b{l}"] = delta.sum(axis=0)
+                h_prev = post[l - 2] if l > 1 else X
+                grads[wk] = h_prev.T @ delta             # (n_{l-1}, n_l)
+                grads[bk] = delta.sum(axis=0)
             if l > 1:
-                delta = delta @ params[f"W{l}"].T        # g_{l-1}, (n, n_{l-1}), a new buffer
+                delta = delta @ params[wk].T             # g_{l-1}, (n, n_{l-1}), a new buffer
                 self._times_dphi(delta, pre[l - 2], post[l - 2])   # δ_{l-1} = phi' ⊙ g, in place
             elif input_grad:
-                gx = delta @ params["W1"].T              # (n, d)
-        if param_grads:
-            grads = {k: grads[k] for k in self.param_shapes}   # canonical order
+                gx = delta @ params[wk].T                # (n, d)
         return grads, gx
 
     def _times_dphi(self, g, a, h):

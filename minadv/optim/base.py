@@ -96,8 +96,10 @@ def apply_updates(params: Mapping[str, np.ndarray], updates: Mapping[str, np.nda
         )
     out: Params = {}
     for k, p in params.items():
-        p = np.asarray(p)
-        out[k] = np.asarray(p + updates[k], dtype=p.dtype)
+        if type(p) is not np.ndarray:
+            p = np.asarray(p)
+        s = p + updates[k]
+        out[k] = s if type(s) is np.ndarray and s.dtype == p.dtype else np.asarray(s, dtype=p.dtype)
     return out
 
 
@@ -184,8 +186,15 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
         step = -_lr_at(schedule, state.count)
         updates, trace = {}, {}
         for k, p in params.items():
-            d, buf = _sgd_direction(grads[k], p, state.trace.get(k), momentum, nesterov,
-                                    weight_decay)
+            g, buf = grads[k], state.trace.get(k)
+            if (momentum and not nesterov and not weight_decay and type(g) is np.ndarray
+                    and type(buf) is np.ndarray and g.dtype == buf.dtype == p.dtype):
+                buf = momentum * buf                  # fast path, same values: fresh buffers
+                buf += g                              # (state is never mutated)
+                updates[k] = d = buf * step
+                trace[k] = buf
+                continue
+            d, buf = _sgd_direction(g, p, buf, momentum, nesterov, weight_decay)
             updates[k] = _like(step * d, p)
             if buf is not None:
                 trace[k] = _like(buf, p)

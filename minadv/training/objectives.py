@@ -87,6 +87,11 @@ def _stack_caches(a: Any, b: Any) -> Any:
     return type(a)(_stack_caches(u, v) for u, v in zip(a, b))
 
 
+def _mean(a: np.ndarray):
+    """``np.mean(a)`` of a 1-d array (same pairwise sum and division, less dispatch)."""
+    return np.add.reduce(a) / a.shape[0]
+
+
 def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([a, b], axis=0)
 
@@ -366,11 +371,16 @@ class VATObjective(Objective):
         r = vat_perturbation_kernel(model, params, Xu, float(self.eps), float(self.xi),
                                     int(self.n_power), rng, logits=z_ref, cache=cache_u,
                                     exact=self.exact).r_adv
-        z, cache = model.forward(params, _stack(X, Xu + r))  # [labeled; unlabeled + r]
+        Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
+        Xs[:n] = X
+        np.add(Xu, r, out=Xs[n:])
+        z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
         ce, dce = model.output.nll(z[:n], y)
         kl, dkl = model.output.kl(z_ref, z[n:])
-        loss = float(np.mean(ce)) + self.lam * float(np.mean(kl))
-        dz = _stack(dce / n, dkl * (self.lam / nu))
+        loss = float(_mean(ce)) + self.lam * float(_mean(kl))
+        dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
+        np.divide(dce, n, out=dz[:n])
+        np.multiply(dkl, self.lam / nu, out=dz[n:])
         if self.entmin:
             ent, dz, cache = self._add_entropy(model, z, z_ref, n, dz, cache, cache_u)
             loss += ent
