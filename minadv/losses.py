@@ -149,7 +149,7 @@ def _softmax_kl(z_ref, z):
     t *= p                                                # p (log p - log q)
     q = np.exp(log_q)
     q -= p                                                # ∂KL/∂z = q - p
-    return t.sum(axis=-1), q
+    return np.add.reduce(t, axis=-1), q
 
 
 def _softmax_kl_hvp(z, rz):
@@ -236,6 +236,18 @@ SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll,
                           _sigsoftmax_nll_hvp, _sigsoftmax_kl, _sigsoftmax_kl_hvp,
                           _sigsoftmax_entropy)
 OUTPUTS = {f.name: f for f in (LOGISTIC, SOFTMAX, SIGSOFTMAX)}
+
+
+def nll_hvp_at(output: OutputFamily, z: np.ndarray, y: np.ndarray) -> Callable:
+    """``rz -> output.nll_hvp(z, y, rz)`` at fixed ``(z, y)``, for repeated products.
+
+    Same values; for the softmax family the probabilities ``p(z)`` are computed once instead of
+    at every call (the Fisher product ``(diag p - p pᵀ) rz`` then costs a few passes over rz).
+    """
+    if output.nll_hvp is _softmax_nll_hvp:
+        p = np.exp(log_softmax(z))
+        return lambda rz: _fisher_product(p, rz)
+    return lambda rz: output.nll_hvp(z, y, rz)
 
 
 def kl_divergence(z_ref: np.ndarray, z: np.ndarray, output: str = "softmax"):

@@ -58,13 +58,13 @@ def log_sigmoid(t: np.ndarray) -> np.ndarray:
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log sum_k exp(z_k)`` along ``axis`` with the max-shift trick."""
     z = np.asarray(z)
-    shift = z.max(axis=axis, keepdims=True)
+    shift = np.maximum.reduce(z, axis=axis, keepdims=True)   # = z.max(...), less dispatch
     if z.dtype.kind != "f":                               # integer input: float64 result
         out = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True)) + shift
     else:                                                 # same values, in place
         t = z - shift
         np.exp(t, out=t)
-        out = t.sum(axis=axis, keepdims=True)
+        out = np.add.reduce(t, axis=axis, keepdims=True)
         np.log(out, out=out)
         out += shift
     return out if keepdims else np.squeeze(out, axis=axis)

@@ -57,7 +57,8 @@ def _l2_norms_regular(A: np.ndarray) -> tuple[np.ndarray, bool]:
         fi = np.finfo(A.dtype)
         small = _SMALL_NORM[A.dtype] = np.sqrt(fi.tiny) / fi.eps
     # NaN fails both comparisons; min/max over n values beat four (n,) temporaries
-    if norms.min(initial=np.inf) >= small and norms.max(initial=0.0) < np.inf:
+    if (np.minimum.reduce(norms, initial=np.inf) >= small
+            and np.maximum.reduce(norms, initial=0.0) < np.inf):
         return norms, True
     suspect = ~(norms >= small) | ~np.isfinite(norms)
     if suspect.any():

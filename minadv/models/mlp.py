@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validation import as_generator, check_float_dtype, check_int
-from ..losses import OUTPUTS
+from ..losses import OUTPUTS, nll_hvp_at
 from ..numerics import sigmoid, softplus
 from ..params import Params, init_weight
 from .base import Model
@@ -217,7 +217,7 @@ class MLP(Model):
             if param_grads:
                 h_prev = post[l - 2] if l > 1 else X
                 grads[wk] = h_prev.T @ delta             # (n_{l-1}, n_l)
-                grads[bk] = delta.sum(axis=0)
+                grads[bk] = np.add.reduce(delta, axis=0)   # = delta.sum(axis=0)
             if l > 1:
                 delta = delta @ params[wk].T             # g_{l-1}, (n, n_{l-1}), a new buffer
                 self._times_dphi(delta, pre[l - 2], post[l - 2])   # δ_{l-1} = phi' ⊙ g, in place
@@ -280,30 +280,37 @@ class MLP(Model):
             delta = d1 * g
             deltas.insert(0, delta)                       # deltas[l-1] = δ_l
 
+        keys, L, dtype = self._layer_keys, self.n_layers, self.dtype
+        shapes = self.param_shapes
+        nll_hvp = nll_hvp_at(self.output, z, y)           # rz -> ∇²_z ℓ · rz, p cached
+
         def hvp(vector: Params, out: Params | None = None) -> Params:
-            out = {k: np.empty(s, dtype=self.dtype) for k, s in self.param_shapes.items()} \
-                if out is None else out
-            r_pre, r_h = [], None                         # R-forward, R{h_0} = 0
-            for l in range(1, self.n_layers + 1):
-                r_a = hs[l - 1] @ vector[f"W{l}"]         # (n, n_l)
+            if out is None:
+                out = {k: np.empty(s, dtype=dtype) for k, s in shapes.items()}
+            r_pre, r_hs, r_h = [], [None], None           # R-forward, R{h_0} = 0
+            for l, (wk, bk) in enumerate(keys, 1):
+                r_a = hs[l - 1] @ vector[wk]              # (n, n_l)
                 if r_h is not None:
-                    r_a += r_h @ params[f"W{l}"]
-                r_a += vector[f"b{l}"]
+                    r_a += r_h @ params[wk]
+                r_a += vector[bk]
                 r_pre.append(r_a)
-                if l < self.n_layers:
+                if l < L:
                     r_h = d1s[l - 1] * r_a                # R{h_l} = phi'(a_l) ⊙ R{a_l}
-            r_delta = self.output.nll_hvp(z, y, r_pre[-1]) / n   # R{δ_L}
-            for l in range(self.n_layers, 0, -1):         # R-backward
-                np.matmul(hs[l - 1].T, r_delta, out=out[f"W{l}"])   # h_{l-1}ᵀ R{δ_l}
-                np.sum(r_delta, axis=0, out=out[f"b{l}"])
+                    r_hs.append(r_h)
+            r_delta = nll_hvp(r_pre[-1])
+            r_delta /= n                                  # R{δ_L}
+            for l in range(L, 0, -1):                     # R-backward
+                wk, bk = keys[l - 1]
+                np.matmul(hs[l - 1].T, r_delta, out=out[wk])   # h_{l-1}ᵀ R{δ_l}
+                np.add.reduce(r_delta, axis=0, out=out[bk])     # Σ_rows R{δ_l}
                 if l == 1:
                     break
-                r_h_prev = d1s[l - 2] * r_pre[l - 2]      # R{h_{l-1}}
-                out[f"W{l}"] += r_h_prev.T @ deltas[l - 1]          # + R{h_{l-1}}ᵀ δ_l
-                r_g = deltas[l - 1] @ vector[f"W{l}"].T   # R{g} = δ_l Vᵀ + R{δ_l} Wᵀ
-                r_g += r_delta @ params[f"W{l}"].T
+                out[wk] += r_hs[l - 1].T @ deltas[l - 1]  # + R{h_{l-1}}ᵀ δ_l
+                r_g = deltas[l - 1] @ vector[wk].T        # R{g} = δ_l Vᵀ + R{δ_l} Wᵀ
+                r_g += r_delta @ params[wk].T
                 r_g *= d1s[l - 2]
-                r_delta = d2gs[l - 2] * r_pre[l - 2]      # phi'' R{a} g + phi' R{g}
+                # phi'' R{a} g + phi' R{g}, in R{a_{l-1}}'s buffer (not needed any more)
+                r_delta = np.multiply(d2gs[l - 2], r_pre[l - 2], out=r_pre[l - 2])
                 r_delta += r_g
             return out
 
