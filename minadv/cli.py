@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_gradcheck)
     rep = sub.add_parser("reproduce", help="reproduce the papers' results on built-in data")
     rep.add_argument("names", nargs="*", help="experiments to run (default: all)")
-    rep.add_argument("--seed", type=int, default=0, help="seed for experiments that draw")
+    rep.add_argument("--seed", type=int, default=None,
+                     help="seed for experiments that draw (default: each one's documented seed)")
     rep.add_argument("--out", default=None, help="folder for figures (PNG); none by default")
     rep.set_defaults(func=_cmd_reproduce)
     return parser

@@ -12,6 +12,14 @@ Experiments
                 (``theory.md`` section 2.5 table).
 ``smoothness``  Kanai et al. 2021 (arXiv:2103.01400): the Linf adversarial loss has gradient
                 jumps (ratio ~ 1/t at a kink), the L2 one does not (``theory.md`` section 1.3).
+``goodfellow``  Goodfellow et al. 2015 (arXiv:1412.6572): the linearity argument, and L-inf
+                adversarial training of logistic regression.
+``shaham``      Shaham et al. 2015 (arXiv:1511.05432): one-step robust training with L-inf,
+                L2 and L1 uncertainty sets resists the baseline's adversarial examples.
+``madry``       Madry et al. 2018 (arXiv:1706.06083): PGD training keeps PGD accuracy; FGSM
+                training falls behind at large eps.
+``vat``         Miyato et al. 2016 (arXiv:1507.00677): VAT on the synthetic 100-D moons and
+                circles with 16 labels.
 ``gradcheck``   Every model's exact derivatives against finite differences.
 """
 
@@ -163,10 +171,249 @@ def gradcheck_experiment(rng: Any = None) -> Experiment:
                       ["model", "param grad", "input grad", "HVP", "HVP sym"], rows, checks)
 
 
+# -------------------------------------------------------------------------------- Goodfellow
+def goodfellow_experiment(rng: Any = None) -> Experiment:
+    """Goodfellow et al.: linearity explains adversarial examples; L-inf training of a linear
+    model (exact closed-form robust loss; FGSM is the exact attack there) resists them and
+    sparsifies the weights."""
+    from .attacks import fgsm
+    from .models import LogisticRegressionModel
+    from .optim import sgd
+    from .training import ExactRobustObjective, fit
+
+    gen = as_generator(0 if rng is None else rng)
+    eps = 0.1
+
+    def problem(n, d, informative=None):
+        y = gen.integers(0, 2, n)
+        mean = np.full(d, 2 / np.sqrt(d)) if informative is None else np.r_[
+            np.full(informative, 0.5), np.zeros(d - informative)]
+        return (2 * y - 1)[:, None] * mean + gen.normal(size=(n, d)), y
+
+    def train_and_attack(X, y, X_te, y_te, eps_train):
+        model = LogisticRegressionModel(X.shape[1])
+        # full-batch momentum SGD on the closed-form robust loss (1.1), eps_train = 0 is ERM
+        params = fit(model, model.init_params(), ExactRobustObjective(eps_train, np.inf, 1e-2),
+                     X, y, optimizer=sgd(0.1, momentum=0.9), epochs=200,
+                     batch_size=X.shape[0], rng=0, verbose=0).params
+        w = params["w"]
+        return (float(np.mean(model.predict(params, X_te) == y_te)),
+                float(np.mean(model.predict(params, fgsm(model, params, X_te, y_te, eps))
+                              == y_te)),
+                float(eps * np.abs(w).sum()), float(np.abs(w[:20]).sum() / np.abs(w).sum()))
+
+    rows, fgsm_by_d = [], []
+    for d in (10, 100, 1000):          # same clean difficulty (mean distance 4), growing d
+        result = train_and_attack(*problem(2000, d), *problem(2000, d), 0.0)
+        fgsm_by_d.append(result[1])
+        rows.append((f"dense d={d}", "ERM", *result[:3], "-"))
+    X, y = problem(1000, 1000, informative=20)        # 20 informative coordinates of 1000
+    X_te, y_te = problem(2000, 1000, informative=20)
+    sparse = {name: train_and_attack(X, y, X_te, y_te, e)
+              for name, e in (("ERM", 0.0), (f"L-inf robust (eps={eps})", eps))}
+    rows += [("sparse d=1000", name, *r) for name, r in sparse.items()]
+    (c0, a0, _, z0), (c1, a1, _, z1) = sparse.values()
+    checks = [
+        (f"FGSM accuracy of ERM falls as d grows at fixed eps={eps}: "
+         + " > ".join(f"{a:.3f}" for a in fgsm_by_d), bool(np.all(np.diff(fgsm_by_d) < 0))),
+        (f"L-inf training raises FGSM accuracy {a0:.3f} -> {a1:.3f} (by > 0.2)", a1 - a0 > 0.2),
+        (f"... with clean accuracy comparable ({c0:.3f} -> {c1:.3f}, drop < 0.02)",
+         c0 - c1 < 0.02),
+        (f"... and weights concentrated on the 20 informative inputs ({z0:.0%} -> {z1:.0%} of "
+         "|w|_1; more than doubled)", z1 > 2 * z0),
+    ]
+    return Experiment(
+        "goodfellow", "Linearity explains adversarial examples; L-inf training of a linear model",
+        "Goodfellow, Shlens, Szegedy 2015, arXiv:1412.6572, sections 3, 5; theory.md 5",
+        ["data", "model", "clean acc", f"FGSM acc (eps={eps})", "eps*|w|_1",
+         "|w_1:20|_1 / |w|_1"],
+        rows, checks,
+        ["Gaussian classes instead of MNIST 3-vs-7 (no download in the default job; "
+         "minadv.mnist.load_mnist(digits=(3, 7)) gives the paper's data). Training: 200 "
+         "full-batch momentum-SGD steps on the closed-form robust loss (1.1), l2 = 1e-2.",
+         "The eps*|w|_1 penalty inside the loss drives the weights of the 980 noise inputs "
+         "towards 0 (subgradient steps leave them oscillating near 0 rather than exactly 0)."],
+    )
+
+
+# -------------------------------------------------------------------------------- VAT
+#: theory.md 6.3 (takerum/vat train_syn.py): per-method radius on (moons, circles)
+VAT_SETTINGS = {"moons": {"l2": 1e-4, "random": 1.8, "at_l2": 0.2, "vat": 0.6},
+                "circles": {"l2": 1e-4, "random": 2.8, "at_l2": 0.65, "vat": 0.5}}
+
+
+def _vat_methods(kind: str) -> dict:
+    from .training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
+
+    cfg = VAT_SETTINGS[kind]
+    return {"MLE": ERM(), "L2 decay": ERM(l2=cfg["l2"]),
+            "random pert.": RandomPerturbationObjective(eps=cfg["random"]),
+            "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, alpha=0.5),
+            "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power=1)}
+
+
+def vat_experiment(rng: Any = None, seeds: tuple = (1, 2, 3, 4)) -> Experiment:
+    """Miyato et al. 2016, synthetic 100-D moons/circles with 16 labels (theory.md 6.3-6.4)."""
+    from .attacks import local_distributional_smoothness
+    from .datasets import make_vat_synthetic
+    from .models import MLP
+    from .optim import exponential_decay, sgd
+    from .training import evaluate, fit
+
+    rows, checks, errors = [], [], {}
+    for kind in ("moons", "circles"):
+        methods = _vat_methods(kind)
+        err = {name: [] for name in methods}
+        lds = {name: [] for name in methods}
+        for seed in seeds:
+            X_tr, y_tr, X_te, y_te, _ = make_vat_synthetic(kind, rng=seed)
+            model = MLP([100, 100, 2], activation="relu")
+            init = model.init_params(rng=seed)
+            for name, objective in methods.items():
+                # full batch (16 points), momentum SGD lr 1.0 decayed x0.995 per epoch, 1000 epochs
+                opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)
+                res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=1000,
+                          batch_size=16, rng=seed, verbose=0)
+                err[name].append(1 - evaluate(model, res.params, X_te, y_te)["accuracy"])
+                lds[name].append(float(np.mean(local_distributional_smoothness(
+                    model, res.params, X_te, VAT_SETTINGS[kind]["vat"], rng=seed))))
+        for name in methods:
+            rows.append((kind, name, float(np.mean(err[name])), float(np.max(err[name])),
+                         float(np.mean(lds[name]))))
+        mean_err = {name: np.mean(v) for name, v in err.items()}
+        errors[kind] = mean_err
+        best = min(mean_err, key=mean_err.get)
+        checks.append((f"{kind}: VAT has the lowest mean test error of the five (best: {best}, "
+                       f"{mean_err[best]:.3f})", best == "VAT"))
+        checks.append((f"{kind}: VAT error {mean_err['VAT']:.3f} < half of MLE's "
+                       f"{mean_err['MLE']:.3f}", mean_err["VAT"] < 0.5 * mean_err["MLE"]))
+        checks.append((f"{kind}: VAT is smoother than MLE (LDS {np.mean(lds['VAT']):.3f} > "
+                       f"{np.mean(lds['MLE']):.3f})", np.mean(lds["VAT"]) > np.mean(lds["MLE"])))
+    return Experiment(
+        "vat", "Virtual adversarial training on the synthetic 100-D moons and circles",
+        "Miyato et al. 2016, arXiv:1507.00677, section 3.1; theory.md 6.3-6.4",
+        ["data", "method", "test err (mean)", "test err (max)", "LDS (mean)"], rows, checks,
+        [f"Mean over seeds {list(seeds)}; 16 labeled points, supervised only, MLP 100-100-2 "
+         "ReLU, the per-method radii of the authors' train_syn.py. Dropout is not implemented, "
+         "so five of the paper's six methods are compared. The data generator matches the "
+         "statistics of the authors' pickles, not their exact points. The paper gives no "
+         "per-method numbers for this figure; its claim is the ordering.",
+         "LDS = -mean KL(p(x) || p(x + r_vadv)) on the test points (larger = smoother)."],
+        {"errors": errors},
+    )
+
+
+# -------------------------------------------------------------------------------- Madry
+def madry_experiment(rng: Any = None, seeds: tuple = (0, 1)) -> Experiment:
+    """Madry et al. 2018 at small scale: PGD accuracy of ERM-, FGSM- and PGD-trained MLPs."""
+    from .attacks import robustness_curve
+    from .datasets import make_moons
+    from .models import MLP
+    from .optim import adam
+    from .training import ERM, FGSMObjective, PGDObjective, fit
+
+    eps_train, grid = 0.5, np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    curves = {}
+    for seed in seeds:
+        X, y = make_moons(600, noise=0.1, rng=seed)
+        model = MLP([2, 64, 64, 2])
+        init = model.init_params(rng=seed)
+        for name, objective in (("ERM", ERM()), ("FGSM-trained", FGSMObjective(eps=eps_train)),
+                                ("PGD-trained", PGDObjective(eps=eps_train, steps=7))):
+            res = fit(model, init, objective, X[:300], y[:300], optimizer=adam(0.01),
+                      epochs=60, batch_size=32, rng=seed, verbose=0)
+            curve = robustness_curve(model, res.params, X[300:], y[300:], grid, "pgd",
+                                     np.inf, n_steps=20, rng=seed)
+            curves.setdefault(name, []).append(curve.accuracy)
+    mean = {name: np.mean(v, axis=0) for name, v in curves.items()}
+    rows = [(float(e), *(float(mean[name][i]) for name in mean)) for i, e in enumerate(grid)]
+    erm, fgsm_acc, pgd_acc = mean["ERM"][-1], mean["FGSM-trained"][-1], mean["PGD-trained"][-1]
+    checks = [
+        (f"PGD-trained keeps PGD accuracy {pgd_acc:.3f} at eps=0.5 vs ERM {erm:.3f} (> +0.4)",
+         pgd_acc - erm > 0.4),
+        (f"FGSM-trained falls behind PGD-trained at eps=0.5 ({fgsm_acc:.3f} < {pgd_acc:.3f} - "
+         "0.05)", fgsm_acc < pgd_acc - 0.05),
+        ("clean accuracy of PGD-trained within 0.1 of ERM",
+         mean["ERM"][0] - mean["PGD-trained"][0] < 0.1),
+    ]
+    return Experiment(
+        "madry", "PGD adversarial training vs FGSM training (L-inf, 2-D moons MLP 2-64-64-2)",
+        "Madry et al. 2018, arXiv:1706.06083, sections 4-5; theory.md 8.4",
+        ["eps", *(f"PGD-20 acc {name}" for name in mean)], rows, checks,
+        [f"Mean over seeds {list(seeds)}; trained at eps = 0.5 (FGSM one step, PGD 7 steps), "
+         "evaluated with PGD-20 and a random start (cumulative worst case over the grid).",
+         "Madry et al. report FGSM training giving no PGD robustness at large eps on MNIST; at "
+         "this scale FGSM training keeps part of it (it falls behind PGD training, it does not "
+         "collapse to ERM's level)."],
+        {"x": grid, "curves": {f"{k}": v for k, v in mean.items()}, "xlabel": "eps",
+         "ylabel": "PGD-20 accuracy"},
+    )
+
+
+# -------------------------------------------------------------------------------- Shaham
+def shaham_experiment(rng: Any = None) -> Experiment:
+    """Shaham et al.: robust training in L-inf / L2 / L1 against baseline-generated examples."""
+    from .attacks import fast_gradient
+    from .models import MLP
+    from .optim import sgd
+    from .training import ERM, ShahamObjective, evaluate, fit
+
+    gen = as_generator(7 if rng is None else rng)
+    centers = gen.normal(size=(3, 20)) * 0.6                      # 3 Gaussian classes in R^20
+    y = gen.integers(0, 3, 6000)
+    X = centers[y] + 0.7 * gen.normal(size=(6000, 20))
+    X_tr, y_tr, X_te, y_te = X[:2000], y[:2000], X[2000:], y[2000:]
+    model = MLP([20, 64, 64, 3])
+    init = model.init_params(rng=0)
+    radii = {"Linf": (np.inf, 0.15), "L2": (2, 0.15 * np.sqrt(20) / 2), "L1": (1, 1.5)}
+
+    def train(objective):
+        return fit(model, init, objective, X_tr, y_tr, optimizer=sgd(0.05, momentum=0.9),
+                   epochs=30, batch_size=64, rng=0, verbose=0).params
+
+    base = train(ERM(l2=1e-4))
+    sets = {}                                                     # "AMNIST": baseline fooled
+    for name, (norm, eps) in radii.items():
+        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm)
+        fooled = (model.predict(base, X_adv) != y_te) & (model.predict(base, X_te) == y_te)
+        sets[name] = (X_adv[fooled], y_te[fooled])
+    nets = {"baseline": base}
+    for name, (norm, eps) in radii.items():
+        nets[f"robust {name}"] = train(ShahamObjective(eps=eps, norm=norm, l2=1e-4))
+    rows, acc = [], {}
+    for net, params in nets.items():
+        acc[net] = [evaluate(model, params, X_te, y_te)["accuracy"]] + [
+            evaluate(model, params, *sets[name])["accuracy"] for name in radii]
+        rows.append((net, *acc[net]))
+    clean_base = acc["baseline"][0]
+    checks = [(f"robust {n} net: clean accuracy {acc[f'robust {n}'][0]:.3f} within 0.01 of "
+               f"the baseline's {clean_base:.3f}", acc[f"robust {n}"][0] >= clean_base - 0.01)
+              for n in radii]
+    checks += [(f"every robust net classifies >= 10% of the {len(sets[n][1])} {n}-examples that "
+                f"fool the baseline (baseline: 0%; min {min(acc[f'robust {m}'][j + 1] for m in radii):.3f})",
+                min(acc[f"robust {m}"][j + 1] for m in radii) >= 0.1)
+               for j, n in enumerate(radii)]
+    best = {n: max(radii, key=lambda m: acc[f"robust {m}"][j + 1]) for j, n in enumerate(radii)}
+    return Experiment(
+        "shaham", "Robust optimization with L-inf/L2/L1 uncertainty sets (one ascent step)",
+        "Shaham, Yamada, Negahban 2015, arXiv:1511.05432, section 5; theory.md 4.3",
+        ["net", "clean acc", *(f"acc on {n}-adv" for n in radii)], rows, checks,
+        ["Adversarial sets are built like AMNIST: fast-gradient examples of the baseline on test "
+         "points it classified correctly and that fooled it, so the baseline scores 0 there.",
+         "Data: 3 Gaussian classes in R^20 (not MNIST). Best robust net per adversarial set: "
+         + ", ".join(f"{n}-adv -> robust {b}" for n, b in best.items())
+         + " (the paper reports L-inf as best on MNIST)."],
+    )
+
+
 EXPERIMENTS: dict[str, Callable[[Any], Experiment]] = {
     "gradcheck": gradcheck_experiment,
     "sharpness": sharpness_experiment,
     "smoothness": smoothness_experiment,
+    "goodfellow": goodfellow_experiment,
+    "shaham": shaham_experiment,
+    "madry": madry_experiment,
+    "vat": vat_experiment,
 }
 
 

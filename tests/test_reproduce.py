@@ -6,7 +6,11 @@ from minadv import cli
 from minadv.reproduce import EXPERIMENTS, format_experiment, run_experiment
 
 
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+SLOW = {"vat", "goodfellow", "madry"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in sorted(EXPERIMENTS)])
 def test_experiment_checks_hold(name):
     exp = run_experiment(name, rng=0)
     assert exp.checks, "an experiment must state at least one check"
