@@ -22,7 +22,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import as_generator, check_array, check_float_dtype, check_int, check_scalar
+from ._validation import (as_generator, check_array, check_float_dtype, check_int, check_norm,
+                          check_scalar)
 from .models import MLP, LogisticRegressionModel
 from .optim import OPTIMIZERS
 from .training import OBJECTIVES, fit, make_objective
@@ -106,6 +107,18 @@ class _AdversarialClassifier:
         if self.unlabeled_batch_size is not None:
             check_int(self.unlabeled_batch_size, "unlabeled_batch_size", low=1)
         check_int(self.verbose, "verbose", low=0)
+        # every hyper-parameter is checked, also those the chosen objective ignores (sklearn)
+        check_scalar(self.eps, "eps", low=0.0)
+        check_norm(self.norm)
+        check_scalar(self.l2, "l2", low=0.0)
+        check_int(self.pgd_steps, "pgd_steps", low=1)
+        if self.pgd_step_size is not None:
+            check_scalar(self.pgd_step_size, "pgd_step_size", low=0.0, low_inclusive=False)
+        check_scalar(self.vat_xi, "vat_xi", low=0.0, low_inclusive=False)
+        check_int(self.vat_power_iterations, "vat_power_iterations", low=0)
+        check_scalar(self.vat_lambda, "vat_lambda", low=0.0)
+        if not isinstance(self.entmin, (bool, np.bool_)):
+            raise TypeError(f"entmin: expected a bool, got {type(self.entmin).__name__}.")
 
     def _make_objective(self):
         fields = _OBJECTIVE_ARGS[self.objective]

@@ -85,6 +85,8 @@ def save_model(path: str | os.PathLike, model, params: Params, *,
     arrays = {_HEADER: np.array(_header(model, params, metadata))}
     arrays.update({_PREFIX + k: np.asarray(v) for k, v in params.items()})  # 0-d kept 0-d
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"path: the folder {directory} of {path} does not exist.")
     fd, tmp = tempfile.mkstemp(prefix=".minadv-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -113,3 +113,14 @@ def test_bad_data_raise_at_fit_and_predict_before_fit():
         LogisticRegression(epochs=1).fit(X, y[:-1])
     with pytest.raises(AttributeError, match="not fitted"):
         LogisticRegression().predict(X)
+
+
+@pytest.mark.parametrize("objective", ["erm", "fgsm", "vat"])
+@pytest.mark.parametrize("hyper,name", [({"eps": -1.0}, "eps"), ({"norm": 3}, "norm"),
+                                        ({"pgd_steps": 0}, "pgd_steps"),
+                                        ({"vat_xi": 0.0}, "vat_xi"), ({"l2": -1e-3}, "l2"),
+                                        ({"vat_power_iterations": -1}, "vat_power_iterations")])
+def test_every_hyperparameter_is_checked_whatever_the_objective(objective, hyper, name):
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    with pytest.raises(ValueError, match=name):
+        LogisticRegression(objective=objective, epochs=1, **hyper).fit(X, np.arange(8) % 2)

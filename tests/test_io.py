@@ -122,3 +122,13 @@ def test_inconsistent_or_newer_files_are_refused(tmp_path):
     np.savez(tmp_path / "short.npz", **arrays)
     with pytest.raises(ValueError, match="inconsistent"):
         load_model(tmp_path / "short.npz")
+
+
+def test_save_into_missing_folder_names_the_path(tmp_path):
+    from minadv.io import save_model
+    from minadv.models import LogisticRegressionModel
+
+    model = LogisticRegressionModel(2)
+    target = tmp_path / "nope" / "model.npz"
+    with pytest.raises(FileNotFoundError, match="path: the folder .*nope"):
+        save_model(str(target), model, model.init_params())
