@@ -61,12 +61,16 @@ def _l2_norms_regular(A: np.ndarray) -> tuple[np.ndarray, bool]:
             and np.maximum.reduce(norms, initial=0.0) < np.inf):
         return norms, True
     suspect = ~(norms >= small) | ~np.isfinite(norms)
-    if suspect.any():
-        sub = A[suspect]                                         # (m, d), m usually 0
-        scale = np.max(np.abs(sub), axis=1)                      # (m,)
+    every = bool(suspect.all())                                  # e.g. a float32 probe gradient
+    if every or suspect.any():
+        sub = A if every else A[suspect]                         # (m, d), m usually 0
+        scale = np.maximum.reduce(np.abs(sub), axis=1)           # (m,)
         safe = np.where(scale > 0, scale, 1).astype(A.dtype)
         sub = sub / safe[:, None]
-        norms[suspect] = scale * np.sqrt(np.einsum("ij,ij->i", sub, sub))
+        recomputed = scale * np.sqrt(np.einsum("ij,ij->i", sub, sub))
+        if every:
+            return recomputed, False
+        norms[suspect] = recomputed
     return norms, False
 
 
