@@ -6,7 +6,7 @@ from minadv import cli
 from minadv.reproduce import EXPERIMENTS, format_experiment, run_experiment
 
 
-SLOW = {"vat", "goodfellow", "madry"}
+SLOW = {"vat", "goodfellow", "madry", "sharpness-mlp"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
