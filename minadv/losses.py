@@ -238,6 +238,30 @@ SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll,
 OUTPUTS = {f.name: f for f in (LOGISTIC, SOFTMAX, SIGSOFTMAX)}
 
 
+def kl_at(output: OutputFamily, z_ref: np.ndarray) -> Callable:
+    """``z -> output.kl(z_ref, z)`` with the constant reference ``z_ref`` fixed.
+
+    Same values; for the softmax family ``log p(z_ref)`` and ``p(z_ref)`` are computed once (a
+    VAT step compares several logits with one clean reference), and ``value=False`` skips the
+    per-row KL when only the gradient is needed (the power iteration).
+    """
+    if output.kl is not _softmax_kl:
+        return lambda z, value=True: output.kl(z_ref, z)
+    log_p = log_softmax(z_ref)
+    p = np.exp(log_p)
+
+    def kl(z, value=True):
+        log_q = log_softmax(z)
+        q = np.exp(log_q)
+        q -= p                                            # ∂KL/∂z = q - p
+        if not value:
+            return None, q
+        t = log_p - log_q
+        t *= p                                            # p (log p - log q)
+        return np.add.reduce(t, axis=-1), q
+    return kl
+
+
 def nll_hvp_at(output: OutputFamily, z: np.ndarray, y: np.ndarray) -> Callable:
     """``rz -> output.nll_hvp(z, y, rz)`` at fixed ``(z, y)``, for repeated products.
 

@@ -38,9 +38,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int, check_scalar
+from ..losses import kl_at
 from .steepest import _l2_norms_regular
 
 __all__ = ["VATPerturbation", "vat_kl", "vat_perturbation", "vat_perturbation_kernel",
+           "vat_direction_kernel",
            "vat_loss", "local_distributional_smoothness"]
 
 
@@ -80,6 +82,28 @@ def _kl_and_grad(model, params, X, R, logits_ref):
     return kl, g, z
 
 
+def vat_direction_kernel(model, params: dict, X: np.ndarray, eps: float, xi: float,
+                         n_power: int, gen: np.random.Generator, kl_ref, logits, cache=None,
+                         exact: bool = False) -> np.ndarray:
+    """``r_vadv`` given the clean ``logits`` and ``kl_ref = losses.kl_at(model.output, logits)``
+    (no validation).  :func:`vat_perturbation_kernel` without building ``kl_ref``; VAT training
+    reuses ``kl_ref`` for its loss term so the clean distribution is computed once per step.
+    """
+    d = gen.standard_normal(X.shape, dtype=X.dtype)              # (n, d)
+    for _ in range(n_power):
+        _unit_rows(d)
+        if exact:
+            d = model.input_fisher_kernel(params, X, d, logits=logits, cache=cache)
+        else:
+            d *= xi
+            z, cache_r = model.forward(params, X + d)
+            _, dz = kl_ref(z, value=False)                       # ∇_z KL only
+            _, d = model.backward(params, cache_r, dz, param_grads=False, input_grad=True)
+    r_adv = _unit_rows(d)
+    r_adv *= eps
+    return r_adv
+
+
 def vat_perturbation_kernel(model, params: dict, X: np.ndarray, eps: float, xi: float,
                             n_power: int, gen: np.random.Generator, logits=None, cache=None,
                             exact: bool = False) -> VATPerturbation:
@@ -91,16 +115,8 @@ def vat_perturbation_kernel(model, params: dict, X: np.ndarray, eps: float, xi: 
     """
     if logits is None or (exact and cache is None):
         logits, cache = model.forward(params, X)
-    d = gen.standard_normal(X.shape, dtype=X.dtype)              # (n, d)
-    for _ in range(n_power):
-        _unit_rows(d)
-        if exact:
-            d = model.input_fisher_kernel(params, X, d, logits=logits, cache=cache)
-        else:
-            d *= xi
-            _, d, _ = _kl_and_grad(model, params, X, d, logits)
-    r_adv = _unit_rows(d)
-    r_adv *= eps
+    r_adv = vat_direction_kernel(model, params, X, eps, xi, n_power, gen,
+                                 kl_at(model.output, logits), logits, cache, exact)
     return VATPerturbation(r_adv, logits)
 
 

@@ -39,7 +39,8 @@ import numpy as np
 from .._validation import check_int, check_norm, check_scalar
 from ..attacks.pgd import pgd_kernel
 from ..attacks.steepest import steepest_ascent_kernel
-from ..attacks.vat import vat_perturbation_kernel
+from ..attacks.vat import vat_direction_kernel
+from ..losses import kl_at
 from ..params import Params
 
 __all__ = [
@@ -368,15 +369,15 @@ class VATObjective(Objective):
         Xu = X if batch.X_unlabeled is None else batch.X_unlabeled
         n, nu = X.shape[0], Xu.shape[0]
         z_ref, cache_u = model.forward(params, Xu)          # clean p̂, a constant
-        r = vat_perturbation_kernel(model, params, Xu, float(self.eps), float(self.xi),
-                                    int(self.n_power), rng, logits=z_ref, cache=cache_u,
-                                    exact=self.exact).r_adv
+        kl_ref = kl_at(model.output, z_ref)                  # p̂ computed once per step
+        r = vat_direction_kernel(model, params, Xu, float(self.eps), float(self.xi),
+                                 int(self.n_power), rng, kl_ref, z_ref, cache_u, self.exact)
         Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
         Xs[:n] = X
         np.add(Xu, r, out=Xs[n:])
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
         ce, dce = model.output.nll(z[:n], y)
-        kl, dkl = model.output.kl(z_ref, z[n:])
+        kl, dkl = kl_ref(z[n:])
         loss = float(_mean(ce)) + self.lam * float(_mean(kl))
         dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
         np.divide(dce, n, out=dz[:n])
