@@ -191,7 +191,7 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
                     and type(buf) is np.ndarray and g.dtype == buf.dtype == p.dtype):
                 buf = momentum * buf                  # fast path, same values: fresh buffers
                 buf += g                              # (state is never mutated)
-                updates[k] = d = buf * step
+                updates[k] = buf * step
                 trace[k] = buf
                 continue
             d, buf = _sgd_direction(g, p, buf, momentum, nesterov, weight_decay)
