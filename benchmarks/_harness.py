@@ -98,7 +98,8 @@ def result(wid: str, times: dict[str, float], unit: str, scale: float = 1.0, **e
            "floor_seconds": floor, "ratio": sec / floor, "unit": unit}
     row.update({k: v * scale for k, v in times.items() if k not in ("seconds", "floor_seconds")})
     row.update(extra)
-    row.update(blas=blas_info(), openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"))
+    row.update(blas=blas_info(), openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
+               loadavg_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None)
     return row
 
 

@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             row = judge(H.run_isolated(WORKLOADS[wid][0], wid, t, args.quick))
             rows.append(row)
             print(_fmt(row), flush=True)
+    loads = [r["loadavg_1min"] for r in rows if r.get("loadavg_1min") is not None]
     print(f"OPENBLAS_CORETYPE={rows[0]['openblas_coretype'] if rows else None}"
+          + (f"   1-min load average {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} "
+             "cores (a load near or above the core count makes rows noisy: rerun them)"
+             if loads else "")
           + ("   (--quick: rough numbers)" if args.quick else ""))
     if args.json:
         with open(args.json, "w") as fh:
