@@ -78,8 +78,6 @@ def test_readme_quick_start_runs_and_its_check_passes():
     assert "FAIL" not in out.stdout and out.stdout.count("ok") == 4, out.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Model.loss/loss_and_grads/hvp (minadv/models/base.py) "
-                   "never validate l2: a negative or NaN weight decay is silently used")
 @pytest.mark.parametrize("l2", [-0.1, np.nan, np.inf])
 @pytest.mark.parametrize("method", ["loss", "loss_and_grads", "hvp"])
 def test_model_methods_reject_bad_l2(method, l2):

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_array, check_labels
+from .._validation import check_array, check_labels, check_scalar
 from ..losses import OutputFamily, l2_penalty
 from ..params import Params, check_params
 
@@ -195,6 +195,7 @@ class Model:
     def loss(self, params: Params, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
         """Mean loss ``(1/n) Σ ℓ_i + (l2/2) Σ‖W‖²`` (biases unpenalized)."""
         params, X, y = self.check_inputs(params, X, y)
+        l2 = check_scalar(l2, "l2", low=0.0)
         logits, _ = self.forward(params, X)
         value = float(np.mean(self.output.nll(logits, y)[0]))
         if l2:
@@ -222,6 +223,7 @@ class Model:
         LossGrads
         """
         params, X, y = self.check_inputs(params, X, y)
+        l2 = check_scalar(l2, "l2", low=0.0)
         return self.value_and_grads(params, X, y, param_grads=param_grads,
                                     input_grad=input_grad, l2=l2)
 
@@ -234,6 +236,7 @@ class Model:
         """
         params, X, y = self.check_inputs(params, X, y)
         vector = self.check_direction(vector)
+        l2 = check_scalar(l2, "l2", low=0.0)
         out = self.hvp_kernel(params, X, y, vector)
         if l2:
             out = {k: out[k] + l2 * vector[k] if k in self.weight_names else out[k] for k in out}
