@@ -250,3 +250,17 @@ def test_a_non_finite_objective_raises_floating_point_error():
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         fit(model, p0, broken, X, y, optimizer=sgd(0.1), epochs=2, batch_size=32, rng=0,
             verbose=0)
+
+
+def test_evaluate_validates_its_inputs():
+    from minadv.models import MLP
+    from minadv.training import evaluate
+
+    net = MLP([2, 3, 2])
+    params = net.init_params(rng=0)
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="y: labels must lie"):
+        evaluate(net, params, X, np.array([0, 1, 2, 0]))
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate(net, params, X, np.array([0, 1, 1, 0]), batch_size=0)
+    assert evaluate(net, params, X, np.array([0, 1, 1, 0]))["accuracy"] in (0.5,)

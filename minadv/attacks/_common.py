@@ -17,8 +17,7 @@ import numpy as np
 
 from .._validation import check_array, check_labels, check_scalar
 
-__all__ = ["AttackInputs", "check_attack_inputs", "check_box", "predict_from_logits",
-           "attack_loss_grad", "attack_success"]
+__all__ = ["AttackInputs", "check_attack_inputs", "check_box", "attack_loss_grad", "attack_success"]
 
 
 class AttackInputs(NamedTuple):
@@ -66,13 +65,6 @@ def check_box(X: np.ndarray, clip_min: Any, clip_max: Any):
     return lo, hi
 
 
-def predict_from_logits(model, logits: np.ndarray) -> np.ndarray:
-    """Most probable class per row, ``(n,)`` int64 (binary family: ``logit > 0``)."""
-    if model.output.binary:
-        return (logits > 0).astype(np.int64)
-    return np.argmax(model.output.log_proba(logits), axis=1)
-
-
 def check_attack_inputs(model, params: Any, X: Any, y: Any, eps: Any, clip_min: Any,
                         clip_max: Any, target: Any = None) -> AttackInputs:
     """Validate the public arguments of an attack once and choose the attack labels.
@@ -93,7 +85,7 @@ def check_attack_inputs(model, params: Any, X: Any, y: Any, eps: Any, clip_min: 
                 f"(first at index {i}); a targeted attack needs target != y.")
         return AttackInputs(params, X, target, True, eps, lo, hi)
     if y is None:
-        y = predict_from_logits(model, model.forward(params, X)[0])
+        y = model.predict_from_logits(model.forward(params, X)[0])
     return AttackInputs(params, X, y, False, eps, lo, hi)
 
 
@@ -119,5 +111,5 @@ def attack_loss_grad(model, params: dict, X: np.ndarray, labels: np.ndarray, tar
 
 def attack_success(model, logits: np.ndarray, labels: np.ndarray, targeted: bool) -> np.ndarray:
     """``(n,)`` bool: prediction differs from ``labels`` (untargeted) or equals them (targeted)."""
-    pred = predict_from_logits(model, logits)
+    pred = model.predict_from_logits(logits)
     return pred == labels if targeted else pred != labels

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validation import as_generator, check_int, check_norm
-from ._common import check_box, predict_from_logits
+from ._common import check_box
 from .fast_gradient import _fast_gradient
 from .pgd import pgd_kernel, check_pgd_options
 from .steepest import _lp_norms
@@ -178,13 +178,13 @@ def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
         rows = slice(start, min(start + batch_size, n))
         Xb, yb = X[rows], y[rows]
         blo, bhi = _box_rows(lo, rows), _box_rows(hi, rows)
-        correct[rows, 0] = predict_from_logits(model, model.forward(params, Xb)[0]) == yb
+        correct[rows, 0] = model.predict_from_logits(model.forward(params, Xb)[0]) == yb
         for j in range(k):
             if grid[j] == 0:
                 correct[rows, j + 1] = correct[rows, 0]
                 continue
             X_adv = run(model, params, Xb, yb, j, blo, bhi)
-            correct[rows, j + 1] = predict_from_logits(model, model.forward(params, X_adv)[0]) == yb
+            correct[rows, j + 1] = model.predict_from_logits(model.forward(params, X_adv)[0]) == yb
             norms[rows, j] = _lp_norms(X_adv - Xb, norm)
     return _summarise(grid, correct, norms, norm)
 

@@ -187,10 +187,13 @@ class Model:
 
     def predict(self, params: Params, X: np.ndarray) -> np.ndarray:
         """Most probable class per row, shape ``(n,)``, int64."""
-        z = self.logits(params, X)
+        return self.predict_from_logits(self.logits(params, X))
+
+    def predict_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        """Kernel: most probable class of each row of ``logits`` (binary: ``logit > 0``)."""
         if self.output.binary:
-            return (z > 0).astype(np.int64)
-        return np.argmax(self.output.log_proba(z), axis=1).astype(np.int64)
+            return (logits > 0).astype(np.int64)
+        return np.argmax(self.output.log_proba(logits), axis=1).astype(np.int64)
 
     def loss(self, params: Params, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
         """Mean loss ``(1/n) Σ ℓ_i + (l2/2) Σ‖W‖²`` (biases unpenalized)."""

@@ -86,25 +86,23 @@ def evaluate(model, params: Params, X: np.ndarray, y: np.ndarray, *,
     ``attack(model, params, X, y, rng) -> X_adv`` is evaluated batch by batch when given.
     Returns ``{"loss", "accuracy"[, "robust_accuracy"]}``.
     """
+    params, X, y = model.check_inputs(params, X, y)
+    batch_size = check_int(batch_size, "batch_size", low=1)
     gen = as_generator(rng)
     loss = correct = robust = 0.0
     for i in range(0, X.shape[0], batch_size):
         Xb, yb = X[i:i + batch_size], y[i:i + batch_size]
         z, _ = model.forward(params, Xb)
         loss += float(np.sum(model.output.nll(z, yb)[0]))
-        correct += float(np.sum(_predict(model, z) == yb))
+        correct += float(np.sum(model.predict_from_logits(z) == yb))
         if attack is not None:
             z_adv, _ = model.forward(params, attack(model, params, Xb, yb, gen))
-            robust += float(np.sum(_predict(model, z_adv) == yb))
+            robust += float(np.sum(model.predict_from_logits(z_adv) == yb))
     n = X.shape[0]
     out = {"loss": loss / n, "accuracy": correct / n}
     if attack is not None:
         out["robust_accuracy"] = robust / n
     return out
-
-
-def _predict(model, z: np.ndarray) -> np.ndarray:
-    return (z > 0).astype(np.int64) if model.output.binary else np.argmax(z, axis=1)
 
 
 # -------------------------------------------------------------------------------- progress
