@@ -259,6 +259,7 @@ def kl_at(output: OutputFamily, z_ref: np.ndarray) -> Callable:
         t = log_p - log_q
         t *= p                                            # p (log p - log q)
         return np.add.reduce(t, axis=-1), q
+    kl.softmax_ref = (log_p, p)                           # for callers that share log_softmax(z)
     return kl
 
 

@@ -72,8 +72,18 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """``z - logsumexp(z)``: log-probabilities of a softmax, finite for any finite logits."""
-    z = np.asarray(z)
-    return z - logsumexp(z, axis=axis, keepdims=True)
+    if type(z) is not np.ndarray or z.dtype.kind != "f":
+        z = np.asarray(z)
+        return z - logsumexp(z, axis=axis, keepdims=True)
+    # logsumexp(z, keepdims=True) inlined (same operations, same values); the exp buffer is
+    # reused for the result, so a call costs one temporary instead of two.
+    shift = np.maximum.reduce(z, axis=axis, keepdims=True)
+    t = z - shift
+    np.exp(t, out=t)
+    lse = np.add.reduce(t, axis=axis, keepdims=True)
+    np.log(lse, out=lse)
+    lse += shift
+    return np.subtract(z, lse, out=t)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

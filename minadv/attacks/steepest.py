@@ -46,12 +46,18 @@ def _l2_norms(A: np.ndarray) -> np.ndarray:
     return _l2_norms_regular(A)[0]
 
 
+try:                                      # np.einsum without its Python wrapper (same kernel)
+    from numpy._core._multiarray_umath import c_einsum as _c_einsum
+except ImportError:                                             # pragma: no cover
+    _c_einsum = np.einsum
+
 _SMALL_NORM: dict = {}                                          # dtype -> sqrt(tiny) / eps
 
 
 def _l2_norms_regular(A: np.ndarray) -> tuple[np.ndarray, bool]:
     """:func:`_l2_norms` and whether every norm took the fast path (finite, ``> 0``)."""
-    norms = np.sqrt(np.einsum("ij,ij->i", A, A))                # (n,); einsum never warns
+    norms = _c_einsum("ij,ij->i", A, A)                          # (n,); einsum never warns
+    np.sqrt(norms, out=norms)
     small = _SMALL_NORM.get(A.dtype)
     if small is None:
         fi = np.finfo(A.dtype)

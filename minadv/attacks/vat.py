@@ -70,7 +70,7 @@ def _unit_rows(d: np.ndarray) -> np.ndarray:
     else:
         scale = np.zeros_like(norms)
         np.divide(1, norms, out=scale, where=norms > 0)
-    d *= scale[:, None]
+    d *= scale.reshape(-1, 1)
     return d
 
 
