@@ -144,6 +144,11 @@ class MLP(Model):
         # parameter names per layer, in canonical order (hot loops avoid f-strings per call)
         self._layer_keys = tuple((f"W{l}", f"b{l}") for l in range(1, self.n_layers + 1))
         self._param_names = tuple(k for pair in self._layer_keys for k in pair)
+        self._hidden_keys, self._out_keys = self._layer_keys[:-1], self._layer_keys[-1]
+        self._relu = activation == "relu"
+        # backward, top layer down: (W key, b key, index of the layer's input in post or -1)
+        self._backward_plan = tuple((wk, bk, l - 2) for l, (wk, bk)
+                                    in reversed(list(enumerate(self._layer_keys, 1))))
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
@@ -178,18 +183,25 @@ class MLP(Model):
     # ----------------------------------------------------------------- kernels
     def forward(self, params: Params, X: np.ndarray):
         """Logits ``(n, C)`` and the cache ``(X, [a_1, …], [h_1, …])`` of hidden layers."""
+        return self._forward_into(params, X, None)
+
+    def _forward_into(self, params: Params, X: np.ndarray, outs):
+        """:meth:`forward`, writing hidden layer ``l``'s pre-activation into ``outs[l - 1]`` (a
+        C-contiguous ``(n, n_l)`` array, e.g. a row block of a larger buffer) when ``outs`` is
+        given.  Same operations and values as :meth:`forward`."""
         h = X
         pre, post = [], []
-        relu = self.activation == "relu"
-        *hidden, (wk, bk) = self._layer_keys
-        for wl, bl in hidden:
-            a = h @ params[wl]                          # (n, n_l)
+        relu = self._relu
+        matmul, maximum = np.matmul, np.maximum
+        for i, (wl, bl) in enumerate(self._hidden_keys):
+            a = h @ params[wl] if outs is None else matmul(h, params[wl], out=outs[i])
             a += params[bl]
             # relu in place: a > 0 exactly where max(a, 0) > 0, so phi' and phi'' (the only
             # uses of the stored pre-activation) are unchanged; it saves a buffer and a pass.
-            h = np.maximum(a, 0, out=a) if relu else self._phi(a)
+            h = maximum(a, 0, out=a) if relu else self._phi(a)
             pre.append(a)
             post.append(h)
+        wk, bk = self._out_keys
         z = h @ params[wk]                              # (n, C)
         z += params[bk]
         return z, (X, pre, post)
@@ -212,15 +224,18 @@ class MLP(Model):
         grads: Params | None = dict.fromkeys(self._param_names) if param_grads else None
         delta = dlogits                                  # (n, n_l)
         gx = None
-        for l in range(self.n_layers, 0, -1):
-            wk, bk = self._layer_keys[l - 1]
+        relu = self._relu
+        reduce = np.add.reduce
+        for wk, bk, i in self._backward_plan:           # i: index of the layer input in post
             if param_grads:
-                h_prev = post[l - 2] if l > 1 else X
-                grads[wk] = h_prev.T @ delta             # (n_{l-1}, n_l)
-                grads[bk] = np.add.reduce(delta, axis=0)   # = delta.sum(axis=0)
-            if l > 1:
+                grads[wk] = (post[i] if i >= 0 else X).T @ delta   # (n_{l-1}, n_l)
+                grads[bk] = reduce(delta, axis=0)       # = delta.sum(axis=0)
+            if i >= 0:
                 delta = delta @ params[wk].T             # g_{l-1}, (n, n_{l-1}), a new buffer
-                self._times_dphi(delta, pre[l - 2], post[l - 2])   # δ_{l-1} = phi' ⊙ g, in place
+                if relu:                                 # δ_{l-1} = phi' ⊙ g, in place
+                    np.multiply(delta, pre[i] > 0, out=delta)
+                else:
+                    self._times_dphi(delta, pre[i], post[i])
             elif input_grad:
                 gx = delta @ params[wk].T                # (n, d)
         return grads, gx

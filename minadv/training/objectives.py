@@ -38,9 +38,10 @@ import numpy as np
 
 from .._validation import check_int, check_norm, check_scalar
 from ..attacks.pgd import pgd_kernel
-from ..attacks.steepest import steepest_ascent_kernel
+from ..attacks.steepest import _scaled_sign, steepest_ascent_kernel
 from ..attacks.vat import vat_direction_kernel
-from ..losses import kl_at
+from ..losses import kl_at, softmax_cross_entropy
+from ..numerics import log_softmax
 from ..params import Params
 
 __all__ = [
@@ -81,11 +82,18 @@ def _penalize(model, params: Params, loss: float, grads: Params, l2: float):
     return loss, grads
 
 
-def _stack_caches(a: Any, b: Any) -> Any:
-    """Concatenate two forward caches row-wise (tuple/list trees of ``(n, ...)`` arrays)."""
+def _stack_caches(a: Any, b: Any, _memo: dict | None = None) -> Any:
+    """Concatenate two forward caches row-wise (tuple/list trees of ``(n, ...)`` arrays).
+
+    An array that appears twice in a cache (a relu MLP stores each hidden buffer as both its
+    pre-activation and its output) is concatenated once and shared in the result too."""
+    memo = {} if _memo is None else _memo
     if isinstance(a, np.ndarray):
-        return np.concatenate([a, b], axis=0)
-    return type(a)(_stack_caches(u, v) for u, v in zip(a, b))
+        key = (id(a), id(b))
+        if key not in memo:
+            memo[key] = (np.concatenate([a, b], axis=0), a, b)   # keep a, b alive: ids stay valid
+        return memo[key][0]
+    return type(a)(_stack_caches(u, v, memo) for u, v in zip(a, b))
 
 
 def _mean(a: np.ndarray):
@@ -147,15 +155,34 @@ def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
 
     Passes: clean forward, backward to the input only, adversarial forward, then ONE backward
     over the stacked ``[x; x_adv]`` rows with ``dlogits`` scaled by ``alpha`` and ``1 - alpha``
-    (skipping the clean rows when ``alpha = 0``).
+    (skipping the clean rows when ``alpha = 0``).  For a relu MLP the two forward passes write
+    straight into the row halves of ``2B``-row buffers, so the stacked cache costs no copies.
     """
     n = X.shape[0]
-    z, cache = model.forward(params, X)
+    stacked = (alpha != 0.0 and getattr(model, "_relu", False)
+               and hasattr(model, "_forward_into") and X.dtype == model.dtype
+               and all(params[k].dtype == X.dtype for k in model._param_names))
+    if stacked:
+        X2 = np.empty((2 * n,) + X.shape[1:], dtype=X.dtype)
+        X2[:n] = X
+        bufs = [np.empty((2 * n, m), dtype=X.dtype) for m in model.sizes[1:-1]]
+        z, cache = model._forward_into(params, X2[:n], [b[:n] for b in bufs])
+    else:
+        z, cache = model.forward(params, X)
     losses, dz = model.output.nll(z, y)
     dz /= n
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
-    X_adv = _clip(X + steepest_ascent_kernel(gx, eps, norm).astype(X.dtype, copy=False), lo, hi)
-    z_adv, cache_adv = model.forward(params, X_adv)
+    if norm == np.inf and gx.dtype == X.dtype:
+        delta = _scaled_sign(gx, eps, out=gx)              # gx is not needed any more
+    else:
+        delta = steepest_ascent_kernel(gx, eps, norm).astype(X.dtype, copy=False)
+    if stacked:
+        X_adv = np.add(X, delta, out=X2[n:])
+        _clip(X_adv, lo, hi)
+        z_adv, _ = model._forward_into(params, X_adv, [b[n:] for b in bufs])
+    else:
+        X_adv = _clip(X + delta, lo, hi)
+        z_adv, cache_adv = model.forward(params, X_adv)
     losses_adv, dz_adv = model.output.nll(z_adv, y)
     loss = (1.0 - alpha) * float(np.mean(losses_adv))
     dz_adv *= (1.0 - alpha) / n
@@ -164,7 +191,9 @@ def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
         return loss, grads
     loss += alpha * float(np.mean(losses))
     dz *= alpha                                            # already divided by n
-    grads, _ = model.backward(params, _stack_caches(cache, cache_adv), _stack(dz, dz_adv),
+    # relu: pre-activations and outputs share each buffer (MLP.forward)
+    cache = (X2, bufs, bufs) if stacked else _stack_caches(cache, cache_adv)
+    grads, _ = model.backward(params, cache, _stack(dz, dz_adv),
                               param_grads=True, input_grad=False)
     return loss, grads
 
@@ -376,17 +405,37 @@ class VATObjective(Objective):
         Xs[:n] = X
         np.add(Xu, r, out=Xs[n:])
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
-        ce, dce = model.output.nll(z[:n], y)
-        kl, dkl = kl_ref(z[n:])
-        loss = float(_mean(ce)) + self.lam * float(_mean(kl))
-        dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
-        np.divide(dce, n, out=dz[:n])
-        np.multiply(dkl, self.lam / nu, out=dz[n:])
+        ref = getattr(kl_ref, "softmax_ref", None)
+        if ref is not None and model.output.nll is softmax_cross_entropy:
+            # softmax: one log_softmax/exp over all rows (row-wise, so the same values as the
+            # separate CE and KL calls), and dz built in place in the exp buffer
+            log_p, p = ref
+            log_q = log_softmax(z)
+            dz = np.exp(log_q)
+            rows = np.arange(n)
+            ce = -log_q[rows, y]
+            dz[rows, y] -= 1                                 # ∂CE/∂z = q - onehot(y)
+            t = log_p - log_q[n:]
+            t *= p                                           # p (log p - log q)
+            kl = np.add.reduce(t, axis=-1)
+            loss = float(_mean(ce)) + self.lam * float(_mean(kl))
+            dz[:n] /= n
+            dkl = dz[n:]
+            dkl -= p                                         # ∂KL/∂z = q - p
+            dkl *= self.lam / nu
+        else:
+            ce, dce = model.output.nll(z[:n], y)
+            kl, dkl = kl_ref(z[n:])
+            loss = float(_mean(ce)) + self.lam * float(_mean(kl))
+            dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
+            np.divide(dce, n, out=dz[:n])
+            np.multiply(dkl, self.lam / nu, out=dz[n:])
         if self.entmin:
             ent, dz, cache = self._add_entropy(model, z, z_ref, n, dz, cache, cache_u)
             loss += ent
-        grads, _ = model.backward(params, cache, dz.astype(X.dtype, copy=False),
-                                  param_grads=True, input_grad=False)
+        if dz.dtype != X.dtype:
+            dz = dz.astype(X.dtype)
+        grads, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
         return _penalize(model, params, loss, grads, self.l2)
 
     @staticmethod
