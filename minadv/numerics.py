@@ -77,10 +77,19 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
         return z - logsumexp(z, axis=axis, keepdims=True)
     # logsumexp(z, keepdims=True) inlined (same operations, same values); the exp buffer is
     # reused for the result, so a call costs one temporary instead of two.
-    shift = np.maximum.reduce(z, axis=axis, keepdims=True)
-    t = z - shift
-    np.exp(t, out=t)
-    lse = np.add.reduce(t, axis=axis, keepdims=True)
+    if z.ndim == 2 and z.shape[1] == 2 and axis in (-1, 1):
+        # two classes: the same max and sum as the reductions (a reduction over two entries
+        # is one max / one add; every exp is >= 0, so no signed-zero corner), at a fraction of
+        # a reduction's dispatch cost on small arrays
+        shift = np.maximum(z[:, :1], z[:, 1:])
+        t = z - shift
+        np.exp(t, out=t)
+        lse = t[:, :1] + t[:, 1:]
+    else:
+        shift = np.maximum.reduce(z, axis=axis, keepdims=True)
+        t = z - shift
+        np.exp(t, out=t)
+        lse = np.add.reduce(t, axis=axis, keepdims=True)
     np.log(lse, out=lse)
     lse += shift
     return np.subtract(z, lse, out=t)

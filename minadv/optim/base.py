@@ -181,14 +181,18 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
         trace = {k: np.zeros_like(v) for k, v in params.items()} if momentum else {}
         return SGDState(count=0, trace=trace)
 
+    heavy_ball = bool(momentum) and not nesterov and not weight_decay
+    ndarray = np.ndarray
+
     def update(grads, state: SGDState, params, *, grad_fn=None):
         del grad_fn  # plain SGD uses the given gradient only
         step = -_lr_at(schedule, state.count)
         updates, trace = {}, {}
+        old_trace = state.trace
         for k, p in params.items():
-            g, buf = grads[k], state.trace.get(k)
-            if (momentum and not nesterov and not weight_decay and type(g) is np.ndarray
-                    and type(buf) is np.ndarray and g.dtype == buf.dtype == p.dtype):
+            g, buf = grads[k], old_trace.get(k)
+            if (heavy_ball and type(g) is ndarray and type(buf) is ndarray
+                    and g.dtype == buf.dtype == p.dtype):
                 buf = momentum * buf                  # fast path, same values: fresh buffers
                 buf += g                              # (state is never mutated)
                 updates[k] = buf * step
