@@ -18,8 +18,10 @@ logits ``z`` (shape ``(n,)`` for the binary logistic family, ``(n, C)`` otherwis
 * ``log_proba(z)`` – log class probabilities, shape ``(n, C)``;
 * ``nll(z, y)`` and ``nll_hvp(z, y, rz)`` – negative log-likelihood, its gradient and the
   product of its logit Hessian with ``rz`` (needed by Pearlmutter's R-operator);
-* ``kl(z_ref, z)`` – ``KL(p(z_ref) ‖ p(z))`` with ``p(z_ref)`` held constant (VAT), and its
-  gradient in ``z``;
+* ``kl(log_p_ref, z)`` – ``KL(p_ref ‖ p(z))`` with the reference distribution held constant
+  (VAT's clean prediction), and its gradient in ``z``.  The reference is passed as
+  log-probabilities, ``log_p_ref = log_proba(z_ref)``, so a caller comparing several logits
+  with one reference (a VAT step) computes it once;
 * ``kl_hvp(z, rz)`` – the Hessian of that KL at ``z = z_ref`` (the Fisher matrix of the output
   distribution) times ``rz``;
 * ``entropy(z)`` – ``H(p(z))`` and its gradient (VAT+EntMin).
@@ -88,11 +90,11 @@ def _logistic_nll_hvp(f, y, rf):
     return _logistic_curvature(f) * rf
 
 
-def _logistic_kl(f_ref, f):
-    log_p = _logistic_log_proba(f_ref)
+def _logistic_kl(log_p, f):
     log_q = _logistic_log_proba(f)
-    kl = np.sum(np.exp(log_p) * (log_p - log_q), axis=-1)
-    return kl, sigmoid(f) - sigmoid(f_ref)
+    p = np.exp(log_p)                                     # (n, 2)
+    kl = np.sum(p * (log_p - log_q), axis=-1)
+    return kl, sigmoid(f) - p[:, 1]                       # ∂KL/∂f = q_1 - p_1
 
 
 def _logistic_kl_hvp(f, rf):
@@ -141,8 +143,7 @@ def _softmax_nll_hvp(z, y, rz):
     return _fisher_product(np.exp(log_softmax(z)), rz)
 
 
-def _softmax_kl(z_ref, z):
-    log_p = log_softmax(z_ref)
+def _softmax_kl(log_p, z):
     log_q = log_softmax(z)
     p = np.exp(log_p)
     t = log_p - log_q
@@ -194,8 +195,7 @@ def _sigsoftmax_nll_hvp(z, y, rz):
     return s * _fisher_product(g, s * rz) - resid * (sigmoid(z) * sigmoid(-z)) * rz
 
 
-def _sigsoftmax_kl(z_ref, z):
-    log_p = log_sigsoftmax(z_ref)
+def _sigsoftmax_kl(log_p, z):
     log_q = log_sigsoftmax(z)
     kl = np.sum(np.exp(log_p) * (log_p - log_q), axis=-1)
     return kl, (np.exp(log_q) - np.exp(log_p)) * (1 + sigmoid(-z))
@@ -238,50 +238,14 @@ SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll,
 OUTPUTS = {f.name: f for f in (LOGISTIC, SOFTMAX, SIGSOFTMAX)}
 
 
-def kl_at(output: OutputFamily, z_ref: np.ndarray) -> Callable:
-    """``z -> output.kl(z_ref, z)`` with the constant reference ``z_ref`` fixed.
-
-    Same values; for the softmax family ``log p(z_ref)`` and ``p(z_ref)`` are computed once (a
-    VAT step compares several logits with one clean reference), and ``value=False`` skips the
-    per-row KL when only the gradient is needed (the power iteration).
-    """
-    if output.kl is not _softmax_kl:
-        return lambda z, value=True: output.kl(z_ref, z)
-    log_p = log_softmax(z_ref)
-    p = np.exp(log_p)
-
-    def kl(z, value=True):
-        log_q = log_softmax(z)
-        q = np.exp(log_q)
-        q -= p                                            # ∂KL/∂z = q - p
-        if not value:
-            return None, q
-        t = log_p - log_q
-        t *= p                                            # p (log p - log q)
-        return np.add.reduce(t, axis=-1), q
-    kl.softmax_ref = (log_p, p)                           # for callers that share log_softmax(z)
-    return kl
-
-
-def nll_hvp_at(output: OutputFamily, z: np.ndarray, y: np.ndarray) -> Callable:
-    """``rz -> output.nll_hvp(z, y, rz)`` at fixed ``(z, y)``, for repeated products.
-
-    Same values; for the softmax family the probabilities ``p(z)`` are computed once instead of
-    at every call (the Fisher product ``(diag p - p pᵀ) rz`` then costs a few passes over rz).
-    """
-    if output.nll_hvp is _softmax_nll_hvp:
-        p = np.exp(log_softmax(z))
-        return lambda rz: _fisher_product(p, rz)
-    return lambda rz: output.nll_hvp(z, y, rz)
-
-
 def kl_divergence(z_ref: np.ndarray, z: np.ndarray, output: str = "softmax"):
     """Per-sample ``KL(p(z_ref) ‖ p(z))`` with ``p(z_ref)`` held constant, and ``∂KL/∂z``.
 
     This is VAT's ``Δ_KL`` (Miyato et al. 2016, eq. (3)) on logits; for the softmax family the
     gradient is ``softmax(z) - softmax(z_ref)``.
     """
-    return OUTPUTS[output].kl(z_ref, z)
+    family = OUTPUTS[output]
+    return family.kl(family.log_proba(z_ref), z)
 
 
 def l2_penalty(params: dict, weight_names, l2: float):

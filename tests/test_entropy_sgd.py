@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from minadv.optim import (
-    apply_updates,
     entropy_sgd,
     langevin_mean,
     local_entropy_grad,
@@ -14,6 +13,7 @@ from minadv.optim import (
     scoped_gamma,
     sgd,
 )
+from test_optim import run  # the optimizer-driving helper, shared with test_optim
 
 
 def quadratic(a):
@@ -26,12 +26,6 @@ def exact_gibbs_mean(a):
     return lambda p, gamma: {k: gamma * v / (a + gamma) for k, v in p.items()}
 
 
-def run(opt, params, grad_fn, n_steps):
-    state = opt.init(params)
-    for _ in range(n_steps):
-        updates, state = opt.update(grad_fn(params), state, params, grad_fn=grad_fn)
-        params = apply_updates(params, updates)
-    return params, state
 
 
 PARAMS = {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.25, -1.0])}

@@ -138,7 +138,7 @@ def test_vat_gradient_matches_finite_differences_with_r_and_p_hat_constant(entmi
     z_ref = model.logits(params, Xu)
 
     def f(p):
-        kl = np.mean(model.output.kl(z_ref, model.logits(p, Xu + r))[0])
+        kl = np.mean(model.output.kl(model.output.log_proba(z_ref), model.logits(p, Xu + r))[0])
         val = model.loss(p, X, y, l2=0.02) + 0.7 * kl
         if entmin:
             ent = [model.output.entropy(model.logits(p, A))[0] for A in (X, Xu)]
@@ -162,7 +162,8 @@ def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact)
     r = vat_perturbation_kernel(model, params, Xu, 0.8, 1e-6, 1, np.random.default_rng(5),
                                 exact=exact).r_adv
     np.testing.assert_allclose(np.linalg.norm(r, axis=1), 0.8, rtol=1e-12)
-    kl = np.mean(model.output.kl(model.logits(params, Xu), model.logits(params, Xu + r))[0])
+    kl = np.mean(model.output.kl(model.output.log_proba(model.logits(params, Xu)),
+                                 model.logits(params, Xu + r))[0])
     assert loss == pytest.approx(model.loss(params, X, y) + 2.0 * kl, rel=1e-12)
 
 

@@ -46,17 +46,12 @@ def _l2_norms(A: np.ndarray) -> np.ndarray:
     return _l2_norms_regular(A)[0]
 
 
-try:                                      # np.einsum without its Python wrapper (same kernel)
-    from numpy._core._multiarray_umath import c_einsum as _c_einsum
-except ImportError:                                             # pragma: no cover
-    _c_einsum = np.einsum
-
 _SMALL_NORM: dict = {}                                          # dtype -> sqrt(tiny) / eps
 
 
 def _l2_norms_regular(A: np.ndarray) -> tuple[np.ndarray, bool]:
     """:func:`_l2_norms` and whether every norm took the fast path (finite, ``> 0``)."""
-    norms = _c_einsum("ij,ij->i", A, A)                          # (n,); einsum never warns
+    norms = np.einsum("ij,ij->i", A, A)                          # (n,); einsum never warns
     np.sqrt(norms, out=norms)
     small = _SMALL_NORM.get(A.dtype)
     if small is None:
@@ -128,19 +123,26 @@ def _scaled_sign(g: np.ndarray, scale: float, out: np.ndarray | None = None) -> 
     return np.clip(out, -scale, scale, out=out)
 
 
-def steepest_ascent_kernel(g: np.ndarray, eps: float, norm) -> np.ndarray:
-    """Kernel of :func:`steepest_ascent` (no validation); returns a new ``(n, d)`` array."""
+def steepest_ascent_kernel(g: np.ndarray, eps: float, norm,
+                           out: np.ndarray | None = None) -> np.ndarray:
+    """Kernel of :func:`steepest_ascent` (no validation).
+
+    Returns a new ``(n, d)`` array, or writes into ``out`` (which may be ``g`` itself, when
+    the gradient is not needed afterwards: one buffer less in a training step).
+    """
     if norm == np.inf:
-        return _scaled_sign(g, eps)                              # (n, d), sign(0) = 0
+        return _scaled_sign(g, eps, out=out)                     # (n, d), sign(0) = 0
     if norm == 2:
         norms = _l2_norms(g)                                     # (n,)
         scale = np.zeros_like(norms)
         np.divide(eps, norms, out=scale, where=norms > 0)        # zero row -> zero delta
-        return g * scale[:, None]
+        return np.multiply(g, scale[:, None], out=out)
     rows = np.arange(g.shape[0])
     j = np.argmax(np.abs(g), axis=1)                             # first index of max |g_i|
-    delta = np.zeros_like(g)
-    delta[rows, j] = eps * np.sign(g[rows, j])
+    step = eps * np.sign(g[rows, j])                             # read before g may be zeroed
+    delta = np.zeros_like(g) if out is None else out
+    delta.fill(0)
+    delta[rows, j] = step
     return delta
 
 

@@ -38,7 +38,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int, check_scalar
-from ..losses import kl_at
 from .steepest import _l2_norms_regular
 
 __all__ = ["VATPerturbation", "vat_kl", "vat_perturbation", "vat_perturbation_kernel",
@@ -74,20 +73,20 @@ def _unit_rows(d: np.ndarray) -> np.ndarray:
     return d
 
 
-def _kl_and_grad(model, params, X, R, logits_ref):
+def _kl_and_grad(model, params, X, R, log_p_ref):
     """Per-sample ``Δ_KL(R)``, its gradient in ``R`` (not ``/n``) and the perturbed logits."""
     z, cache = model.forward(params, X + R)
-    kl, dz = model.output.kl(logits_ref, z)
+    kl, dz = model.output.kl(log_p_ref, z)
     _, g = model.backward(params, cache, dz, param_grads=False, input_grad=True)
     return kl, g, z
 
 
 def vat_direction_kernel(model, params: dict, X: np.ndarray, eps: float, xi: float,
-                         n_power: int, gen: np.random.Generator, kl_ref, logits, cache=None,
-                         exact: bool = False) -> np.ndarray:
-    """``r_vadv`` given the clean ``logits`` and ``kl_ref = losses.kl_at(model.output, logits)``
-    (no validation).  :func:`vat_perturbation_kernel` without building ``kl_ref``; VAT training
-    reuses ``kl_ref`` for its loss term so the clean distribution is computed once per step.
+                         n_power: int, gen: np.random.Generator, log_p_ref, logits,
+                         cache=None, exact: bool = False) -> np.ndarray:
+    """``r_vadv`` given the clean ``logits`` and ``log_p_ref = model.output.log_proba(logits)``
+    (no validation).  VAT training reuses ``log_p_ref`` for its loss term, so the clean
+    distribution is computed once per step.
     """
     d = gen.standard_normal(X.shape, dtype=X.dtype)              # (n, d)
     for _ in range(n_power):
@@ -96,9 +95,7 @@ def vat_direction_kernel(model, params: dict, X: np.ndarray, eps: float, xi: flo
             d = model.input_fisher_kernel(params, X, d, logits=logits, cache=cache)
         else:
             d *= xi
-            z, cache_r = model.forward(params, X + d)
-            _, dz = kl_ref(z, value=False)                       # ∇_z KL only
-            _, d = model.backward(params, cache_r, dz, param_grads=False, input_grad=True)
+            _, d, _ = _kl_and_grad(model, params, X, d, log_p_ref)   # ∝ H d
     r_adv = _unit_rows(d)
     r_adv *= eps
     return r_adv
@@ -116,7 +113,7 @@ def vat_perturbation_kernel(model, params: dict, X: np.ndarray, eps: float, xi: 
     if logits is None or (exact and cache is None):
         logits, cache = model.forward(params, X)
     r_adv = vat_direction_kernel(model, params, X, eps, xi, n_power, gen,
-                                 kl_at(model.output, logits), logits, cache, exact)
+                                 model.output.log_proba(logits), logits, cache, exact)
     return VATPerturbation(r_adv, logits)
 
 
@@ -202,7 +199,7 @@ def vat_kl(model, params: dict, X: np.ndarray, R: np.ndarray, logits: Any = None
         logits = model.forward(params, X)[0]
     else:
         logits = _check_vat(model, params, X, 0.0, 1.0, 1, None, logits)[-1]
-    kl, grad, _ = _kl_and_grad(model, params, X, R, logits)
+    kl, grad, _ = _kl_and_grad(model, params, X, R, model.output.log_proba(logits))
     return kl, grad
 
 
@@ -221,7 +218,7 @@ def local_distributional_smoothness(model, params: dict, X: np.ndarray, eps: flo
     pert = vat_perturbation(model, params, X, eps, xi=xi, n_power=n_power, rng=rng,
                             exact=exact)
     z, _ = model.forward(params, X + pert.r_adv)
-    return -model.output.kl(pert.logits, z)[0]
+    return -model.output.kl(model.output.log_proba(pert.logits), z)[0]
 
 
 def vat_loss(model, params: dict, X: np.ndarray, eps: float, *, xi: float = 1e-6,

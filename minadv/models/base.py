@@ -137,6 +137,17 @@ class Model:
                 grads = {k: grads[k] + penalty_grads[k] for k in grads}
         return LossGrads(loss, sample_losses, grads, gx, logits)
 
+    def cache_buffers(self, n_rows: int) -> list | None:
+        """Arrays a forward pass of ``n_rows`` rows can write its cache into, or None.
+
+        Models that support it (relu MLPs) also implement ``forward_into(params, X, buffers)``
+        (forward, writing the cache into ``buffers``, e.g. a row block of each buffer) and
+        ``cache_from_buffers(X, buffers)``.  Training objectives use this to run two forward
+        passes into the halves of one stacked cache and backpropagate once over ``2B`` rows
+        without concatenating caches; with None they concatenate.
+        """
+        return None
+
     def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray):
         """``hvp(V, out=None) -> H V`` at fixed ``(θ, X, y)`` (no validation).
 

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._validation import as_generator, check_float_dtype, check_int
-from ..losses import OUTPUTS, nll_hvp_at
+from ..losses import OUTPUTS
 from ..numerics import sigmoid, softplus
 from ..params import Params, init_weight
 from .base import Model
@@ -183,12 +183,24 @@ class MLP(Model):
     # ----------------------------------------------------------------- kernels
     def forward(self, params: Params, X: np.ndarray):
         """Logits ``(n, C)`` and the cache ``(X, [a_1, …], [h_1, …])`` of hidden layers."""
-        return self._forward_into(params, X, None)
+        return self.forward_into(params, X, None)
 
-    def _forward_into(self, params: Params, X: np.ndarray, outs):
+    def cache_buffers(self, n_rows: int) -> list | None:
+        """One ``(n_rows, n_l)`` buffer per hidden layer for a relu net (relu keeps its
+        pre-activation and output in one buffer, so the buffers are the whole cache); None for
+        the other activations."""
+        if not self._relu:
+            return None
+        return [np.empty((n_rows, m), dtype=self.dtype) for m in self.sizes[1:-1]]
+
+    def cache_from_buffers(self, X: np.ndarray, buffers: list):
+        """The forward cache ``(X, pre, post)`` whose hidden arrays are ``buffers`` (relu)."""
+        return (X, buffers, buffers)
+
+    def forward_into(self, params: Params, X: np.ndarray, outs):
         """:meth:`forward`, writing hidden layer ``l``'s pre-activation into ``outs[l - 1]`` (a
-        C-contiguous ``(n, n_l)`` array, e.g. a row block of a larger buffer) when ``outs`` is
-        given.  Same operations and values as :meth:`forward`."""
+        C-contiguous ``(n, n_l)`` array, e.g. a row block of a :meth:`cache_buffers` buffer)
+        when ``outs`` is given.  Same operations and values as :meth:`forward`."""
         h = X
         pre, post = [], []
         relu = self._relu
@@ -247,28 +259,34 @@ class MLP(Model):
         elif self.activation != "identity":
             np.multiply(g, self._dphi(a, h), out=g)
 
-    def _r_forward(self, params, cache, vector, R):
-        """R{a_l} for every layer (the last is R{z}); ``vector`` and/or ``R`` may be None."""
-        X, pre, post = cache
-        r_pre = []
-        r_h = R                                          # R{h_0}
-        for l in range(1, self.n_layers + 1):
-            h_prev = post[l - 2] if l > 1 else X
-            r_a = np.zeros((X.shape[0], self.sizes[l]), dtype=self.dtype)
+    def _r_forward(self, params, hs, d1s, vector, R):
+        """R-forward pass: ``R{a_l}`` for every layer and ``R{h_l}`` for ``l < L``.
+
+        ``hs = [h_0, …, h_{L-1}]`` and ``d1s = [phi'(a_1), …]`` come from the forward pass;
+        ``vector`` (a parameter direction) and/or ``R`` (an input direction, ``R{h_0}``) may
+        be None.  Returns ``(r_pre, r_hs)`` with ``r_hs[0] = R``.
+        """
+        r_pre, r_hs, r_h = [], [R], R
+        for l, (wk, bk) in enumerate(self._layer_keys, 1):
+            r_a = None
             if vector is not None:
-                r_a += h_prev @ vector[f"W{l}"]
-                r_a += vector[f"b{l}"]
+                r_a = hs[l - 1] @ vector[wk]             # h_{l-1} V_l
+                r_a += vector[bk]                        # + c_l
             if r_h is not None:
-                r_a += r_h @ params[f"W{l}"]
+                term = r_h @ params[wk]                  # + R{h_{l-1}} W_l
+                r_a = term if r_a is None else np.add(r_a, term, out=r_a)
             r_pre.append(r_a)
             if l < self.n_layers:
-                r_h = self._dphi(pre[l - 1], post[l - 1]) * r_a
-        return r_pre
+                r_h = d1s[l - 1] * r_a                   # R{h_l} = phi'(a_l) ⊙ R{a_l}
+                r_hs.append(r_h)
+        return r_pre, r_hs
 
     def jvp_logits(self, params: Params, cache, vector: Params | None, R: np.ndarray | None):
         """``R{z}``: derivative of the logits along parameter direction ``vector`` and/or input
         direction ``R`` (forward-mode, one pass)."""
-        return self._r_forward(params, cache, vector, R)[-1]
+        X, pre, post = cache
+        d1s = [self._dphi(a, h) for a, h in zip(pre, post)]
+        return self._r_forward(params, [X] + post, d1s, vector, R)[0][-1]
 
     def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray):
         """Return ``hvp(V, out=None) -> H V`` at fixed ``(θ, X, y)``, without validation.
@@ -297,22 +315,12 @@ class MLP(Model):
 
         keys, L, dtype = self._layer_keys, self.n_layers, self.dtype
         shapes = self.param_shapes
-        nll_hvp = nll_hvp_at(self.output, z, y)           # rz -> ∇²_z ℓ · rz, p cached
 
         def hvp(vector: Params, out: Params | None = None) -> Params:
             if out is None:
                 out = {k: np.empty(s, dtype=dtype) for k, s in shapes.items()}
-            r_pre, r_hs, r_h = [], [None], None           # R-forward, R{h_0} = 0
-            for l, (wk, bk) in enumerate(keys, 1):
-                r_a = hs[l - 1] @ vector[wk]              # (n, n_l)
-                if r_h is not None:
-                    r_a += r_h @ params[wk]
-                r_a += vector[bk]
-                r_pre.append(r_a)
-                if l < L:
-                    r_h = d1s[l - 1] * r_a                # R{h_l} = phi'(a_l) ⊙ R{a_l}
-                    r_hs.append(r_h)
-            r_delta = nll_hvp(r_pre[-1])
+            r_pre, r_hs = self._r_forward(params, hs, d1s, vector, None)
+            r_delta = self.output.nll_hvp(z, y, r_pre[-1])
             r_delta /= n                                  # R{δ_L}
             for l in range(L, 0, -1):                     # R-backward
                 wk, bk = keys[l - 1]

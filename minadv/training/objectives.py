@@ -38,10 +38,8 @@ import numpy as np
 
 from .._validation import check_int, check_norm, check_scalar
 from ..attacks.pgd import pgd_kernel
-from ..attacks.steepest import _scaled_sign, steepest_ascent_kernel
+from ..attacks.steepest import steepest_ascent_kernel
 from ..attacks.vat import vat_direction_kernel
-from ..losses import kl_at, softmax_cross_entropy
-from ..numerics import log_softmax
 from ..params import Params
 
 __all__ = [
@@ -155,31 +153,27 @@ def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
 
     Passes: clean forward, backward to the input only, adversarial forward, then ONE backward
     over the stacked ``[x; x_adv]`` rows with ``dlogits`` scaled by ``alpha`` and ``1 - alpha``
-    (skipping the clean rows when ``alpha = 0``).  For a relu MLP the two forward passes write
-    straight into the row halves of ``2B``-row buffers, so the stacked cache costs no copies.
+    (skipping the clean rows when ``alpha = 0``).  When the model offers cache buffers (a relu
+    MLP, ``Model.cache_buffers``) the two forward passes write straight into the row halves of
+    ``2B``-row buffers, so the stacked cache costs no copies.
     """
     n = X.shape[0]
-    stacked = (alpha != 0.0 and getattr(model, "_relu", False)
-               and hasattr(model, "_forward_into") and X.dtype == model.dtype
-               and all(params[k].dtype == X.dtype for k in model._param_names))
+    bufs = model.cache_buffers(2 * n) if alpha != 0.0 else None
+    stacked = bufs is not None
     if stacked:
         X2 = np.empty((2 * n,) + X.shape[1:], dtype=X.dtype)
         X2[:n] = X
-        bufs = [np.empty((2 * n, m), dtype=X.dtype) for m in model.sizes[1:-1]]
-        z, cache = model._forward_into(params, X2[:n], [b[:n] for b in bufs])
+        z, cache = model.forward_into(params, X2[:n], [b[:n] for b in bufs])
     else:
         z, cache = model.forward(params, X)
     losses, dz = model.output.nll(z, y)
     dz /= n
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
-    if norm == np.inf and gx.dtype == X.dtype:
-        delta = _scaled_sign(gx, eps, out=gx)              # gx is not needed any more
-    else:
-        delta = steepest_ascent_kernel(gx, eps, norm).astype(X.dtype, copy=False)
+    delta = steepest_ascent_kernel(gx, eps, norm, out=gx)  # gx is not needed any more
     if stacked:
         X_adv = np.add(X, delta, out=X2[n:])
         _clip(X_adv, lo, hi)
-        z_adv, _ = model._forward_into(params, X_adv, [b[n:] for b in bufs])
+        z_adv, _ = model.forward_into(params, X_adv, [b[n:] for b in bufs])
     else:
         X_adv = _clip(X + delta, lo, hi)
         z_adv, cache_adv = model.forward(params, X_adv)
@@ -191,8 +185,7 @@ def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
         return loss, grads
     loss += alpha * float(np.mean(losses))
     dz *= alpha                                            # already divided by n
-    # relu: pre-activations and outputs share each buffer (MLP.forward)
-    cache = (X2, bufs, bufs) if stacked else _stack_caches(cache, cache_adv)
+    cache = model.cache_from_buffers(X2, bufs) if stacked else _stack_caches(cache, cache_adv)
     grads, _ = model.backward(params, cache, _stack(dz, dz_adv),
                               param_grads=True, input_grad=False)
     return loss, grads
@@ -398,38 +391,19 @@ class VATObjective(Objective):
         Xu = X if batch.X_unlabeled is None else batch.X_unlabeled
         n, nu = X.shape[0], Xu.shape[0]
         z_ref, cache_u = model.forward(params, Xu)          # clean p̂, a constant
-        kl_ref = kl_at(model.output, z_ref)                  # p̂ computed once per step
+        log_p_ref = model.output.log_proba(z_ref)            # computed once per step
         r = vat_direction_kernel(model, params, Xu, float(self.eps), float(self.xi),
-                                 int(self.n_power), rng, kl_ref, z_ref, cache_u, self.exact)
+                                 int(self.n_power), rng, log_p_ref, z_ref, cache_u, self.exact)
         Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
         Xs[:n] = X
         np.add(Xu, r, out=Xs[n:])
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
-        ref = getattr(kl_ref, "softmax_ref", None)
-        if ref is not None and model.output.nll is softmax_cross_entropy:
-            # softmax: one log_softmax/exp over all rows (row-wise, so the same values as the
-            # separate CE and KL calls), and dz built in place in the exp buffer
-            log_p, p = ref
-            log_q = log_softmax(z)
-            dz = np.exp(log_q)
-            rows = np.arange(n)
-            ce = -log_q[rows, y]
-            dz[rows, y] -= 1                                 # ∂CE/∂z = q - onehot(y)
-            t = log_p - log_q[n:]
-            t *= p                                           # p (log p - log q)
-            kl = np.add.reduce(t, axis=-1)
-            loss = float(_mean(ce)) + self.lam * float(_mean(kl))
-            dz[:n] /= n
-            dkl = dz[n:]
-            dkl -= p                                         # ∂KL/∂z = q - p
-            dkl *= self.lam / nu
-        else:
-            ce, dce = model.output.nll(z[:n], y)
-            kl, dkl = kl_ref(z[n:])
-            loss = float(_mean(ce)) + self.lam * float(_mean(kl))
-            dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
-            np.divide(dce, n, out=dz[:n])
-            np.multiply(dkl, self.lam / nu, out=dz[n:])
+        ce, dce = model.output.nll(z[:n], y)
+        kl, dkl = model.output.kl(log_p_ref, z[n:])
+        loss = float(_mean(ce)) + self.lam * float(_mean(kl))
+        dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
+        np.divide(dce, n, out=dz[:n])
+        np.multiply(dkl, self.lam / nu, out=dz[n:])
         if self.entmin:
             ent, dz, cache = self._add_entropy(model, z, z_ref, n, dz, cache, cache_u)
             loss += ent
