@@ -18,12 +18,19 @@ Objective names: ``"erm"``, ``"fgsm"`` (Goodfellow's α-mixture), ``"shaham"``, 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ._validation import (as_generator, check_array, check_float_dtype, check_int, check_norm,
-                          check_scalar)
+from ._validation import (
+    as_generator,
+    check_array,
+    check_float_dtype,
+    check_int,
+    check_norm,
+    check_scalar,
+)
 from .models import MLP, LogisticRegressionModel
 from .optim import OPTIMIZERS
 from .training import OBJECTIVES, fit, make_objective

@@ -31,7 +31,8 @@ References: ``theory.md`` section 0 (items 5, 7, 8, 9), section 11 (sigsoftmax),
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

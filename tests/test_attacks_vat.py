@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from minadv.attacks import (local_distributional_smoothness, vat_kl, vat_loss,
-                            vat_perturbation)
+from minadv.attacks import local_distributional_smoothness, vat_kl, vat_loss, vat_perturbation
 from minadv.models import MLP, LogisticRegressionModel
 
 

@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import pytest
+from test_optim import run  # the optimizer-driving helper, shared with test_optim
 
 from minadv.optim import (
     entropy_sgd,
@@ -13,7 +14,6 @@ from minadv.optim import (
     scoped_gamma,
     sgd,
 )
-from test_optim import run  # the optimizer-driving helper, shared with test_optim
 
 
 def quadratic(a):

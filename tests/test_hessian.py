@@ -4,9 +4,15 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from minadv.analysis.hessian import (dense_hessian, gauss_newton_operator, hessian_at_adversarial,
-                                     hessian_operator, hutchinson_trace, power_iteration,
-                                     top_eigenvalues)
+from minadv.analysis.hessian import (
+    dense_hessian,
+    gauss_newton_operator,
+    hessian_at_adversarial,
+    hessian_operator,
+    hutchinson_trace,
+    power_iteration,
+    top_eigenvalues,
+)
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.params import flatten, unflatten
 

@@ -60,7 +60,8 @@ def test_foreign_files_raise_a_clear_value_error(tmp_path, kind):
     if kind == "text":
         path.write_text("hello")
     elif kind == "npy":
-        np.save(str(path).replace(".npz", ""), np.arange(3)); os.replace(str(path).replace(".npz", ".npy"), path)
+        np.save(str(path).replace(".npz", ""), np.arange(3))
+        os.replace(str(path).replace(".npz", ".npy"), path)
     elif kind == "foreign-npz":
         np.savez(path, a=np.arange(3))
     else:

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from minadv.analysis.hessian import hessian_operator
-from minadv.analysis.landscape import (adversarial_loss_fn, clean_loss_fn, interpolate,
-                                       random_direction, slice_1d, slice_2d, weight_names_of)
+from minadv.analysis.landscape import (
+    adversarial_loss_fn,
+    clean_loss_fn,
+    interpolate,
+    random_direction,
+    slice_1d,
+    slice_2d,
+    weight_names_of,
+)
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.params import flatten, tree_add, tree_scale
 
@@ -66,7 +73,8 @@ def test_adversarial_loss_fn_equals_closed_form_robust_loss(logistic_setup):
     expected = np.mean(np.logaddexp(0, -margin))         # mean softplus(−robust margin)
     np.testing.assert_allclose(adversarial_loss_fn(model, X, y, _worst_case_l2(eps))(params),
                                expected, rtol=1e-14)
-    library_style = lambda m, p, X_, y_, eps: _worst_case_l2(eps)(p, X_, y_)
+    def library_style(m, p, X_, y_, eps):
+        return _worst_case_l2(eps)(p, X_, y_)
     np.testing.assert_allclose(adversarial_loss_fn(model, X, y, library_style, eps=eps)(params),
                                expected, rtol=1e-14)
 

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from minadv.gradcheck import (THRESHOLDS, check_model, numerical_directional_derivative,
-                              rel_error, suite_models, suite_problem)
+from minadv.gradcheck import (
+    THRESHOLDS,
+    check_model,
+    numerical_directional_derivative,
+    rel_error,
+    suite_models,
+    suite_problem,
+)
 from minadv.models import MLP, LogisticRegressionModel, model_from_config
 from minadv.params import flatten, unflatten
 

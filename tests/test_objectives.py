@@ -7,8 +7,16 @@ from minadv.attacks.steepest import steepest_ascent
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.robust_logistic import robust_logistic_grad, robust_logistic_loss
 from minadv.training import (
-    ERM, OBJECTIVES, Batch, ExactRobustObjective, FGSMObjective, PGDObjective,
-    RandomPerturbationObjective, ShahamObjective, VATObjective, make_objective,
+    ERM,
+    OBJECTIVES,
+    Batch,
+    ExactRobustObjective,
+    FGSMObjective,
+    PGDObjective,
+    RandomPerturbationObjective,
+    ShahamObjective,
+    VATObjective,
+    make_objective,
 )
 
 

@@ -5,7 +5,6 @@ import pytest
 from minadv import cli
 from minadv.reproduce import EXPERIMENTS, format_experiment, run_experiment
 
-
 SLOW = {"vat", "goodfellow", "madry", "sharpness-mlp"}
 
 

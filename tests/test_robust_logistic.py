@@ -5,9 +5,15 @@ import pytest
 
 from minadv.attacks.linear import linear_worst_case
 from minadv.numerics import sigmoid, softplus
-from minadv.robust_logistic import (critical_radius, flat_hessian, flat_loss_grad, hessian_terms,
-                                    robust_logistic_grad, robust_logistic_hessian,
-                                    robust_logistic_loss)
+from minadv.robust_logistic import (
+    critical_radius,
+    flat_hessian,
+    flat_loss_grad,
+    hessian_terms,
+    robust_logistic_grad,
+    robust_logistic_hessian,
+    robust_logistic_loss,
+)
 
 NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
 BIAS = [pytest.param(False, id="nobias"), pytest.param(True, id="bias")]

@@ -43,7 +43,8 @@ def test_quadratic_sharpness_is_half_rho_squared_lambda_max():
     Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
     lam = np.array([3.0, 1.0, 0.5, 0.2, 0.1, 0.05])
     A = (Q * lam) @ Q.T
-    vg = lambda x: (0.5 * x @ A @ x, A @ x)              # minimum at 0, gradient 0 there
+    def vg(x):
+        return (0.5 * x @ A @ x, A @ x)              # minimum at 0, gradient 0 there
     rho = 0.7
     value, zeta, trace, f0 = sharpness_ascent(vg, np.zeros(6), rho, n_steps=60, rng=0)
     assert f0 == 0 and trace[0] == 0

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from minadv.analysis.sharpness_curve import (fit_robust_logistic, random_noise_control,
-                                             sharpness_curve)
+from minadv.analysis.sharpness_curve import (
+    fit_robust_logistic,
+    random_noise_control,
+    sharpness_curve,
+)
 from minadv.datasets import make_sharpness_data
 from minadv.robust_logistic import critical_radius, flat_loss_grad
 

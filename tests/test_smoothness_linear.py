@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from minadv.analysis.smoothness import (gradient_lipschitz_ratios, random_unit_directions,
-                                        robust_logistic_grad_fn)
+from minadv.analysis.smoothness import (
+    gradient_lipschitz_ratios,
+    random_unit_directions,
+    robust_logistic_grad_fn,
+)
 from minadv.datasets import make_sharpness_data
 from minadv.robust_logistic import flat_hessian
 

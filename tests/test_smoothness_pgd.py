@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from minadv.analysis.smoothness import (gradient_lipschitz_ratios, pgd_adversarial_grad_fn,
-                                        random_unit_directions, robust_logistic_grad_fn)
+from minadv.analysis.smoothness import (
+    gradient_lipschitz_ratios,
+    pgd_adversarial_grad_fn,
+    random_unit_directions,
+    robust_logistic_grad_fn,
+)
 from minadv.datasets import make_sharpness_data
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.params import flatten

@@ -11,8 +11,15 @@ from minadv.optim import adam, entropy_sgd, sam, sgd
 from minadv.params import flatten, tree_equal, unflatten
 from minadv.robust_logistic import flat_loss_grad
 from minadv.training import (
-    ERM, EarlyStopping, ExactRobustObjective, FGSMObjective, PGDObjective, ShahamObjective,
-    VATObjective, evaluate, fit,
+    ERM,
+    EarlyStopping,
+    ExactRobustObjective,
+    FGSMObjective,
+    PGDObjective,
+    ShahamObjective,
+    VATObjective,
+    evaluate,
+    fit,
 )
 
 

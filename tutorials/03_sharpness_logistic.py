@@ -19,8 +19,7 @@ import numpy as np
 from minadv.analysis.sharpness_curve import random_noise_control, sharpness_curve
 from minadv.datasets import make_sharpness_data
 from minadv.gradcheck import numerical_gradient, rel_error
-from minadv.robust_logistic import (critical_radius, flat_hessian, flat_loss_grad,
-                                    hessian_terms)
+from minadv.robust_logistic import critical_radius, flat_hessian, flat_loss_grad, hessian_terms
 
 # %% [markdown]
 # ## 1. The inner maximisation has a closed form

@@ -12,16 +12,43 @@
 Nothing here imports matplotlib.
 """
 
-from .hessian import (HutchinsonResult, PowerIterationResult, dense_hessian,
-                      gauss_newton_operator, hessian_at_adversarial, hessian_operator,
-                      hutchinson_trace, power_iteration, top_eigenvalues)
-from .landscape import (Slice1D, Slice2D, adversarial_loss_fn, clean_loss_fn, interpolate,
-                        random_direction, slice_1d, slice_2d, weight_names_of)
+from .hessian import (
+                      HutchinsonResult,
+                      PowerIterationResult,
+                      dense_hessian,
+                      gauss_newton_operator,
+                      hessian_at_adversarial,
+                      hessian_operator,
+                      hutchinson_trace,
+                      power_iteration,
+                      top_eigenvalues,
+)
+from .landscape import (
+                      Slice1D,
+                      Slice2D,
+                      adversarial_loss_fn,
+                      clean_loss_fn,
+                      interpolate,
+                      random_direction,
+                      slice_1d,
+                      slice_2d,
+                      weight_names_of,
+)
 from .sharpness import SharpnessResult, epsilon_sharpness, hessian_trace, sharpness_ascent
-from .sharpness_curve import (NoiseControl, RobustLogisticFit, SharpnessCurve,
-                              fit_robust_logistic, random_noise_control, sharpness_curve)
-from .smoothness import (gradient_lipschitz_ratios, pgd_adversarial_grad_fn,
-                         random_unit_directions, robust_logistic_grad_fn)
+from .sharpness_curve import (
+                      NoiseControl,
+                      RobustLogisticFit,
+                      SharpnessCurve,
+                      fit_robust_logistic,
+                      random_noise_control,
+                      sharpness_curve,
+)
+from .smoothness import (
+                      gradient_lipschitz_ratios,
+                      pgd_adversarial_grad_fn,
+                      random_unit_directions,
+                      robust_logistic_grad_fn,
+)
 
 __all__ = [
     # hessian

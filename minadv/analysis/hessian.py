@@ -27,7 +27,8 @@ Laplacian smoothing splines. Communications in Statistics - Simulation and Compu
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh

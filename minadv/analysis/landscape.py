@@ -18,7 +18,8 @@ neural nets. NeurIPS 2018 (arXiv:1712.09913).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -304,7 +305,7 @@ def _check_data(model: Model, X: Any, y: Any):
 
 
 def _mean_loss(model: Model, params: Params, X: np.ndarray, y: np.ndarray, l2: float) -> float:
-    return model.value_and_grads(params, X, y, param_grads=False, input_grad=False,
+    return model.loss_and_grads_kernel(params, X, y, param_grads=False, input_grad=False,
                                  l2=l2).loss
 
 

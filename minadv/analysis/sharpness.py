@@ -20,7 +20,8 @@ Hutchinson, M. F. (1989). Commun. Stat. Simul. Comput. 18(3).
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def sharpness_ascent(value_and_grad: Callable[[np.ndarray], tuple[float, np.ndar
 
 def _model_value_and_grad(model: Model, like: Params, X, y, l2: float) -> Callable:
     def value_and_grad(x: np.ndarray):
-        res = model.value_and_grads(unflatten(x, like), X, y, input_grad=False, l2=l2)
+        res = model.loss_and_grads_kernel(unflatten(x, like), X, y, input_grad=False, l2=l2)
         return res.loss, flatten(res.grads).astype(np.float64, copy=False)
 
     return value_and_grad

@@ -17,8 +17,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import as_generator, check_array, check_int, check_labels, check_norm, \
-    check_scalar
+from .._validation import (
+    as_generator,
+    check_array,
+    check_int,
+    check_labels,
+    check_norm,
+    check_scalar,
+)
 from ..attacks.linear import _worst_case_unboxed
 from ..robust_logistic import _hessian, loss_grad_kernel
 

@@ -16,7 +16,8 @@ crosses 0 (section 1.3), while L2 stays smooth away from ``w = 0``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -145,7 +146,7 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
         params = unflatten(np.asarray(theta, dtype=model.dtype), template)
         X_adv = pgd(model, params, X, y, eps, norm, n_steps=n_steps, step_size=step_size,
                     random_start=random_start, clip_min=clip_min, clip_max=clip_max, rng=seed)
-        out = model.value_and_grads(params, X_adv, y, input_grad=False, l2=l2)
+        out = model.loss_and_grads_kernel(params, X_adv, y, input_grad=False, l2=l2)
         return flatten(out.grads)
 
     return grad_fn

@@ -13,8 +13,14 @@ from .fast_gradient import fast_gradient, fgsm
 from .linear import linear_worst_case, robust_margin
 from .pgd import PGDTrace, pgd, random_ball_start
 from .steepest import lp_norms, project_ball, project_box, steepest_ascent
-from .vat import (VATPerturbation, local_distributional_smoothness, vat_kl, vat_loss,
-                  vat_perturbation, vat_perturbation_kernel)
+from .vat import (
+                  VATPerturbation,
+                  local_distributional_smoothness,
+                  vat_kl,
+                  vat_loss,
+                  vat_perturbation,
+                  vat_perturbation_kernel,
+)
 
 __all__ = [
     "steepest_ascent", "project_ball", "project_box", "lp_norms",

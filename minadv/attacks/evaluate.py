@@ -22,15 +22,16 @@ fast method vs eps); ``theory.md`` sections 4.3, 8.4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._validation import as_generator, check_int, check_norm
 from ._common import check_box
 from .fast_gradient import _fast_gradient
-from .pgd import pgd_kernel, check_pgd_options
+from .pgd import check_pgd_options, pgd_kernel
 from .steepest import _lp_norms
 
 __all__ = ["RobustnessCurve", "robustness_curve"]

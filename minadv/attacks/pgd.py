@@ -51,8 +51,7 @@ from scipy import special
 
 from .._validation import as_generator, check_float_dtype, check_int, check_norm, check_scalar
 from ._common import attack_loss_grad, attack_success, check_attack_inputs
-from .steepest import (_l2_norms, _lp_norms, _project_ball_, _scaled_sign,
-                       steepest_ascent_kernel)
+from .steepest import _l2_norms, _lp_norms, _project_ball_, _scaled_sign, steepest_ascent_kernel
 
 __all__ = [
     "pgd", "pgd_kernel", "PGDTrace", "random_ball_start"]
@@ -183,7 +182,7 @@ def _pgd_run(model, params, X, labels, targeted, norm, step_size, n_steps, proje
     """One PGD run from ``X + start``; returns the last iterate (and fills ``trace`` rows)."""
     X_adv = X.copy() if start is None else np.add(X, start)
     project(X_adv)
-    for t in range(n_steps):
+    for _t in range(n_steps):
         g, losses, _ = attack_loss_grad(model, params, X_adv, labels, targeted)
         if trace is not None:
             trace["loss"].append(float(np.mean(losses)))

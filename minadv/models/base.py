@@ -14,7 +14,7 @@ The protocol has two levels.
 *Kernels* (no validation, for library code that validated once with ``check_inputs``):
     ``forward(params, X) -> (logits, cache)``
     ``backward(params, cache, dlogits, param_grads=True, input_grad=True) -> (grads, input_grad)``
-    ``value_and_grads(params, X, y, ...)`` (``loss_and_grads`` without the checks)
+    ``loss_and_grads_kernel(params, X, y, ...)`` (``loss_and_grads`` without the checks)
     ``hvp_kernel``, ``jvp_logits`` (the R-forward pass).
 
 Cache contract: every array in the cache that ``forward`` returns has the batch on its first
@@ -120,7 +120,7 @@ class Model:
         return check_params(vector, self.param_template(), name)
 
     # ----------------------------------------------------------------- kernels
-    def value_and_grads(self, params: Params, X: np.ndarray, y: np.ndarray, *,
+    def loss_and_grads_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, *,
                         param_grads: bool = True, input_grad: bool = True,
                         l2: float = 0.0) -> LossGrads:
         """Kernel of :meth:`loss_and_grads` (no validation): one forward and one backward pass."""
@@ -238,7 +238,7 @@ class Model:
         """
         params, X, y = self.check_inputs(params, X, y)
         l2 = check_scalar(l2, "l2", low=0.0)
-        return self.value_and_grads(params, X, y, param_grads=param_grads,
+        return self.loss_and_grads_kernel(params, X, y, param_grads=param_grads,
                                     input_grad=input_grad, l2=l2)
 
     def hvp(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params, *,

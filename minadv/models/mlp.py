@@ -28,7 +28,8 @@ Pearlmutter, B. A. (1994). Fast exact multiplication by the Hessian. Neural Comp
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -14,7 +14,7 @@ perturbed point and expects the SAME minibatch as ``grads`` (see :data:`GRAD_FN_
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .base import (
     AdamState,

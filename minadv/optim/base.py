@@ -24,7 +24,8 @@ A learning rate ``lr`` is either a number or a schedule, a callable ``count -> l
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 

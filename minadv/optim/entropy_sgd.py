@@ -21,7 +21,8 @@ experiments) and ``python/optim.py`` (PyTorch port); theory.md section 9.2.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -10,7 +10,8 @@ evaluations make one SAM step cost two SGD steps.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Any, Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -265,7 +266,8 @@ def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray
         return Batch(X[idx], y[idx], Xu)
 
     state = optimizer.init(params)
-    fresh_fn = (lambda p: objective(model, p, batch_of(fresh.next()), obj_rng)[1])
+    def fresh_fn(p):
+        return (objective(model, p, batch_of(fresh.next()), obj_rng)[1])
     if grad_fn_batch not in (None, "same", "fresh"):
         raise ValueError(f"grad_fn_batch: expected None, 'same' or 'fresh', got {grad_fn_batch!r}.")
     use_fresh = (getattr(optimizer, "grad_fn_batch", None) == "fresh" if grad_fn_batch is None

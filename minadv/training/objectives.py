@@ -143,7 +143,7 @@ class ERM(Objective):
     name: ClassVar[str] = "erm"
 
     def __call__(self, model, params, batch, rng):
-        out = model.value_and_grads(params, batch.X, batch.y, input_grad=False, l2=self.l2)
+        out = model.loss_and_grads_kernel(params, batch.X, batch.y, input_grad=False, l2=self.l2)
         return out.loss, out.grads
 
 
@@ -309,7 +309,7 @@ class PGDObjective(Objective):
         X_adv, _ = pgd_kernel(model, params, X, batch.y, False, float(self.eps), check_norm(self.norm),
                         float(step), int(self.steps), lo, hi,
                         [rng] if self.random_start else None)
-        out = model.value_and_grads(params, X_adv, batch.y, input_grad=False, l2=self.l2)
+        out = model.loss_and_grads_kernel(params, X_adv, batch.y, input_grad=False, l2=self.l2)
         return out.loss, out.grads
 
 
