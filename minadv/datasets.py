@@ -1,4 +1,4 @@
-"""Small, seeded synthetic datasets (no download, no network).
+"""Small, seeded synthetic datasets (no download, no network), and the shipped UCI digits.
 
 Every generator takes ``rng`` (seed or ``numpy.random.Generator``) and returns float64 arrays
 ``X`` of shape ``(n_samples, n_features)`` and integer labels ``y``.
@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_generator, check_array, check_int, check_scalar
+from .digits import load_digits
 
 __all__ = [
+    "load_digits",
     "make_sharpness_data",
     "make_moons",
     "make_circles",
