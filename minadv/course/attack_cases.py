@@ -255,7 +255,7 @@ def _power_cases(gen):
         CaseSpec("zero start row and H d = 0", (MatrixProduct(rank_one), d_orth, 2)),
         CaseSpec("eigenvalues ~1e100, 8 iterations", (MatrixProduct(_psd(gen, 2, 3, 1e100)),
                                                       gen.standard_normal((2, 3)), 8)),
-        CaseSpec("input Fisher of a tanh MLP, 2 iterations", (_fisher_case(gen),
+        CaseSpec("input Fisher of a tanh MLP, 2 steps", (_fisher_case(gen),
                                                               gen.standard_normal((3, 4)), 2)),
     ]
 

@@ -35,7 +35,7 @@ class Case:
 
     def line(self) -> str:
         err = "   n/a  " if np.isnan(self.rel_error) else f"{self.rel_error:8.1e}"
-        text = f"{OK if self.passed else FAIL} {self.name:<34} rel. error {err}"
+        text = f"{OK if self.passed else FAIL} {self.name:<36} rel. error {err}"
         return text if self.passed else f"{text}  hint: {self.hint}"
 
 
