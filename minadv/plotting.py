@@ -10,8 +10,9 @@ Conventions shared by every function:
   takes a ``(3, k)`` array of Axes.)
 * It returns the :class:`matplotlib.figure.Figure` it drew on and never closes it.
 * A file is written only when ``path=`` is given (``fig.savefig(path)``).
-* The library never calls ``matplotlib.use``: the backend is the user's (inline in a notebook,
-  a window on a desktop); scripts and tests that need a headless backend choose it themselves.
+* The library never selects a matplotlib backend: the backend is the user's (inline in a
+  notebook, a window on a desktop); scripts and tests that need a headless one choose it
+  themselves (``MPLBACKEND=Agg``).
 
 ``import minadv`` does not import matplotlib; ``import minadv.plotting`` does not either, until
 a function is called.
