@@ -404,3 +404,21 @@ def test_float32_cases_keep_dtype_in_the_references():
                 out if isinstance(out, tuple) else (out,))
             arrays = [a for a in leaves if isinstance(a, np.ndarray) and a.ndim > 0]
             assert arrays and all(a.dtype == np.float32 for a in arrays), (name, spec.name)
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (lambda t: None, "sigma is None: did you forget the `return`?"),
+    (lambda t: np.array(["a"]), "expected numbers"),
+    (lambda t: (S.sigmoid(t), S.sigmoid(t)), "sigma has shape (2,"),
+])
+def test_malformed_outputs_get_a_hint(fn, hint):
+    res = course.check("sigmoid", fn, verbose=False)
+    assert not res.passed and hint in res.cases[0].hint
+
+
+def test_wrong_structure_hint():
+    res = course.check("affine_backward", lambda dout, cache: S.affine_backward(dout, cache)[:2],
+                       verbose=False)
+    assert res.cases[0].hint == "expected a tuple (dx, dW, db), got a tuple of length 2"
+    res = course.check("hvp_one_hidden", lambda p, X, y, v: {"W1": v["W1"]}, verbose=False)
+    assert "expected a dict with keys ['W1', 'W2', 'b1', 'b2'], got ['W1']" in res.cases[0].hint

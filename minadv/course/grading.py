@@ -142,10 +142,15 @@ def _flatten(ref, got, label: str):
 
 
 def _as_array(got, label):
+    if got is None:
+        raise _Mismatch(f"{label} is None: did you forget the `return`?")
     try:
-        return np.asarray(got)
+        arr = np.asarray(got)
     except Exception as exc:  # noqa: BLE001 - anything unconvertible is the student's output
         raise _Mismatch(f"{label}: could not convert the output to an array ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise _Mismatch(f"{label}: expected numbers, got an array of dtype {arr.dtype}")
+    return arr
 
 
 def _shape_hint(label, ref, got) -> str:
@@ -214,6 +219,24 @@ def _matches(fn, spec, ref, pairs, label, tol) -> bool:
 
 
 # ----------------------------------------------------------------------------- one case
+def _sanity_hint(ex, spec, pairs, msgs, after) -> str:
+    """A hint for a warning, a non-finite value, modified inputs or the wrong dtype ("" if
+    none): these fail a case even when the values are right."""
+    if msgs:
+        return f"NumPy warned '{msgs[0]}': {ex.overflow_hint}"
+    for name, r, g in pairs:
+        if np.isfinite(r).all() and not np.isfinite(g).all():
+            return f"{name} has inf/nan: {ex.overflow_hint}"
+    if not _same_args((spec.args, spec.kwargs), after):
+        return ("your function modified its input arrays in place: work on a copy "
+                "(e.g. x = x.copy(), or out-of-place operations)")
+    for name, r, g in pairs:
+        if r.ndim > 0 and r.dtype.kind == "f" and g.dtype != r.dtype:
+            return (f"{name} is {g.dtype} for {r.dtype} inputs: keep the input dtype (create "
+                    "arrays with dtype=x.dtype, or .astype(x.dtype))")
+    return ""
+
+
 def run_case(ex: Exercise, fn: Callable, spec: CaseSpec) -> Case:
     """Grade ``fn`` on one case of ``ex`` (see the module docstring for the hint order)."""
     ref = ex.reference(*copy.deepcopy(spec.args), **copy.deepcopy(spec.kwargs))
@@ -234,18 +257,9 @@ def run_case(ex: Exercise, fn: Callable, spec: CaseSpec) -> Case:
         return Case(spec.name, False, np.nan, str(exc))
     errors = [_rel_error(g, r) for _, r, g in pairs]
     err = max(errors)
-    if msgs:
-        return Case(spec.name, False, err, f"NumPy warned '{msgs[0]}': {ex.overflow_hint}")
-    for name, r, g in pairs:
-        if np.isfinite(r).all() and not np.isfinite(g).all():
-            return Case(spec.name, False, err, f"{name} has inf/nan: {ex.overflow_hint}")
-    if not _same_args((spec.args, spec.kwargs), after):
-        return Case(spec.name, False, err, "your function modified its input arrays in place: "
-                    "work on a copy (e.g. x = x.copy(), or out-of-place operations)")
-    for name, r, g in pairs:
-        if r.ndim > 0 and r.dtype.kind == "f" and g.dtype != r.dtype:
-            return Case(spec.name, False, err, f"{name} is {g.dtype} for {r.dtype} inputs: keep "
-                        "the input dtype (create arrays with dtype=x.dtype, or .astype(x.dtype))")
+    problem = _sanity_hint(ex, spec, pairs, msgs, after)
+    if problem:
+        return Case(spec.name, False, err, problem)
     if err <= tol:
         return Case(spec.name, True, err)
     for mistake in ex.mistakes:
