@@ -422,3 +422,19 @@ def test_wrong_structure_hint():
     assert res.cases[0].hint == "expected a tuple (dx, dW, db), got a tuple of length 2"
     res = course.check("hvp_one_hidden", lambda p, X, y, v: {"W1": v["W1"]}, verbose=False)
     assert "expected a dict with keys ['W1', 'W2', 'b1', 'b2'], got ['W1']" in res.cases[0].hint
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_raises_not_implemented(name):
+    with pytest.raises(NotImplementedError):
+        getattr(stubs, name)(*[None] * getattr(stubs, name).__code__.co_argcount)
+
+
+def test_library_l1_ties_go_to_the_first_index():
+    from minadv.attacks import steepest_ascent
+
+    g = np.array([[1.0, -3.0, 3.0, 0.0], [-5.0, 0.0, 5.0, -5.0]])
+    np.testing.assert_array_equal(steepest_ascent(g, 0.5, 1),
+                                  [[0, -0.5, 0, 0], [-0.5, 0, 0, 0]])
+    np.testing.assert_array_equal(solutions.steepest_ascent(g, 0.5, 1),
+                                  steepest_ascent(g, 0.5, 1))

@@ -1,5 +1,6 @@
 """``minadv grade`` (minadv.course.cli.main): list, pass (0), fail (1), usage errors (2)."""
 
+import sys
 import textwrap
 
 import pytest
@@ -72,3 +73,17 @@ def test_usage_errors_exit_2_with_one_line(write, tmp_path, capsys, argv_tail, m
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.splitlines()) == 1 and message in err and err.startswith("minadv grade: ")
+
+
+def test_solution_may_import_its_neighbour(write, capsys):
+    write("def transpose(a):\n    return a.T\n", "helpers.py")
+    path = write("from helpers import transpose\n\n"
+                 "def affine_backward(dout, cache):\n"
+                 "    x, W, b = cache\n"
+                 "    return dout @ transpose(W), transpose(x) @ dout, dout.sum(axis=0)\n",
+                 "mine.py")
+    try:
+        assert main(["affine_backward", path]) == 0
+    finally:
+        sys.modules.pop("helpers", None)
+    capsys.readouterr()

@@ -34,10 +34,13 @@ def load_function(path: str, name: str):
     if spec is None or spec.loader is None:
         raise UsageError(f"cannot import {path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file.resolve().parent))     # the file may import its neighbours
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - the student's file failed: report it on one line
         raise UsageError(f"cannot import {path}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.pop(0)
     fn = getattr(module, name, None)
     if not callable(fn):
         raise UsageError(f"{path} defines no function named {name!r}")

@@ -286,7 +286,7 @@ def vat_power_iteration(fisher_product, d, n_iter):
 
     Notes
     -----
-    VAT (Miyato et al. 2018, sect. 3.3) takes ``r_vadv = eps d_k`` with ``k = 1``: after
+    VAT (Miyato et al., arXiv:1704.03976) takes ``r_vadv = eps d_k`` with ``k = 1``: after
     ``k`` steps the component along the top eigenvector grows like ``(λ_1/λ_2)^k``.
     Normalise at every step (the products grow like ``λ_1^k`` and overflow).
     ``docs/theory.md §6.2``.
