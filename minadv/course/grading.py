@@ -82,7 +82,12 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One graded exercise: reference, cases, output names and the hints it knows."""
+    """One graded exercise: reference, cases, output names and the hints it knows.
+
+    ``summary`` is one line for maintainers; ``outputs`` names the returned values (a tuple
+    ``(dx, dW, db)`` has three names, a single array or a dict one); ``overflow_hint`` is shown
+    when NumPy warns or a value is inf/nan; ``mistakes`` are tried in order.
+    """
 
     name: str
     summary: str
@@ -91,7 +96,6 @@ class Exercise:
     outputs: tuple
     overflow_hint: str
     mistakes: tuple = ()
-    tutorial: str = ""
 
 
 class _Mismatch(Exception):
