@@ -438,3 +438,21 @@ def test_library_l1_ties_go_to_the_first_index():
                                   [[0, -0.5, 0, 0], [-0.5, 0, 0, 0]])
     np.testing.assert_array_equal(solutions.steepest_ascent(g, 0.5, 1),
                                   steepest_ascent(g, 0.5, 1))
+
+
+def test_square_transpose_is_named():
+    def dW_transposed(dout, cache):
+        x, W, b = cache
+        return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+    res = course.check("affine_backward", dW_transposed, verbose=False)
+    square = [c for c in res.cases if c.name.startswith("square")][0]
+    assert square.hint == "dW equals the transpose of the expected value: did you transpose?"
+
+
+def test_dtype_hint_only_when_values_are_right():
+    res = course.check("sigmoid", lambda t: S.sigmoid(np.asarray(t, dtype=np.float64)),
+                       verbose=False)
+    f32 = [c for c in res.cases if "float32" in c.name]
+    assert f32 and all(not c.passed and c.hint.startswith("sigma is float64 for float32 inputs")
+                       for c in f32)
+    assert all(c.passed for c in res.cases if "float32" not in c.name)
