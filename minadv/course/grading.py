@@ -125,8 +125,11 @@ def _rel_error(got: np.ndarray, ref: np.ndarray) -> float:
     got, ref = got.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
     if not (np.isfinite(got).all() and np.isfinite(ref).all()):
         return 0.0 if np.array_equal(got, ref, equal_nan=True) else np.inf
-    scale = np.linalg.norm(got) + np.linalg.norm(ref)
-    return float(np.linalg.norm(got - ref) / scale) if scale > 0 else 0.0
+    top = max(np.max(np.abs(got), initial=0.0), np.max(np.abs(ref), initial=0.0))
+    if top == 0:
+        return 0.0
+    got, ref = got / top, ref / top                     # no overflow/underflow in the norms
+    return float(np.linalg.norm(got - ref) / (np.linalg.norm(got) + np.linalg.norm(ref)))
 
 
 def _flatten(ref, got, label: str):
