@@ -228,7 +228,7 @@ def test_verbose_prints_one_line_per_epoch_and_zero_is_silent(capsys):
     (dict(optimizer=object()), TypeError, "optimizer"),
     (dict(validation=(np.zeros((4, 2)),)), TypeError, "validation"),
     (dict(grad_fn_batch="other"), ValueError, "grad_fn_batch"),
-    (dict(early_stopping=EarlyStopping(monitor="val_loss")), KeyError, "validation="),
+    (dict(early_stopping=EarlyStopping(monitor="val_loss")), ValueError, "validation="),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, exc, match):
     model, p0, X, y = _moons_mlp()
