@@ -33,7 +33,7 @@ _NORM_ALIASES = {
 }
 
 
-def as_generator(rng: Any = None) -> np.random.Generator:
+def as_generator(rng: Any = None, name: str = "rng") -> np.random.Generator:
     """Return a :class:`numpy.random.Generator` from ``rng``.
 
     Parameters
@@ -41,23 +41,32 @@ def as_generator(rng: Any = None) -> np.random.Generator:
     rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
         ``None`` draws fresh OS entropy (not reproducible); an int or SeedSequence seeds a new
         PCG64 generator; a Generator is returned as is (so the caller's stream advances).
+    name : str, default "rng"
+        The argument name used in error messages (``"random_state"`` for the estimators).
 
     Raises
     ------
     TypeError
-        For anything else, in particular the legacy ``numpy.random.RandomState``.
+        For anything else, in particular the legacy ``numpy.random.RandomState``, floats and
+        bools.
+    ValueError
+        A negative seed.
     """
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, bool) or isinstance(rng, np.bool_):
+        raise TypeError(f"{name}: expected None, an int seed or a numpy.random.Generator, "
+                        f"got bool {rng!r}.")
     if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
-            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}.")
-        if isinstance(rng, bool):
-            raise TypeError("rng: expected None, an int seed or a numpy.random.Generator, got bool.")
+        if isinstance(rng, numbers.Integral) and rng < 0:
+            raise ValueError(f"{name}: a seed must be a non-negative integer, got {rng}.")
         return np.random.default_rng(rng)
+    hint = (" The legacy RandomState is not supported: use numpy.random.default_rng(seed)."
+            if isinstance(rng, np.random.RandomState) else
+            " Use an int seed or numpy.random.default_rng(seed).")
     raise TypeError(
-        "rng: expected None, an int seed, a SeedSequence or a numpy.random.Generator, got "
-        f"{type(rng).__name__}. Use numpy.random.default_rng(seed)."
+        f"{name}: expected None, an int seed, a SeedSequence or a numpy.random.Generator, got "
+        f"{type(rng).__name__} {rng!r}." + hint
     )
 
 

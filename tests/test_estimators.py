@@ -80,7 +80,7 @@ def test_get_and_set_params():
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(lr=-0.1), ValueError, "lr"),
     (dict(lr=0.0), ValueError, "lr"),
-    (dict(alpha=1.5, objective="fgsm"), ValueError, "alpha"),
+    (dict(clean_weight=1.5, objective="fgsm"), ValueError, "clean_weight"),
     (dict(alpha=-0.5), ValueError, "alpha"),
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(epochs=0), ValueError, "epochs"),
@@ -118,7 +118,7 @@ def test_bad_data_raise_at_fit_and_predict_before_fit():
 @pytest.mark.parametrize("objective", ["erm", "fgsm", "vat"])
 @pytest.mark.parametrize("hyper,name", [({"eps": -1.0}, "eps"), ({"norm": 3}, "norm"),
                                         ({"pgd_steps": 0}, "pgd_steps"),
-                                        ({"vat_xi": 0.0}, "vat_xi"), ({"l2": -1e-3}, "l2"),
+                                        ({"vat_xi": 0.0}, "vat_xi"), ({"alpha": -1e-3}, "alpha"),
                                         ({"vat_power_iterations": -1}, "vat_power_iterations")])
 def test_every_hyperparameter_is_checked_whatever_the_objective(objective, hyper, name):
     X = np.random.default_rng(0).normal(size=(8, 2))
