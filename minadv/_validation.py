@@ -22,6 +22,7 @@ __all__ = [
     "check_norm",
     "check_float_dtype",
     "FLOAT_DTYPES",
+    "NotFittedError",
 ]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -31,6 +32,11 @@ _NORM_ALIASES = {
     "l2": 2, "l_2": 2, "2": 2,
     "l1": 1, "l_1": 1, "1": 1,
 }
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A scikit-learn-style estimator was used before ``fit`` (the same bases as
+    scikit-learn's ``NotFittedError``, so ``except ValueError`` and ``hasattr`` both work)."""
 
 
 def as_generator(rng: Any = None, name: str = "rng") -> np.random.Generator:

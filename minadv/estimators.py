@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import (
+    NotFittedError,
     as_generator,
     check_array,
     check_float_dtype,
@@ -71,11 +72,6 @@ _RENAMED = {"l2": "'l2' is now 'alpha' (the L2 penalty, as in scikit-learn)",
             "seed": "the seed is 'random_state'", "rng": "the seed is 'random_state'",
             "learning_rate_init": "the learning rate is 'lr'",
             "learning_rate": "the learning rate is 'lr'", "max_iter": "the passes are 'epochs'"}
-
-
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before :meth:`fit` (same bases as scikit-learn's, so
-    ``except ValueError`` and ``except AttributeError``/``hasattr`` both work)."""
 
 
 def _did_you_mean(name: str, valid: list[str]) -> str:
