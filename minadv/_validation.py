@@ -154,18 +154,20 @@ def check_array(
     return array
 
 
-def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None) -> np.ndarray:
+def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None, *,
+                 x_name: str = "X") -> np.ndarray:
     """Validate integer class labels in ``{0, ..., n_classes - 1}`` and return them as int64.
 
     Float arrays holding whole numbers are accepted (``[0., 1.]``); fractional values, values
-    out of range and length mismatches raise ``ValueError``.
+    out of range and length mismatches (with the rows of ``x_name``) raise ``ValueError``.
     """
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of class labels, got shape {arr.shape}.")
     if n_samples is not None and arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name}: has {arr.shape[0]} labels but X has {n_samples} rows; they must match."
+            f"{name}: has {arr.shape[0]} labels but {x_name} has {n_samples} rows; they must "
+            "match."
         )
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name}: expected integer class labels, got dtype {arr.dtype}.")

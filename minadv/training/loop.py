@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_scalar
+from .._validation import as_generator, check_int, check_labels, check_scalar
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
 from .objectives import Batch, Objective
@@ -251,7 +251,8 @@ def _check_validation(model, validation, attack):
                if isinstance(validation, (tuple, list)) else _describe(validation))
         raise TypeError(f"validation: expected a pair (X_val, y_val), got {got}.")
     X_val = model.check_X(validation[0], "validation[0] (X_val)")
-    y_val = model.check_y(validation[1], X_val.shape[0], "validation[1] (y_val)")
+    y_val = check_labels(validation[1], "validation[1] (y_val)", model.n_classes,
+                         X_val.shape[0], x_name="validation[0] (X_val)")
     return X_val, y_val
 
 
