@@ -9,6 +9,7 @@ model's forward pass 100 times must not scan the input for NaN 100 times).
 from __future__ import annotations
 
 import numbers
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "check_float_dtype",
     "FLOAT_DTYPES",
     "NotFittedError",
+    "describe",
 ]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -32,6 +34,19 @@ _NORM_ALIASES = {
     "l2": 2, "l_2": 2, "2": 2,
     "l1": 1, "l_1": 1, "1": 1,
 }
+
+
+def describe(value: Any) -> str:
+    """What arrived, for an error message: ``"str '0.1'"``, ``"the class MLP"``,
+    ``"ndarray of shape (3,) and dtype int64"`` (never a long dump)."""
+    if isinstance(value, np.ndarray):
+        return f"ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    name = getattr(value, "__name__", None)
+    if callable(value) and isinstance(name, str):
+        return f"{type(value).__name__} {name!r}"
+    return f"{type(value).__name__} {reprlib.repr(value)}"
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -125,7 +140,7 @@ def check_array(
         if isinstance(array, (list, tuple, numbers.Number)):
             array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
         else:
-            raise TypeError(f"{name}: expected a NumPy array, got {type(array).__name__}.")
+            raise TypeError(f"{name}: expected a NumPy array, got {describe(array)}.")
     if array.dtype not in FLOAT_DTYPES:
         raise TypeError(
             f"{name}: expected a float32 or float64 array, got dtype {array.dtype}. "
@@ -172,8 +187,10 @@ def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name}: expected integer class labels, got dtype {arr.dtype}.")
     if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name}: expected integer class labels, got non-integer values.")
+        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))]
+        if bad.size:
+            raise ValueError(f"{name}: expected integer class labels, got {bad.size} "
+                             f"non-integer values such as {bad[0].item()!r}.")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         raise ValueError(
             f"{name}: labels must lie in {{0, ..., {n_classes - 1}}}, got values in "
@@ -194,7 +211,7 @@ def check_scalar(
 ) -> float:
     """Validate a finite real number inside optional bounds and return it as float."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}.")
+        raise TypeError(f"{name}: expected a real number, got {describe(value)}.")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}.")

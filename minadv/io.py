@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 import tempfile
 import zipfile
 from typing import Any, NamedTuple
@@ -50,7 +51,7 @@ def _header(model, params: Params, metadata: Any) -> str:
         return json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"metadata: must be JSON-serialisable (dicts, lists, str, finite "
-                        f"numbers, bool, None): {exc}") from exc
+                        f"numbers, bool, None), got {reprlib.repr(metadata)}: {exc}") from exc
 
 
 def check_path(path: Any, name: str = "path") -> str:

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_labels, check_scalar
+from .._validation import as_generator, check_int, check_labels, check_scalar, describe
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
 from .objectives import Batch, Objective
@@ -181,23 +181,16 @@ def _check_model(model) -> None:
         hint = ("; an estimator trains itself with .fit(X, y) and exposes .model_ and .params_"
                 if hasattr(model, "get_params") else "")
         raise TypeError("model: expected a minadv model instance (e.g. MLP([...]) or "
-                        f"LogisticRegressionModel(d)), got {_describe(model)}{hint}.")
-
-
-def _describe(value) -> str:
-    if isinstance(value, type):
-        return f"the class {value.__name__}"
-    name = getattr(value, "__name__", None)
-    return f"{type(value).__name__} {name!r}" if name else type(value).__name__
+                        f"LogisticRegressionModel(d)), got {describe(model)}{hint}.")
 
 
 def _check_objective(model, objective) -> None:
     if isinstance(objective, type):
-        raise TypeError(f"objective: expected an objective instance, got {_describe(objective)}; "
+        raise TypeError(f"objective: expected an objective instance, got {describe(objective)}; "
                         f"create one, e.g. {objective.__name__}().")
     if not callable(objective):
         raise TypeError("objective: expected a callable objective(model, params, batch, rng) -> "
-                        f"(loss, grads), e.g. minadv.training.ERM(), got {_describe(objective)}.")
+                        f"(loss, grads), e.g. minadv.training.ERM(), got {describe(objective)}.")
     if isinstance(objective, Objective):
         objective.validate(model)
 
@@ -209,7 +202,7 @@ def _check_optimizer(optimizer) -> None:
             if callable(optimizer) and hasattr(optimizer, "__name__") else
             ", e.g. minadv.optim.sgd(0.1)")
     raise TypeError("optimizer: expected an (init, update) pair from minadv.optim, got "
-                    f"{_describe(optimizer)}{hint}.")
+                    f"{describe(optimizer)}{hint}.")
 
 
 def _check_in_box(objective, X: np.ndarray, name: str) -> None:
@@ -226,13 +219,13 @@ def _check_callbacks(callbacks) -> tuple:
     if callable(callbacks) or isinstance(callbacks, (str, bytes)) or not isinstance(
             callbacks, Iterable):
         raise TypeError("callbacks: expected a list of callables cb(epoch, logs, params), got "
-                        f"{_describe(callbacks)}" + ("; wrap it: callbacks=[cb]."
+                        f"{describe(callbacks)}" + ("; wrap it: callbacks=[cb]."
                                                      if callable(callbacks) else "."))
     callbacks = tuple(callbacks)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
             raise TypeError(f"callbacks[{i}]: expected a callable cb(epoch, logs, params), got "
-                            f"{_describe(cb)}.")
+                            f"{describe(cb)}.")
     return callbacks
 
 
@@ -240,7 +233,7 @@ def _check_validation(model, validation, attack):
     if attack is not None:
         if not callable(attack):
             raise TypeError("validation_attack: expected a callable attack(model, params, X, y, "
-                            f"rng) -> X_adv, got {_describe(attack)}.")
+                            f"rng) -> X_adv, got {describe(attack)}.")
         if validation is None:
             raise ValueError("validation_attack: given without validation=(X_val, y_val); the "
                              "attack runs on the validation set, so pass validation= too.")
@@ -248,7 +241,7 @@ def _check_validation(model, validation, attack):
         return None
     if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
         got = (f"a {type(validation).__name__} of length {len(validation)}"
-               if isinstance(validation, (tuple, list)) else _describe(validation))
+               if isinstance(validation, (tuple, list)) else describe(validation))
         raise TypeError(f"validation: expected a pair (X_val, y_val), got {got}.")
     X_val = model.check_X(validation[0], "validation[0] (X_val)")
     y_val = check_labels(validation[1], "validation[1] (y_val)", model.n_classes,
@@ -261,7 +254,7 @@ def _check_early_stopping(spec, validation, attack, train_accuracy: bool) -> Non
         return
     if not isinstance(spec, EarlyStopping):
         raise TypeError("early_stopping: expected minadv.training.EarlyStopping(...), got "
-                        f"{_describe(spec)}.")
+                        f"{describe(spec)}.")
     check_int(spec.patience, "early_stopping.patience", low=0)
     check_scalar(spec.min_delta, "early_stopping.min_delta", low=0.0)
     if spec.mode not in ("auto", "min", "max"):
@@ -295,7 +288,7 @@ def _check_fit_args(model, params, objective, X, y, *, optimizer, epochs, batch_
     if grad_fn_batch not in (None, "same", "fresh"):
         raise ValueError(f"grad_fn_batch: expected None, 'same' or 'fresh', got {grad_fn_batch!r}.")
     if epoch_metrics is not None and not isinstance(epoch_metrics, (bool, np.bool_)):
-        raise TypeError(f"epoch_metrics: expected None, True or False, got {_describe(epoch_metrics)}.")
+        raise TypeError(f"epoch_metrics: expected None, True or False, got {describe(epoch_metrics)}.")
     verbose = check_int(verbose, "verbose", low=0)
     callbacks = _check_callbacks(callbacks)
     validation = _check_validation(model, validation, validation_attack)
