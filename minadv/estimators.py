@@ -248,7 +248,8 @@ class _AdversarialClassifier:
         check_int(self.batch_size, "batch_size", low=1)
         if self.unlabeled_batch_size is not None:
             check_int(self.unlabeled_batch_size, "unlabeled_batch_size", low=1)
-        check_int(self.verbose, "verbose", low=0)
+        if not isinstance(self.verbose, (bool, np.bool_)):        # verbose=True as in sklearn
+            check_int(self.verbose, "verbose", low=0)
         check_float_dtype(self.dtype)
         self._check_objective_hyper()
 
@@ -313,7 +314,7 @@ class _AdversarialClassifier:
                      optimizer=self._make_optimizer(opt_rng), epochs=self.epochs,
                      batch_size=self.batch_size, rng=fit_rng, X_unlabeled=X_unlabeled,
                      unlabeled_batch_size=self.unlabeled_batch_size,
-                     verbose=self.verbose)
+                     verbose=int(self.verbose))
         self.model_, self.params_, self.history_ = model, result.params, result.history
         self.classes_, self.n_features_in_, self.objective_ = classes, X.shape[1], objective
         self.n_iter_ = result.epochs_run

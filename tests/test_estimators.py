@@ -243,3 +243,9 @@ def test_not_fitted_error_is_a_value_error_and_an_attribute_error():
         with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
             method(np.zeros((2, 2)))
     assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+
+
+def test_verbose_true_is_accepted_as_in_scikit_learn(capsys):
+    X, y = _moons(40)
+    MLPClassifier(hidden_layer_sizes=3, epochs=2, verbose=True, random_state=0).fit(X, y)
+    assert capsys.readouterr().err.count("epoch ") == 2
