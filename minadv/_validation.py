@@ -138,7 +138,11 @@ def check_array(
     """
     if not isinstance(array, np.ndarray):
         if isinstance(array, (list, tuple, numbers.Number)):
-            array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
+            try:
+                array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
+            except (TypeError, ValueError) as exc:       # text, complex or ragged lists
+                raise TypeError(f"{name}: expected an array of real numbers, got "
+                                f"{describe(array)} ({exc}).") from exc
         else:
             raise TypeError(f"{name}: expected a NumPy array, got {describe(array)}.")
     if array.dtype not in FLOAT_DTYPES:
@@ -210,6 +214,8 @@ def check_scalar(
     high_inclusive: bool = True,
 ) -> float:
     """Validate a finite real number inside optional bounds and return it as float."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()                              # a 0-d array is a number too
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name}: expected a real number, got {describe(value)}.")
     value = float(value)

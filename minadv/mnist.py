@@ -117,12 +117,13 @@ def fetch_file(url: str, path: str, md5: str, *, timeout: float = 30.0) -> str:
     return path
 
 
-def read_idx(path: str) -> np.ndarray:
+def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Parse an (optionally gzipped) IDX file of unsigned bytes into a uint8 array.
 
     Raises ``ValueError`` naming the file for a wrong magic number, an unsupported type, or a
     size that does not match the header (truncated file).
     """
+    path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
