@@ -189,8 +189,11 @@ def _check_objective(model, objective) -> None:
         raise TypeError(f"objective: expected an objective instance, got {describe(objective)}; "
                         f"create one, e.g. {objective.__name__}().")
     if not callable(objective):
+        hint = (f"; build one by name with minadv.training.make_objective({objective!r}, ...)"
+                if isinstance(objective, str) else "")
         raise TypeError("objective: expected a callable objective(model, params, batch, rng) -> "
-                        f"(loss, grads), e.g. minadv.training.ERM(), got {describe(objective)}.")
+                        f"(loss, grads), e.g. minadv.training.ERM(), got {describe(objective)}"
+                        f"{hint}.")
     if isinstance(objective, Objective):
         objective.validate(model)
 
