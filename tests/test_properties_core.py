@@ -194,3 +194,28 @@ def test_standardize_is_finite_and_reuses_its_statistics(data, dtype):
     Z, mean, scale = standardize(X)
     assert Z.dtype == dtype and np.all(np.isfinite(Z)) and np.all(scale > 0)
     np.testing.assert_array_equal(standardize(X, mean, scale)[0], Z)
+
+
+# ------------------------------------------------------------------------ estimator labels
+_LABELS = st.sampled_from([
+    st.integers(-10**6, 10**6), st.text("abcxyz", min_size=1, max_size=3),
+    st.integers(-50, 50).map(float), st.booleans()])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_two_or_more_discrete_labels_round_trip_through_the_estimator(data):
+    """``classes_`` is ``np.unique(y)``; the model trains on indices into it and ``predict``
+    maps back, so predictions are always labels the user gave, in the user's type."""
+    from minadv.estimators import MLPClassifier
+
+    labels = data.draw(st.lists(data.draw(_LABELS), min_size=2, max_size=4, unique=True))
+    idx = data.draw(hnp.arrays(np.int64, 12, elements=st.integers(0, len(labels) - 1)))
+    idx[:len(labels)] = np.arange(len(labels))                   # every label appears
+    y = np.array(labels)[idx]
+    X = np.random.default_rng(0).normal(size=(12, 2)) + idx[:, None]
+    clf = MLPClassifier(hidden_layer_sizes=(), epochs=2, batch_size=12, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, np.unique(y))
+    pred = clf.predict(X)
+    assert pred.dtype == y.dtype and set(pred.tolist()) <= set(y.tolist())
+    assert clf.score(X, y) == float(np.mean(pred == y))
