@@ -174,3 +174,27 @@ def test_the_version_comes_from_one_module_that_io_reads_directly():
     assert minadv.__version__ == minadv._version.__version__ == minadv.io.__version__
     source = Path(minadv.io.__file__).read_text()
     assert "from . import __version__" not in source and "import minadv" not in source
+
+
+def test_packaging_reads_the_version_statically_without_importing_numpy():
+    """``setup.cfg``'s ``version = attr: <module>.__version__`` must name a module that assigns
+    the literal itself: setuptools then reads it with ``ast``; otherwise it imports the package,
+    which needs NumPy inside pip's isolated build environment (and the install fails)."""
+    import ast
+    import configparser
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    spec = cfg["metadata"]["version"].strip()
+    assert spec.startswith("attr:"), spec
+    module, _, attr = spec[len("attr:"):].strip().rpartition(".")
+    source = root.joinpath(*module.split(".")).with_suffix(".py")
+    if not source.exists():
+        source = root.joinpath(*module.split("."), "__init__.py")
+    literals = [node.value.value for node in ast.walk(ast.parse(source.read_text()))
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and any(isinstance(t, ast.Name) and t.id == attr for t in node.targets)]
+    assert literals == [minadv.__version__], (
+        f"setup.cfg: version = {spec} is not a literal assignment in {source.name}; use "
+        "'version = attr: minadv._version.__version__'")
