@@ -12,8 +12,9 @@ computed after scaling each row by its largest absolute entry ``m = max_i |g_i|`
 
 where ``g / m`` has entries in ``[-1, 1]`` with one of them ``±1``, so ``||g / m||_2`` lies in
 ``[1, sqrt(d)]`` and neither step can over- or underflow.  The sign step ``eps * sign(g)`` is
-exact for every nonzero float (subnormals included) because ``sign`` is.  Zero rows give zero
-steps and zero unit vectors (``sign(0) = 0``; signed zeros stay signed), never NaN.
+exact for every nonzero float (subnormals included) because ``sign`` is.  A zero entry gives a
+zero step (``np.sign(±0) = +0``, so ``x + delta = x`` exactly) and zero rows give zero unit
+vectors, never NaN.
 
 References
 ----------
@@ -100,7 +101,7 @@ def unit_rows_kernel(A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 
 
 def sign_step_kernel(g: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
-    """``scale * sign(g)``, exact for every float (``sign(±0) = ±0``, subnormals give ±scale).
+    """``scale * sign(g)``, exact for every float (``sign(±0) = +0``, subnormals give ±scale).
 
     ``out`` may be ``g`` (in place).  ``scale`` is rounded once to ``g``'s dtype.
     """
@@ -137,6 +138,7 @@ def _project_l1_(delta: np.ndarray, eps: float) -> np.ndarray:
     css = np.cumsum(u, axis=1) - eps                             # (m, d)
     j = np.arange(1, a.shape[1] + 1, dtype=a.dtype)
     rho = np.count_nonzero(u * j > css, axis=1)                  # condition holds on a prefix
+    rho = np.maximum(rho, 1)                  # j = 1 always holds; rounding loses it if eps << u_1
     theta = css[np.arange(a.shape[0]), rho - 1] / rho.astype(a.dtype)   # (m,)
     np.maximum(a - theta[:, None], 0, out=a)
     delta[outside] = np.copysign(a, delta[outside])

@@ -177,6 +177,8 @@ def _warn_small_xi(xi: float, X: np.ndarray) -> None:
 def _vat_blocks(model, params, X, config, gen, logits, batch_size) -> VATPerturbation:
     """:func:`vat_perturbation_kernel` on row blocks; ``gen`` is consumed row after row."""
     n = X.shape[0]
+    if batch_size >= n:
+        return vat_perturbation_kernel(model, params, X, config, rng=gen, logits=logits)
     r_adv, z_all = np.empty_like(X), None                        # (n, d), logits allocated late
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
@@ -230,6 +232,10 @@ def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
     ValueError, TypeError
         Invalid model inputs, ``eps < 0``, ``xi <= 0``, ``n_power < 1``, bad ``logits``,
         ``batch_size < 1``.
+    FloatingPointError
+        ``exact=True`` when the input-Fisher product overflows: it scales like the square of
+        the input gradient, so it needs gradients below ~1e154 (float64) or ~1e19 (float32).
+        The finite-difference direction (``exact=False``) is finite at every scale.
 
     Warns
     -----
@@ -248,8 +254,17 @@ def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
     if not config.exact:
         _warn_small_xi(config.xi, X)
     if batch_size is None or batch_size >= X.shape[0]:
-        return vat_perturbation_kernel(model, params, X, config, rng=gen, logits=logits)
-    return _vat_blocks(model, params, X, config, gen, logits, batch_size)
+        batch_size = X.shape[0]
+    if not config.exact:
+        return _vat_blocks(model, params, X, config, gen, logits, batch_size)
+    with np.errstate(over="ignore", invalid="ignore"):          # checked right below
+        pert = _vat_blocks(model, params, X, config, gen, logits, batch_size)
+    if not np.isfinite(pert.r_adv).all():
+        raise FloatingPointError(
+            f"exact: the input-Fisher product Jᵀ F J d overflowed in {X.dtype.name} (input "
+            "gradients of scale near sqrt(largest float)); use exact=False, whose finite "
+            "differences stay finite at every scale.")
+    return pert
 
 
 def vat_kl(model, params: dict | None, X: np.ndarray, R: np.ndarray, logits: Any = None):
