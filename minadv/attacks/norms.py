@@ -141,6 +141,9 @@ def _project_l1_(delta: np.ndarray, eps: float) -> np.ndarray:
     rho = np.maximum(rho, 1)                  # j = 1 always holds; rounding loses it if eps << u_1
     theta = css[np.arange(a.shape[0]), rho - 1] / rho.astype(a.dtype)   # (m,)
     np.maximum(a - theta[:, None], 0, out=a)
+    # |v| - theta cancels when eps << |v| (theta ~ |v|): rescale the few rows it left outside
+    total = np.sum(a, axis=1)                                    # (m,)
+    np.multiply(a, np.where(total > eps, eps / np.where(total > 0, total, 1), 1)[:, None], out=a)
     delta[outside] = np.copysign(a, delta[outside])
     return delta
 
