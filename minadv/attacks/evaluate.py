@@ -17,7 +17,7 @@ so the result does not depend on ``batch_size`` (up to BLAS rounding).
 References
 ----------
 Madry et al. ICLR 2018, Table 1 / Fig. (accuracy vs eps); Shaham et al. 2015 (accuracy of the
-fast method vs eps); ``theory.md`` sections 4.3, 8.4.
+fast method vs eps); ``docs/theory.md`` §4.3, §8.4.
 """
 
 from __future__ import annotations

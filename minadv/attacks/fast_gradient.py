@@ -2,7 +2,7 @@
 
 ``x_adv = clip(x + eps * steepest_ascent(∇_x ℓ(x, y)), clip_min, clip_max)`` with the
 steepest-ascent direction of the chosen norm (:mod:`minadv.attacks.steepest`).  For a linear
-model the L_inf step is exactly the closed-form worst case (``theory.md`` sections 1.1, 5.2).
+model the L_inf step is exactly the closed-form worst case (``docs/theory.md`` §1.1, §5.2).
 
 Labels: ``y=None`` attacks the model's own predictions.  Kurakin et al. (2017) observed
 *label leaking* when FGSM examples built from the true labels are used for adversarial
@@ -15,7 +15,7 @@ References
 Goodfellow, Shlens, Szegedy. Explaining and Harnessing Adversarial Examples. ICLR 2015
 (arXiv:1412.6572), section 4 (FGSM, ``eta = eps sign(∇_x J)``).
 Shaham, Yamada, Negahban. Understanding Adversarial Training. arXiv:1511.05432, the L2 and L1
-steepest-ascent steps (``theory.md`` (4.2)).
+steepest-ascent steps (``docs/theory.md`` eq. (4.2)).
 Kurakin, Goodfellow, Bengio. Adversarial Machine Learning at Scale. ICLR 2017 (label leaking).
 """
 
@@ -126,7 +126,7 @@ def fgsm(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | 
 
     References
     ----------
-    Goodfellow, Shlens, Szegedy, ICLR 2015, section 4 (``theory.md`` 5.2).
+    Goodfellow, Shlens, Szegedy, ICLR 2015, section 4 (``docs/theory.md`` §5.2).
 
     Examples
     --------

@@ -3,7 +3,7 @@
 For any loss that is non-increasing in the signed margin ``m = y (w^T x + b)`` (logistic,
 hinge, exponential) the inner maximisation over ``||delta||_p <= eps`` only has to minimise
 the linear function ``y w^T delta``.  Without a data box it has the closed forms of
-``theory.md`` section 1.1 (Hoelder, ``q`` the dual exponent):
+``docs/theory.md`` §1.1 (Hoelder, ``q`` the dual exponent):
 
 ====  ====================================  =========================
 norm  delta*                                worst margin
@@ -32,7 +32,7 @@ Zero weights give a zero perturbation.
 References
 ----------
 Goodfellow, Shlens, Szegedy. Explaining and Harnessing Adversarial Examples. ICLR 2015
-(arXiv:1412.6572), section 5.  ``theory.md`` section 1.1.
+(arXiv:1412.6572), section 5.  ``docs/theory.md`` §1.1.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def linear_worst_case(
 
     Notes
     -----
-    Unboxed closed forms: ``theory.md`` section 1.1.  Boxed: see the module docstring.
+    Unboxed closed forms: ``docs/theory.md`` §1.1.  Boxed: see the module docstring.
 
     Examples
     --------
@@ -237,7 +237,7 @@ def robust_margin(
     """Worst-case signed margin ``min_delta y_pm (w^T (x + delta) + b)`` per sample.
 
     Without a box this is ``y_pm (w^T x + b) - eps ||w||_q`` (``q`` the dual exponent of the
-    attack norm, theory eq. (1.1)); with a box it is the margin at :func:`linear_worst_case`.
+    attack norm, ``docs/theory.md`` eq. (1.1)); with a box it is the margin at :func:`linear_worst_case`.
     Arguments as in :func:`linear_worst_case`.
 
     Returns

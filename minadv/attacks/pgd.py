@@ -38,7 +38,7 @@ classified as the target) beats an unsuccessful one; among equals the higher att
 References
 ----------
 Madry, Makelov, Schmidt, Tsipras, Vladu. Towards Deep Learning Models Resistant to Adversarial
-Attacks. ICLR 2018 (arXiv:1706.06083), section 2 and Appendix; ``theory.md`` section 8.
+Attacks. ICLR 2018 (arXiv:1706.06083), section 2 and Appendix; ``docs/theory.md`` §8.
 Voelker, Gosmann, Stewart. Efficiently sampling vectors and coordinates from the n-sphere and
 n-ball. Tech. report, 2017 (uniform sampling in balls).
 """

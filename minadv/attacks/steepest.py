@@ -19,7 +19,7 @@ References
 ----------
 Shaham, Yamada, Negahban. Understanding Adversarial Training: Increasing Local Stability of
 Neural Nets through Robust Optimization. Neurocomputing 307 (2018), arXiv:1511.05432, eq. (4.2)
-of ``theory.md`` section 4.1.
+of ``docs/theory.md`` §4.1.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def steepest_ascent(g: Any, eps: float, norm: Any) -> np.ndarray:
     Hoelder's inequality gives ``<g, delta> <= ||g||_q ||delta||_p`` with equality at these
     ``delta``, so ``<g, delta> = eps ||g||_q`` and ``||delta||_p = eps`` for ``g != 0``
     (Shaham et al. 2015, the steepest-ascent directions of their eq. for the Lp balls;
-    ``theory.md`` (4.2)).
+    ``docs/theory.md`` eq. (4.2)).
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Virtual adversarial perturbation (VAT) by power iteration on the input-space KL Hessian.
 
-Definitions (Miyato et al. 2016, eqs. (2)-(4); ``theory.md`` section 6)::
+Definitions (Miyato et al. 2016, eqs. (2)-(4); ``docs/theory.md`` §6)::
 
     Δ_KL(r, x) = KL( p(·|x) ‖ p(·|x + r) )        p(·|x) held constant (stop-gradient)
     r_vadv     = argmax_{||r||_2 <= eps} Δ_KL(r, x)
