@@ -105,8 +105,11 @@ def sign_step_kernel(g: np.ndarray, scale: float, out: np.ndarray | None = None)
 
     ``out`` may be ``g`` (in place).  ``scale`` is rounded once to ``g``'s dtype.
     """
-    out = np.sign(g, out=out)
-    out *= g.dtype.type(scale)
+    step = np.sign(g)             # a new array: NumPy's in-place sign loop is ~20x slower (PGD)
+    step *= g.dtype.type(scale)
+    if out is None:
+        return step
+    np.copyto(out, step)
     return out
 
 

@@ -225,7 +225,7 @@ def _pgd_run(model, params, X, labels, config, project, start, trace):
         if trace is not None:
             trace["loss"].append(float(np.mean(losses)))
             trace["norm"].append(float(np.mean(lp_norms_kernel(X_adv - X, config.norm))))
-        X_adv += steepest_ascent_kernel(g, config.step_size, config.norm, out=g)
+        X_adv += steepest_ascent_kernel(g, config.step_size, config.norm)
         residual = project(X_adv, residual=trace is not None)
         if trace is not None:
             trace["box_residual"].append(residual)
