@@ -363,9 +363,10 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
     Notes
     -----
     Each iteration costs one forward pass and one backward pass to the input (no parameter
-    gradients).  The L_inf step is exactly ``alpha sign(g)`` (computed in place on the
-    gradient's buffer) and the projection onto ball ∩ box is one ``minimum``/``maximum`` pair
-    against bounds precomputed once per attack.
+    gradients).  The L_inf step is exactly ``alpha sign(g)`` for every nonzero gradient entry,
+    subnormals included (``sign(0) = 0``: such a coordinate does not move), and the projection
+    onto ball ∩ box is one ``minimum``/``maximum`` pair against bounds precomputed once per
+    attack.
 
     Examples
     --------
