@@ -167,7 +167,7 @@ def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact)
     model, params = _mlp()
     obj = VATObjective(eps=0.8, lam=2.0, exact=exact)
     loss, _ = obj(model, params, Batch(X, y, Xu), np.random.default_rng(5))
-    r = vat_perturbation_kernel(model, params, Xu, VATConfig(0.8, 1e-6, 1, exact),
+    r = vat_perturbation_kernel(model, params, Xu, VATConfig(eps=0.8, exact=exact),
                                 rng=np.random.default_rng(5)).r_adv
     np.testing.assert_allclose(np.linalg.norm(r, axis=1), 0.8, rtol=1e-12)
     kl = np.mean(model.output.kl(model.output.log_proba(model.logits(params, Xu)),

@@ -122,7 +122,8 @@ def _builtin_attack(attack: str, norm, options: dict, grid, gen) -> Callable:
                                  opts["n_restarts"]) for e in grid]
     streams = [gen.spawn(c[2]) if opts["random_start"] else None for c in checked]
     return lambda model, params, X, y, k, lo, hi: pgd_kernel(
-        model, params, X, y, PGDConfig(grid[k], norm, checked[k][1], checked[k][0], lo, hi),
+        model, params, X, y, PGDConfig(eps=grid[k], norm=norm, step_size=checked[k][1],
+                                       n_steps=checked[k][0], clip_min=lo, clip_max=hi),
         streams=streams[k])[0]
 
 

@@ -69,9 +69,12 @@ __all__ = ["pgd", "pgd_kernel", "PGDConfig", "PGDTrace", "check_pgd_options",
            "random_ball_start", "random_ball_start_kernel"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PGDConfig:
     """Validated options of one PGD attack (the unchecked :func:`pgd_kernel` takes one).
+
+    Keyword-only, e.g. ``PGDConfig(eps=0.3, norm=np.inf, step_size=0.01, n_steps=40,
+    clip_min=0.0, clip_max=1.0)`` (Madry et al.'s MNIST setting).
 
     Attributes
     ----------
@@ -388,7 +391,8 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
                          f"batch_size=None with return_trace=True, got batch_size={batch_size}.")
     gen = as_generator(rng)
     streams = None if not random_start else [gen] if n_restarts == 1 else gen.spawn(n_restarts)
-    config = PGDConfig(a.eps, norm, step_size, n_steps, a.clip_min, a.clip_max, a.targeted)
+    config = PGDConfig(eps=a.eps, norm=norm, step_size=step_size, n_steps=n_steps,
+                       clip_min=a.clip_min, clip_max=a.clip_max, targeted=a.targeted)
     if return_trace:
         return pgd_kernel(a.model, a.params, a.X, a.labels, config, streams=streams,
                           return_trace=True)

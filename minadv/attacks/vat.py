@@ -72,9 +72,11 @@ class VATPerturbation(NamedTuple):
     logits: np.ndarray
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class VATConfig:
     """Options of the VAT direction kernels (checked by :func:`vat_perturbation`).
+
+    Keyword-only, e.g. ``VATConfig(eps=2.0, xi=1e-6, n_power=1)``.
 
     Attributes
     ----------
@@ -161,7 +163,7 @@ def _check_vat(model, params, X, eps, xi, n_power, rng, logits):
     if logits is not None:
         shape = (X.shape[0],) if model.output.binary else (X.shape[0], model.n_classes)
         logits = check_array(logits, "logits", ndim=len(shape), dtype=model.dtype, shape=shape)
-    return model, params, X, VATConfig(eps, xi, n_power), as_generator(rng), logits
+    return model, params, X, VATConfig(eps=eps, xi=xi, n_power=n_power), as_generator(rng), logits
 
 
 def _warn_small_xi(xi: float, X: np.ndarray) -> None:

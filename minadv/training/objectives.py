@@ -306,8 +306,8 @@ class PGDObjective(Objective):
         X = batch.X
         step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
-        config = PGDConfig(float(self.eps), check_norm(self.norm), float(step), int(self.steps),
-                           lo, hi)
+        config = PGDConfig(eps=float(self.eps), norm=check_norm(self.norm), step_size=float(step),
+                           n_steps=int(self.steps), clip_min=lo, clip_max=hi)
         X_adv, _ = pgd_kernel(model, params, X, batch.y, config,
                               streams=[rng] if self.random_start else None)
         out = model.loss_and_grads_kernel(params, X_adv, batch.y, input_grad=False, l2=self.l2)
@@ -393,7 +393,8 @@ class VATObjective(Objective):
         n, nu = X.shape[0], Xu.shape[0]
         z_ref, cache_u = model.forward(params, Xu)          # clean p̂, a constant
         log_p_ref = model.output.log_proba(z_ref)            # computed once per step
-        config = VATConfig(float(self.eps), float(self.xi), int(self.n_power), self.exact)
+        config = VATConfig(eps=float(self.eps), xi=float(self.xi), n_power=int(self.n_power),
+                           exact=self.exact)
         r = vat_direction_kernel(model, params, Xu, config, rng=rng, log_p_ref=log_p_ref,
                                  logits=z_ref, cache=cache_u)
         Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
