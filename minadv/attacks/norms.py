@@ -6,15 +6,19 @@ per-row results.  They are the only definitions of these operations in :mod:`min
 Scale safety.  A gradient can be as small as a subnormal number (a float32 model on inputs in
 0…255) or close to the largest float.  ``||g||_2 = sqrt(Σ g_i²)`` then under- or overflows
 (``g_i²`` rounds to 0 or inf) and ``g / ||g||`` becomes NaN or inf.  The textbook quotient is
-computed after scaling each row by its largest absolute entry ``m = max_i |g_i|``::
+computed after scaling each row by its largest absolute entry, rounded to a power of two
+``m = 2^e`` (``max_i |g_i| = f 2^e`` with ``f`` in [0.5, 1))::
 
     ||g||_2 = m * ||g / m||_2,        g / ||g||_2 = (g / m) / ||g / m||_2
 
-where ``g / m`` has entries in ``[-1, 1]`` with one of them ``±1``, so ``||g / m||_2`` lies in
-``[1, sqrt(d)]`` and neither step can over- or underflow.  The sign step ``eps * sign(g)`` is
-exact for every nonzero float (subnormals included) because ``sign`` is.  A zero entry gives a
-zero step (``np.sign(±0) = +0``, so ``x + delta = x`` exactly) and zero rows give zero unit
-vectors, never NaN.
+where ``g / m`` has entries in ``(-1, 1]``, the largest at least 1/2, so ``||g / m||_2`` lies in
+``[1/2, sqrt(d)]`` and neither step can over- or underflow.  Scaling by a power of two is exact,
+so wherever ``||g||`` neither under- nor overflows the result is bitwise the textbook
+``g / ||g||`` (the numbers printed by ``minadv reproduce`` do not move).
+
+The sign step ``eps * sign(g)`` is exact for every nonzero float (subnormals included) because
+``sign`` is.  A zero entry gives a zero step (``np.sign(±0) = +0``, so ``x + delta = x``
+exactly) and zero rows give zero unit vectors, never NaN.
 
 References
 ----------
@@ -38,18 +42,23 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- norms
-def _max_abs_rows(A: np.ndarray) -> np.ndarray:
-    """``max_i |A_i|`` per row, with 1 for rows of zeros (so that dividing by it is safe)."""
-    m = np.max(np.abs(A), axis=1, keepdims=True)                 # (n, 1)
-    m[m == 0] = 1
-    return m
+def _max_abs_exponents(A: np.ndarray) -> np.ndarray:
+    """``(n, 1)`` exponents ``e`` with ``max_i |A_i| = f 2^e``, ``f`` in [0.5, 1) (0 for zero rows)."""
+    _, e = np.frexp(np.max(np.abs(A), axis=1, keepdims=True))    # (n, 1) int
+    return e
+
+
+def _scaled_rows(A: np.ndarray, out: np.ndarray | None = None):
+    """``S = A 2^-e`` (exact: a power of two) with entries in (-1, 1], and ``||S_i||_2``."""
+    e = _max_abs_exponents(A)                                    # (n, 1)
+    S = np.ldexp(A, -e, out=out)                                 # (n, d)
+    return S, np.sqrt(np.einsum("ij,ij->i", S, S)), e[:, 0]     # norms in [0.5, sqrt(d)] or 0
 
 
 def l2_norms_kernel(A: np.ndarray) -> np.ndarray:
-    """Row L2 norms ``(n,)`` as ``m ||A / m||_2`` with ``m`` the row's max-abs entry."""
-    m = _max_abs_rows(A)                                         # (n, 1)
-    S = A / m                                                    # (n, d), entries in [-1, 1]
-    return m[:, 0] * np.sqrt(np.einsum("ij,ij->i", S, S))        # (n,)
+    """Row L2 norms ``(n,)`` as ``2^e ||A 2^-e||_2`` with ``2^e`` the row's max-abs scale."""
+    _, norms, e = _scaled_rows(A)
+    return np.ldexp(norms, e)                                    # exact unless not representable
 
 
 def lp_norms_kernel(A: np.ndarray, norm) -> np.ndarray:
@@ -87,17 +96,19 @@ def lp_norms(A: Any, norm: Any) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- directions
-def unit_rows_kernel(A: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``A_i / ||A_i||_2`` per row; zero rows stay zero.  ``out`` may be ``A`` (in place).
+def unit_rows_kernel(A: np.ndarray, out: np.ndarray | None = None,
+                     length: Any = 1.0) -> np.ndarray:
+    """``length * A_i / ||A_i||_2`` per row; zero rows stay zero.  ``out`` may be ``A``.
 
-    Computed as ``(A / m) / ||A / m||_2`` with ``m`` the row's max-abs entry (module docstring),
-    finite for every finite row whatever its scale.
+    ``length`` is a scalar or an ``(n,)`` array.  Computed as ``S (length / ||S||)`` with
+    ``S = A / m`` and ``m`` the power of two at the row's max-abs entry (module docstring),
+    finite for every finite row whatever its scale.  Scaling by a power of two is exact, so
+    where ``||A||`` neither under- nor overflows this is bitwise ``A (length / ||A||)``.
     """
-    U = np.divide(A, _max_abs_rows(A), out=out)                  # (n, d), entries in [-1, 1]
-    norms = np.sqrt(np.einsum("ij,ij->i", U, U))                 # (n,) in [1, sqrt(d)] or 0
+    S, norms, _ = _scaled_rows(A, out=out)
     norms[norms == 0] = 1                                        # zero row -> zero vector
-    U /= norms[:, None]
-    return U
+    S *= np.divide(length, norms, dtype=A.dtype)[:, None]        # (n, 1)
+    return S
 
 
 def sign_step_kernel(g: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
@@ -118,7 +129,7 @@ def _project_l2_(delta: np.ndarray, eps: float) -> np.ndarray:
     """Rows with ``||delta|| > eps`` become ``eps * delta / ||delta||``, in place."""
     outside = l2_norms_kernel(delta) > eps                       # (n,)
     if outside.any():
-        delta[outside] = unit_rows_kernel(delta[outside]) * delta.dtype.type(eps)
+        delta[outside] = unit_rows_kernel(delta[outside], length=eps)
     return delta
 
 

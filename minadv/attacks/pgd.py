@@ -136,9 +136,7 @@ def random_ball_start_kernel(shape: tuple[int, int], dtype, eps: float, norm,
     if norm == 2:
         z = gen.standard_normal((n, d + 1), dtype=dtype)         # (n, d + 1)
         radius = eps * special.ndtr(z[:, d]) ** (1.0 / d)        # (n,)  eps U^{1/d}
-        direction = unit_rows_kernel(z[:, :d])                   # (n, d) on the unit sphere
-        direction *= radius.astype(dtype)[:, None]
-        return direction
+        return unit_rows_kernel(z[:, :d], length=radius.astype(dtype))   # (n, d)
     lap = gen.laplace(size=(n, d + 1))                           # float64 (n, d + 1)
     total = np.sum(np.abs(lap), axis=1, keepdims=True)
     return (eps * lap[:, :d] / total).astype(dtype)

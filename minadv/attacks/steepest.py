@@ -44,9 +44,7 @@ def steepest_ascent_kernel(g: np.ndarray, eps: float, norm,
     if norm == np.inf:
         return sign_step_kernel(g, eps, out=out)                 # (n, d), sign(0) = 0
     if norm == 2:
-        delta = unit_rows_kernel(g, out=out)                     # zero row -> zero delta
-        delta *= g.dtype.type(eps)
-        return delta
+        return unit_rows_kernel(g, out=out, length=eps)          # zero row -> zero delta
     rows = np.arange(g.shape[0])
     j = np.argmax(np.abs(g), axis=1)                             # first index of max |g_i|
     step = eps * np.sign(g[rows, j])                             # read before g may be zeroed
