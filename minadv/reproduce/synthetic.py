@@ -1,78 +1,27 @@
-"""Reproductions of published results on built-in, seeded data (the ``minadv reproduce`` job).
+"""The synthetic reproductions (built-in seeded data): Yamada, Kanai, Goodfellow, Shaham,
+Madry, VAT, and the gradient check.
 
-Each experiment is a function ``rng -> Experiment`` that runs the protocol, prints a table next
-to the reference numbers, and states pass/fail *checks* (a claim of the paper turned into an
-inequality, or a reference table matched to a tolerance).  A check that fails is reported as
-such: that is a result, not something to tune away.
-
-Experiments
------------
-``sharpness``   Yamada et al. 2021 (arXiv:2102.02950): L2 adversarial training sharpens the
-                weight loss landscape of logistic regression; random noise does not
-                (``theory.md`` section 2.5 table).
-``sharpness-mlp``  The same claim for a small MLP trained with PGD-L2 (the paper's ResNet18
-                claim, scaled down).
-``smoothness``  Kanai et al. 2021 (arXiv:2103.01400): the Linf adversarial loss has gradient
-                jumps (ratio ~ 1/t at a kink), the L2 one does not (``theory.md`` section 1.3).
-``goodfellow``  Goodfellow et al. 2015 (arXiv:1412.6572): the linearity argument, and L-inf
-                adversarial training of logistic regression.
-``shaham``      Shaham et al. 2015 (arXiv:1511.05432): one-step robust training with L-inf,
-                L2 and L1 uncertainty sets resists the baseline's adversarial examples.
-``madry``       Madry et al. 2018 (arXiv:1706.06083): PGD training keeps PGD accuracy; FGSM
-                training falls behind at large eps.
-``vat``         Miyato et al. 2016 (arXiv:1507.00677): VAT on the synthetic 100-D moons and
-                circles with 16 labels.
-``gradcheck``   Every model's exact derivatives against finite differences.
+Each experiment is a function ``(seed, quick) -> Experiment`` that runs the protocol and states
+pass/fail *checks* (a claim of the paper turned into an inequality, or a reference table matched
+to a tolerance).  A check that fails is reported as such: that is a result, not something to
+tune away.  Randomness comes from ``seed`` only, through
+:func:`minadv.reproduce.base.sub_seeds`; each docstring says which stream does what.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
-from ._validation import as_generator
+from .._validation import as_generator
+from .base import Experiment, sub_seeds
 
-__all__ = ["Experiment", "EXPERIMENTS", "run_experiment", "format_experiment"]
-
-
-@dataclass
-class Experiment:
-    """The outcome of one reproduction.
-
-    Attributes
-    ----------
-    name, title, reference : str
-    header : list of str
-        Column names of ``rows``.
-    rows : list of tuples
-        The measured table (numbers or strings).
-    checks : list of (str, bool)
-        Claims tested on the measurements, each with whether it held.
-    notes : list of str
-        Honest remarks (deviations from the paper's protocol, unverifiable numbers).
-    data : dict
-        Raw arrays for plotting.
-    """
-
-    name: str
-    title: str
-    reference: str
-    header: list[str]
-    rows: list[tuple]
-    checks: list[tuple[str, bool]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(ok for _, ok in self.checks)
+__all__ = ["sharpness_experiment", "sharpness_mlp_experiment", "smoothness_experiment",
+           "gradcheck_experiment", "goodfellow_experiment", "shaham_experiment",
+           "madry_experiment", "vat_experiment"]
 
 
 # -------------------------------------------------------------------------------- sharpness
-#: theory.md section 2.5: eps -> (||w*||, lambda_max, lambda_2, L_adv, clean acc, robust acc)
+#: docs/theory.md §2.5: eps -> (||w*||, lambda_max, lambda_2, L_adv, clean acc, robust acc)
 SHARPNESS_TABLE = {
     0.0: (2.3049, 0.15774, 0.14234, 0.32025, 0.845, 0.845),
     0.2: (1.7732, 0.22944, 0.21463, 0.41560, 0.845, 0.797),
@@ -83,13 +32,17 @@ SHARPNESS_TABLE = {
 SHARPNESS_CONTROL = (0.15774, 0.15769, 0.15839, 0.15987, 0.16216)
 
 
-def sharpness_experiment(rng: Any = None) -> Experiment:
-    """Yamada et al.: lambda_max of the closed-form Hessian (1.3) at w*(eps), and the control."""
-    from .analysis.sharpness_curve import random_noise_control, sharpness_curve
-    from .datasets import make_sharpness_data
-    from .robust_logistic import critical_radius
+def sharpness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Yamada et al.: lambda_max of the closed-form Hessian (1.3) at w*(eps), and the control.
 
-    X, y, gen = make_sharpness_data()            # the table's own seed (1), not ``rng``
+    Not seeded: it reproduces the deterministic table of ``docs/theory.md`` §2.5, whose problem
+    and control directions come from that table's own seed (1); ``seed`` and ``quick`` are
+    ignored."""
+    from ..analysis.sharpness_curve import random_noise_control, sharpness_curve
+    from ..datasets import make_sharpness_data
+    from ..robust_logistic import critical_radius
+
+    X, y, gen = make_sharpness_data()            # the table's own seed (1), not ``seed``
     grid = np.array(sorted(SHARPNESS_TABLE))
     curve = sharpness_curve(X, y, grid, norm=2, k=2)
     control = random_noise_control(X, y, grid, n_directions=20, rng=gen)
@@ -105,7 +58,7 @@ def sharpness_experiment(rng: Any = None) -> Experiment:
     lam = curve.lambda_max
     flat = control.lambda_max.max() / control.lambda_max.min() - 1
     checks = [
-        (f"|w*|, lambda_max, lambda_2, L_adv of theory.md 2.5 reproduced (max abs deviation "
+        (f"|w*|, lambda_max, lambda_2, L_adv of docs/theory.md §2.5 reproduced (max abs deviation "
          f"{deviation:.1e} <= 1e-4)", deviation <= 1e-4),
         # accuracies are k/400 printed with 3 decimals: 319/400 = 0.7975 is printed 0.797
         (f"accuracies agree to the table's 3 printed decimals (max abs deviation "
@@ -120,75 +73,95 @@ def sharpness_experiment(rng: Any = None) -> Experiment:
     ]
     return Experiment(
         "sharpness", "Adversarial training sharpens the weight loss landscape (L2, logistic)",
-        "Yamada et al. 2021, arXiv:2102.02950; theory.md section 2.5",
+        "Yamada et al. 2021, arXiv:2102.02950; docs/theory.md §2.5",
         ["eps", "|w*|", "lam_max", "lam_2", "L_adv", "clean", "robust", "lam_max(ref)",
          "lam_max(noise)"],
         rows, checks,
         ["The paper's own datasets and figure values are not available; the reference is the "
-         "seeded problem of theory.md 2.5 (n=400, d=20)."],
-        {"eps": grid, "lambda_max": lam, "control": control.lambda_max, "w_norm": curve.w_norm},
+         "seeded problem of docs/theory.md §2.5 (n=400, d=20)."],
+        {"kind": "curves", "x": grid, "curves": {"L2 adversarial": lam,
+                                                 "random noise": control.lambda_max},
+         "xlabel": "eps", "ylabel": "largest Hessian eigenvalue", "logy": True},
+        paper="L2 adversarial training sharpens the weight loss landscape of logistic "
+              "regression, increasingly with eps; random noise does not.",
+        summary="lambda_max " + ", ".join(f"{v:.5f}" for v in lam)
+                + f" for eps = 0...0.8; random noise {control.lambda_max.min():.4f}..."
+                  f"{control.lambda_max.max():.4f}",
     )
 
 
-def sharpness_mlp_experiment(rng: Any = None, seeds: tuple = (0, 1, 2)) -> Experiment:
-    """Yamada et al.'s network claim at small scale: PGD-L2 training sharpens an MLP."""
+def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Yamada et al.'s network claim at small scale: PGD-L2 training sharpens an MLP.
+
+    Seeds: ``sub_seeds(seed, 3)`` (``quick``: the first 2), one repeat each; a repeat's seed
+    draws its moons, initial weights, PGD starts and the Lanczos start vector."""
     from scipy.sparse.linalg import eigsh
 
-    from .analysis import hessian_at_adversarial
-    from .attacks import pgd
-    from .datasets import make_moons
-    from .models import MLP
-    from .optim import adam, exponential_decay
-    from .training import ERM, PGDObjective, fit
+    from ..analysis import hessian_at_adversarial
+    from ..attacks import pgd
+    from ..datasets import make_moons
+    from ..models import MLP
+    from ..optim import adam, exponential_decay
+    from ..training import ERM, PGDObjective, fit
 
+    seeds = sub_seeds(seed, 3)[:2 if quick else 3]
+    epochs = 150 if quick else 300
     grid = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25])
     lam = np.zeros((len(seeds), grid.size))
     loss = np.zeros_like(lam)
-    for i, seed in enumerate(seeds):
-        X, y = make_moons(200, noise=0.1, rng=seed)
+    for i, s in enumerate(seeds):
+        X, y = make_moons(200, noise=0.1, rng=s)
         model = MLP([2, 32, 32, 2], activation="tanh")
-        init = model.init_params(rng=seed)
+        init = model.init_params(rng=s)
         for j, eps in enumerate(grid):
             objective = ERM() if eps == 0 else PGDObjective(eps=eps, norm=2, steps=10)
-            res = fit(model, init, objective, X, y, epochs=300, batch_size=200, rng=seed,
+            res = fit(model, init, objective, X, y, epochs=epochs, batch_size=200, rng=s,
                       optimizer=adam(exponential_decay(0.01, 0.99, 1)), verbose=0)
             loss[i, j] = res.history["loss"][-1]
-            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, 2, n_steps=20, rng=seed)
+            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, 2, n_steps=20, rng=s)
             op = hessian_at_adversarial(model, res.params, X, y, X_adv=X_adv)
-            v0 = as_generator(seed).standard_normal(op.shape[0])
+            v0 = as_generator(s).standard_normal(op.shape[0])
             lam[i, j] = eigsh(op, k=1, which="LA", v0=v0, tol=1e-10)[0][0]
     rows = [(float(e), *lam[:, j], *loss[:, j]) for j, e in enumerate(grid)]
     small = grid <= 0.15
-    checks = [(f"seed {s}: lambda_max strictly increasing for eps <= 0.15: "
+    checks = [(f"repeat {i + 1}: lambda_max strictly increasing for eps <= 0.15: "
                + ", ".join(f"{v:.2f}" for v in lam[i, small]),
-               bool(np.all(np.diff(lam[i, small]) > 0))) for i, s in enumerate(seeds)]
-    reversed_seeds = [s for i, s in enumerate(seeds) if np.any(np.diff(lam[i]) <= 0)]
+               bool(np.all(np.diff(lam[i, small]) > 0))) for i in range(len(seeds))]
+    reversed_seeds = [i + 1 for i in range(len(seeds)) if np.any(np.diff(lam[i]) <= 0)]
     return Experiment(
         "sharpness-mlp", "PGD-L2 training sharpens the weight loss landscape of an MLP",
-        "Yamada et al. 2021, arXiv:2102.02950 (ResNet18 claim, scaled down); theory.md 2.5, 12",
-        ["eps", *(f"lam_max (seed {s})" for s in seeds), *(f"train loss (seed {s})"
-                                                           for s in seeds)], rows, checks,
+        "Yamada et al. 2021, arXiv:2102.02950 (ResNet18 claim, scaled down); docs/theory.md §2.5, §12",
+        ["eps", *(f"lam_max (repeat {i})" for i in range(1, len(seeds) + 1)),
+         *(f"train loss (repeat {i})" for i in range(1, len(seeds) + 1))], rows, checks,
         ["MLP 2-32-32-2 tanh on 200 2-D moons points, full batch, Adam 0.01 x0.99/epoch, 300 "
-         "epochs, PGD-10 (L2) training; lambda_max by Lanczos on exact HVPs of the loss at "
+         f"{epochs} epochs, PGD-10 (L2) training; lambda_max by Lanczos on exact HVPs of the loss at "
          "FIXED PGD-20 points (this lacks the PSD attack-dependence term of (3.2), so it is a "
          "lower bound on the adversarial loss's curvature).",
-         (f"Not reproduced at large eps: for seed(s) {reversed_seeds} lambda_max falls again at "
+         (f"Not reproduced at large eps: for repeat(s) {reversed_seeds} lambda_max falls again at "
           "eps >= 0.2, where the adversarial training loss exceeds 0.2 (the network no longer "
           "fits the adversarial points).") if reversed_seeds else
-         "lambda_max increases over the whole grid for every seed."],
-        {"x": grid, "curves": {f"seed {s}": lam[i] for i, s in enumerate(seeds)},
+         "lambda_max increases over the whole grid for every repeat."],
+        {"x": grid, "curves": {f"repeat {i + 1}": lam[i] for i in range(len(seeds))},
          "xlabel": "eps (PGD-L2 training)", "ylabel": "largest Hessian eigenvalue"},
+        paper="ResNet18 with softmax: adversarial training sharpens the weight loss "
+              "landscape too (experiments; no numbers compared).",
+        summary="lambda_max increasing for eps <= 0.15 in "
+                f"{sum(ok for _, ok in checks)} of {len(seeds)} repeats; falls again at large "
+                f"eps in {len(reversed_seeds)}",
     )
 
 
 # -------------------------------------------------------------------------------- smoothness
-def smoothness_experiment(rng: Any = None) -> Experiment:
-    """Kanai et al.: symmetric gradient-difference ratios along e_3 next to the Linf kink."""
-    from .analysis.smoothness import gradient_lipschitz_ratios, robust_logistic_grad_fn
-    from .datasets import make_sharpness_data
+def smoothness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Kanai et al.: symmetric gradient-difference ratios along e_3 next to the Linf kink.
+
+    Seeds: ``sub_seeds(seed, 1)`` draws the base point ``w`` (the data are the fixed problem of
+    ``docs/theory.md`` §2.5); ``quick`` changes nothing (it takes milliseconds)."""
+    from ..analysis.smoothness import gradient_lipschitz_ratios, robust_logistic_grad_fn
+    from ..datasets import make_sharpness_data
 
     X, y, _ = make_sharpness_data()
-    w = as_generator(0 if rng is None else rng).normal(size=X.shape[1])
+    w = as_generator(sub_seeds(seed, 1)[0]).normal(size=X.shape[1])
     w[3] = 1e-9                                   # next to the kink w_3 = 0 of the Linf loss
     direction = np.eye(X.shape[1])[3:4]
     ts = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
@@ -205,37 +178,57 @@ def smoothness_experiment(rng: Any = None) -> Experiment:
     ]
     return Experiment(
         "smoothness", "Linf adversarial loss is non-smooth, L2 is smooth (logistic, eps = 0.5)",
-        "Kanai et al. 2021, arXiv:2103.01400; theory.md sections 1.3, 3.4",
+        "Kanai et al. 2021, arXiv:2103.01400; docs/theory.md §1.3, §3.4",
         ["t", "ratio Linf", "ratio L2"], rows, checks,
         ["Ratios are ||g(w+t e3) - g(w-t e3)|| / 2t of the closed-form adversarial gradient."],
-        {"t": ts, **ratios},
+        {"kind": "curves", "x": ts, "curves": ratios, "xlabel": "t", "logx": True,
+         "logy": True, "ylabel": "gradient-difference ratio"},
+        paper="The L-inf adversarial loss is not smooth in the weights, the L2 one is.",
+        summary=f"ratio along e3 at a kink: Linf grows {growth:.3g}x from t=1e-2 to 1e-6, "
+                f"L2 stays at {ratios['L2'][0]:.4f} (spread {spread:.3f})",
     )
 
 
 # -------------------------------------------------------------------------------- gradcheck
-def gradcheck_experiment(rng: Any = None) -> Experiment:
-    """Every model x activation x output against central finite differences."""
-    from .gradcheck import run_suite
+def gradcheck_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Every model x activation x output against central finite differences.
 
-    results = run_suite(rng=0 if rng is None else rng)
+    Seeds: ``seed`` draws the random problems of :func:`minadv.gradcheck.run_suite`."""
+    from ..gradcheck import run_suite
+
+    results = run_suite(rng=seed)
     rows = [(name, r.param_grad, r.input_grad, r.hvp, r.hvp_symmetry) for name, r in results]
     checks = [(f"{name}: all errors below thresholds", r.passed) for name, r in results]
-    return Experiment("gradcheck", "Exact derivatives agree with finite differences",
-                      "Pearlmutter 1994 (R-operator); cs231n gradient check",
-                      ["model", "param grad", "input grad", "HVP", "HVP sym"], rows, checks)
+    worst = [max(r[j] for r in rows) for j in range(1, 5)]
+    return Experiment(
+        "gradcheck", "Exact derivatives agree with finite differences",
+        "Pearlmutter 1994 (R-operator); docs/theory.md §12",
+        ["model", "param grad", "input grad", "HVP", "HVP sym"], rows, checks,
+        ["Relative error |a - b| / (|a| + |b|) against central finite differences in float64, "
+         "every model x activation x output."],
+        {"kind": "bars", "groups": {"worst relative error": worst}, "logy": True,
+         "labels": ["param grad", "input grad", "HVP", "HVP sym"], "ylabel": "relative error"},
+        paper="Pearlmutter's R-operator gives exact Hessian-vector products; exact gradients "
+              "agree with finite differences to ~1e-7 in float64 (cs231n's rule of thumb).",
+        summary=f"{len(rows)} model combinations, worst relative error: gradients "
+                f"{max(worst[:2]):.1e}, HVPs {max(worst[2:]):.1e}",
+    )
 
 
 # -------------------------------------------------------------------------------- Goodfellow
-def goodfellow_experiment(rng: Any = None) -> Experiment:
+def goodfellow_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Goodfellow et al.: linearity explains adversarial examples; L-inf training of a linear
     model (exact closed-form robust loss; FGSM is the exact attack there) resists them and
-    sparsifies the weights."""
-    from .attacks import fgsm
-    from .models import LogisticRegressionModel
-    from .optim import sgd
-    from .training import ExactRobustObjective, fit
+    sparsifies the weights.
 
-    gen = as_generator(0 if rng is None else rng)
+    Seeds: ``sub_seeds(seed, 2)`` = (the Gaussian data, the training loop's stream)."""
+    from ..attacks import fgsm
+    from ..models import LogisticRegressionModel
+    from ..optim import sgd
+    from ..training import ExactRobustObjective, fit
+
+    s_data, s_fit = sub_seeds(seed, 2)
+    gen = as_generator(s_data)
     eps = 0.1
 
     def problem(n, d, informative=None):
@@ -249,7 +242,7 @@ def goodfellow_experiment(rng: Any = None) -> Experiment:
         # full-batch momentum SGD on the closed-form robust loss (1.1), eps_train = 0 is ERM
         params = fit(model, model.init_params(), ExactRobustObjective(eps_train, np.inf, 1e-2),
                      X, y, optimizer=sgd(0.1, momentum=0.9), epochs=200,
-                     batch_size=X.shape[0], rng=0, verbose=0).params
+                     batch_size=X.shape[0], rng=s_fit, verbose=0).params
         w = params["w"]
         return (float(np.mean(model.predict(params, X_te) == y_te)),
                 float(np.mean(model.predict(params, fgsm(model, params, X_te, y_te, eps))
@@ -278,66 +271,81 @@ def goodfellow_experiment(rng: Any = None) -> Experiment:
     ]
     return Experiment(
         "goodfellow", "Linearity explains adversarial examples; L-inf training of a linear model",
-        "Goodfellow, Shlens, Szegedy 2015, arXiv:1412.6572, sections 3, 5; theory.md 5",
+        "Goodfellow, Shlens, Szegedy 2015, arXiv:1412.6572, sections 3, 5; docs/theory.md §5",
         ["data", "model", "clean acc", f"FGSM acc (eps={eps})", "eps*|w|_1",
          "|w_1:20|_1 / |w|_1"],
         rows, checks,
-        ["Gaussian classes instead of MNIST 3-vs-7 (no download in the default job; "
-         "minadv.mnist.load_mnist(digits=(3, 7)) gives the paper's data). Training: 200 "
+        ["Gaussian classes (goodfellow-digits runs the digits 3 vs 7). Training: 200 "
          "full-batch momentum-SGD steps on the closed-form robust loss (1.1), l2 = 1e-2.",
          "The eps*|w|_1 penalty inside the loss drives the weights of the 980 noise inputs "
          "towards 0 (subgradient steps leave them oscillating near 0 rather than exactly 0)."],
+        {"kind": "bars", "groups": {"FGSM accuracy": [*fgsm_by_d, a0, a1]},
+         "labels": ["ERM d=10", "ERM d=100", "ERM d=1000", "ERM sparse", "robust sparse"],
+         "ylabel": f"FGSM accuracy (eps={eps})"},
+        paper="eps ||w||_1 grows with the dimension, so a linear model is fooled by an "
+              "imperceptible L-inf perturbation; adversarial training resists it.",
+        summary="FGSM accuracy at fixed eps falls with d: " + " -> ".join(
+            f"{a:.3f}" for a in fgsm_by_d) + f"; L-inf training {a0:.3f} -> {a1:.3f}",
     )
 
 
 # -------------------------------------------------------------------------------- VAT
-#: theory.md 6.3 (takerum/vat train_syn.py): per-method radius on (moons, circles)
+#: docs/theory.md §6.3 (takerum/vat train_syn.py): per-method settings on (moons, circles)
 VAT_SETTINGS = {"moons": {"l2": 1e-4, "random": 1.8, "at_l2": 0.2, "vat": 0.6},
                 "circles": {"l2": 1e-4, "random": 2.8, "at_l2": 0.65, "vat": 0.5}}
+VAT_DROPOUT = {"moons": 0.4, "circles": 0.75}          # drop rates, same source
 
 
 def _vat_methods(kind: str) -> dict:
-    from .training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
+    from ..dropout import DropoutObjective
+    from ..training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
 
     cfg = VAT_SETTINGS[kind]
     return {"MLE": ERM(), "L2 decay": ERM(l2=cfg["l2"]),
+            "dropout": DropoutObjective(rate=VAT_DROPOUT[kind]),
             "random pert.": RandomPerturbationObjective(eps=cfg["random"]),
             "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, alpha=0.5),
             "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power=1)}
 
 
-def vat_experiment(rng: Any = None, seeds: tuple = (1, 2, 3, 4)) -> Experiment:
-    """Miyato et al. 2016, synthetic 100-D moons/circles with 16 labels (theory.md 6.3-6.4)."""
-    from .attacks import local_distributional_smoothness
-    from .datasets import make_vat_synthetic
-    from .models import MLP
-    from .optim import exponential_decay, sgd
-    from .training import evaluate, fit
+def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Miyato et al. 2016, synthetic 100-D moons/circles with 16 labels (docs/theory.md
+    §6.3-6.4), the six methods of the paper's figure.
 
+    Seeds: ``sub_seeds(seed, 4)`` (``quick``: the first 2, 500 epochs), one repeat each; a
+    repeat's seed draws its data, initial weights, dropout masks and perturbations."""
+    from ..attacks import local_distributional_smoothness
+    from ..datasets import make_vat_synthetic
+    from ..models import MLP
+    from ..optim import exponential_decay, sgd
+    from ..training import evaluate, fit
+
+    seeds = sub_seeds(seed, 4)[:2 if quick else 4]
+    epochs = 500 if quick else 1000
     rows, checks, errors = [], [], {}
     for kind in ("moons", "circles"):
         methods = _vat_methods(kind)
         err = {name: [] for name in methods}
         lds = {name: [] for name in methods}
-        for seed in seeds:
-            X_tr, y_tr, X_te, y_te, _ = make_vat_synthetic(kind, rng=seed)
+        for s in seeds:
+            X_tr, y_tr, X_te, y_te, _ = make_vat_synthetic(kind, rng=s)
             model = MLP([100, 100, 2], activation="relu")
-            init = model.init_params(rng=seed)
+            init = model.init_params(rng=s)
             for name, objective in methods.items():
-                # full batch (16 points), momentum SGD lr 1.0 decayed x0.995 per epoch, 1000 epochs
+                # full batch (16 points), momentum SGD lr 1.0 decayed x0.995 per epoch
                 opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)
-                res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=1000,
-                          batch_size=16, rng=seed, verbose=0)
+                res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=epochs,
+                          batch_size=16, rng=s, verbose=0)
                 err[name].append(1 - evaluate(model, res.params, X_te, y_te)["accuracy"])
                 lds[name].append(float(np.mean(local_distributional_smoothness(
-                    model, res.params, X_te, VAT_SETTINGS[kind]["vat"], rng=seed))))
+                    model, res.params, X_te, VAT_SETTINGS[kind]["vat"], rng=s))))
         for name in methods:
             rows.append((kind, name, float(np.mean(err[name])), float(np.max(err[name])),
                          float(np.mean(lds[name]))))
         mean_err = {name: np.mean(v) for name, v in err.items()}
         errors[kind] = mean_err
         best = min(mean_err, key=mean_err.get)
-        checks.append((f"{kind}: VAT has the lowest mean test error of the five (best: {best}, "
+        checks.append((f"{kind}: VAT has the lowest mean test error of the six (best: {best}, "
                        f"{mean_err[best]:.3f})", best == "VAT"))
         checks.append((f"{kind}: VAT error {mean_err['VAT']:.3f} < half of MLE's "
                        f"{mean_err['MLE']:.3f}", mean_err["VAT"] < 0.5 * mean_err["MLE"]))
@@ -345,39 +353,51 @@ def vat_experiment(rng: Any = None, seeds: tuple = (1, 2, 3, 4)) -> Experiment:
                        f"{np.mean(lds['MLE']):.3f})", np.mean(lds["VAT"]) > np.mean(lds["MLE"])))
     return Experiment(
         "vat", "Virtual adversarial training on the synthetic 100-D moons and circles",
-        "Miyato et al. 2016, arXiv:1507.00677, section 3.1; theory.md 6.3-6.4",
+        "Miyato et al. 2016, arXiv:1507.00677, section 3.1; docs/theory.md §6.3-6.4",
         ["data", "method", "test err (mean)", "test err (max)", "LDS (mean)"], rows, checks,
-        [f"Mean over seeds {list(seeds)}; 16 labeled points, supervised only, MLP 100-100-2 "
-         "ReLU, the per-method radii of the authors' train_syn.py. Dropout is not implemented, "
-         "so five of the paper's six methods are compared. The data generator matches the "
-         "statistics of the authors' pickles, not their exact points. The paper gives no "
-         "per-method numbers for this figure; its claim is the ordering.",
+        [f"Mean over {len(seeds)} seeded repeats, {epochs} epochs; 16 labeled points, "
+         "supervised only, MLP 100-100-2 ReLU, the per-method settings of the authors' "
+         "train_syn.py (dropout rate 0.4 / 0.75 on the hidden layer). The data generator "
+         "matches the statistics of the authors' pickles, not their exact points. The paper "
+         "gives no per-method numbers for this figure; its claim is the ordering.",
          "LDS = -mean KL(p(x) || p(x + r_vadv)) on the test points (larger = smoother)."],
-        {"errors": errors},
+        {"kind": "bars", "groups": {k: list(v.values()) for k, v in errors.items()},
+         "labels": list(errors["moons"]), "ylabel": "test error (mean)"},
+        paper="Synthetic moons and circles (16 labels): MLE and L2 draw wrong boundaries, "
+              "dropout and random perturbation help on one set each, VAT draws appropriate "
+              "boundaries on both (no per-method numbers are given).",
+        summary="test error moons / circles: VAT {:.3f} / {:.3f}, MLE {:.3f} / {:.3f}, "
+                "dropout {:.3f} / {:.3f}".format(*(errors[k][m] for m in ("VAT", "MLE",
+                                                  "dropout") for k in ("moons", "circles"))),
     )
 
 
 # -------------------------------------------------------------------------------- Madry
-def madry_experiment(rng: Any = None, seeds: tuple = (0, 1)) -> Experiment:
-    """Madry et al. 2018 at small scale: PGD accuracy of ERM-, FGSM- and PGD-trained MLPs."""
-    from .attacks import robustness_curve
-    from .datasets import make_moons
-    from .models import MLP
-    from .optim import adam
-    from .training import ERM, FGSMObjective, PGDObjective, fit
+def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Madry et al. 2018 at small scale: PGD accuracy of ERM-, FGSM- and PGD-trained MLPs.
+
+    Seeds: ``sub_seeds(seed, 2)`` (``quick``: the first, 30 epochs), one repeat each; a
+    repeat's seed draws its moons, initial weights, minibatches and PGD starts."""
+    from ..attacks import robustness_curve
+    from ..datasets import make_moons
+    from ..models import MLP
+    from ..optim import adam
+    from ..training import ERM, FGSMObjective, PGDObjective, fit
 
     eps_train, grid = 0.5, np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    seeds = sub_seeds(seed, 2)[:1 if quick else 2]
+    epochs = 30 if quick else 60
     curves = {}
-    for seed in seeds:
-        X, y = make_moons(600, noise=0.1, rng=seed)
+    for s in seeds:
+        X, y = make_moons(600, noise=0.1, rng=s)
         model = MLP([2, 64, 64, 2])
-        init = model.init_params(rng=seed)
+        init = model.init_params(rng=s)
         for name, objective in (("ERM", ERM()), ("FGSM-trained", FGSMObjective(eps=eps_train)),
                                 ("PGD-trained", PGDObjective(eps=eps_train, steps=7))):
             res = fit(model, init, objective, X[:300], y[:300], optimizer=adam(0.01),
-                      epochs=60, batch_size=32, rng=seed, verbose=0)
+                      epochs=epochs, batch_size=32, rng=s, verbose=0)
             curve = robustness_curve(model, res.params, X[300:], y[300:], grid, "pgd",
-                                     np.inf, n_steps=20, rng=seed)
+                                     np.inf, n_steps=20, rng=s)
             curves.setdefault(name, []).append(curve.accuracy)
     mean = {name: np.mean(v, axis=0) for name, v in curves.items()}
     rows = [(float(e), *(float(mean[name][i]) for name in mean)) for i, e in enumerate(grid)]
@@ -392,38 +412,48 @@ def madry_experiment(rng: Any = None, seeds: tuple = (0, 1)) -> Experiment:
     ]
     return Experiment(
         "madry", "PGD adversarial training vs FGSM training (L-inf, 2-D moons MLP 2-64-64-2)",
-        "Madry et al. 2018, arXiv:1706.06083, sections 4-5; theory.md 8.4",
+        "Madry et al. 2018, arXiv:1706.06083, sections 4-5; docs/theory.md §8.4",
         ["eps", *(f"PGD-20 acc {name}" for name in mean)], rows, checks,
-        [f"Mean over seeds {list(seeds)}; trained at eps = 0.5 (FGSM one step, PGD 7 steps), "
+        [f"Mean over {len(seeds)} seeded repeats, {epochs} epochs; trained at eps = 0.5 (FGSM "
+         "one step, PGD 7 steps), "
          "evaluated with PGD-20 and a random start (cumulative worst case over the grid).",
          "Madry et al. report FGSM training giving no PGD robustness at large eps on MNIST; at "
          "this scale FGSM training keeps part of it (it falls behind PGD training, it does not "
          "collapse to ERM's level)."],
-        {"x": grid, "curves": {f"{k}": v for k, v in mean.items()}, "xlabel": "eps",
-         "ylabel": "PGD-20 accuracy"},
+        {"kind": "curves", "x": grid, "curves": {f"{k}": v for k, v in mean.items()},
+         "xlabel": "eps", "ylabel": "PGD-20 accuracy"},
+        paper="MNIST, eps = 0.3: PGD-trained 89-93% PGD accuracy; FGSM training gives no PGD "
+              "robustness at large eps.",
+        summary=f"PGD-20 accuracy at eps=0.5: ERM {erm:.3f}, FGSM-trained {fgsm_acc:.3f}, "
+                f"PGD-trained {pgd_acc:.3f}",
     )
 
 
 # -------------------------------------------------------------------------------- Shaham
-def shaham_experiment(rng: Any = None) -> Experiment:
-    """Shaham et al.: robust training in L-inf / L2 / L1 against baseline-generated examples."""
-    from .attacks import fast_gradient
-    from .models import MLP
-    from .optim import sgd
-    from .training import ERM, ShahamObjective, evaluate, fit
+def shaham_experiment(seed: int = 0, quick: bool = False) -> Experiment:
+    """Shaham et al.: robust training in L-inf / L2 / L1 against baseline-generated examples.
 
-    gen = as_generator(7 if rng is None else rng)
+    Seeds: ``sub_seeds(seed, 3)`` = (data, initial weights, minibatch order); ``quick``: 15
+    epochs instead of 30."""
+    from ..attacks import fast_gradient
+    from ..models import MLP
+    from ..optim import sgd
+    from ..training import ERM, ShahamObjective, evaluate, fit
+
+    s_data, s_init, s_fit = sub_seeds(seed, 3)
+    epochs = 15 if quick else 30
+    gen = as_generator(s_data)
     centers = gen.normal(size=(3, 20)) * 0.6                      # 3 Gaussian classes in R^20
     y = gen.integers(0, 3, 6000)
     X = centers[y] + 0.7 * gen.normal(size=(6000, 20))
     X_tr, y_tr, X_te, y_te = X[:2000], y[:2000], X[2000:], y[2000:]
     model = MLP([20, 64, 64, 3])
-    init = model.init_params(rng=0)
+    init = model.init_params(rng=s_init)
     radii = {"Linf": (np.inf, 0.15), "L2": (2, 0.15 * np.sqrt(20) / 2), "L1": (1, 1.5)}
 
     def train(objective):
         return fit(model, init, objective, X_tr, y_tr, optimizer=sgd(0.05, momentum=0.9),
-                   epochs=30, batch_size=64, rng=0, verbose=0).params
+                   epochs=epochs, batch_size=64, rng=s_fit, verbose=0).params
 
     base = train(ERM(l2=1e-4))
     sets = {}                                                     # "AMNIST": baseline fooled
@@ -450,52 +480,18 @@ def shaham_experiment(rng: Any = None) -> Experiment:
     best = {n: max(radii, key=lambda m: acc[f"robust {m}"][j + 1]) for j, n in enumerate(radii)}
     return Experiment(
         "shaham", "Robust optimization with L-inf/L2/L1 uncertainty sets (one ascent step)",
-        "Shaham, Yamada, Negahban 2015, arXiv:1511.05432, section 5; theory.md 4.3",
+        "Shaham, Yamada, Negahban 2015, arXiv:1511.05432, section 5; docs/theory.md §4.3",
         ["net", "clean acc", *(f"acc on {n}-adv" for n in radii)], rows, checks,
         ["Adversarial sets are built like AMNIST: fast-gradient examples of the baseline on test "
          "points it classified correctly and that fooled it, so the baseline scores 0 there.",
          "Data: 3 Gaussian classes in R^20 (not MNIST). Best robust net per adversarial set: "
          + ", ".join(f"{n}-adv -> robust {b}" for n, b in best.items())
          + " (the paper reports L-inf as best on MNIST)."],
+        {"kind": "bars", "groups": acc, "ylabel": "accuracy",
+         "labels": ["clean", *(f"{n}-adv" for n in radii)]},
+        paper="MNIST: all three robustified nets classify many AMNIST examples correctly "
+              "(baseline 0% by construction) and are at least as accurate on clean data.",
+        summary="on the baseline's Linf/L2/L1-examples: " + "; ".join(
+            f"robust {m} " + "/".join(f"{acc[f'robust {m}'][j + 1]:.2f}" for j in range(3))
+            for m in radii) + f" (clean baseline {clean_base:.3f})",
     )
-
-
-EXPERIMENTS: dict[str, Callable[[Any], Experiment]] = {
-    "gradcheck": gradcheck_experiment,
-    "sharpness": sharpness_experiment,
-    "sharpness-mlp": sharpness_mlp_experiment,
-    "smoothness": smoothness_experiment,
-    "goodfellow": goodfellow_experiment,
-    "shaham": shaham_experiment,
-    "madry": madry_experiment,
-    "vat": vat_experiment,
-}
-
-
-def run_experiment(name: str, rng: Any = None) -> Experiment:
-    """Run the experiment called ``name`` (a key of :data:`EXPERIMENTS`)."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"name: expected one of {sorted(EXPERIMENTS)}, got {name!r}.")
-    return EXPERIMENTS[name](rng)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.3e}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4) \
-            else f"{value:.5f}"
-    return str(value)
-
-
-def format_experiment(exp: Experiment) -> str:
-    """A plain-text report: title, reference, aligned table, checks and notes."""
-    cells = [exp.header] + [[_cell(v) for v in row] for row in exp.rows]
-    widths = [max(len(r[j]) for r in cells) for j in range(len(exp.header))]
-    lines = [f"== {exp.name}: {exp.title}", f"   {exp.reference}", ""]
-    for i, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) for c, w in zip(row, widths)))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    lines.append("")
-    lines += [f"   [{'ok' if ok else 'FAIL'}] {text}" for text, ok in exp.checks]
-    lines += [f"   note: {note}" for note in exp.notes]
-    return "\n".join(lines)
