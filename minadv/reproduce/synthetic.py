@@ -93,7 +93,7 @@ def sharpness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
 def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Yamada et al.'s network claim at small scale: PGD-L2 training sharpens an MLP.
 
-    Seeds: ``sub_seeds(seed, 3)`` (``quick``: the first 2), one repeat each; a repeat's seed
+    Seeds: ``sub_seeds(seed, 3)`` (``quick``: the first), one repeat each; a repeat's seed
     draws its moons, initial weights, PGD starts and the Lanczos start vector."""
     from scipy.sparse.linalg import eigsh
 
@@ -104,8 +104,8 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     from ..optim import adam, exponential_decay
     from ..training import ERM, PGDObjective, fit
 
-    seeds = sub_seeds(seed, 3)[:2 if quick else 3]
-    epochs = 150 if quick else 300
+    seeds = sub_seeds(seed, 3)[:1 if quick else 3]
+    epochs = 300
     grid = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25])
     lam = np.zeros((len(seeds), grid.size))
     loss = np.zeros_like(lam)
@@ -221,7 +221,8 @@ def goodfellow_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     model (exact closed-form robust loss; FGSM is the exact attack there) resists them and
     sparsifies the weights.
 
-    Seeds: ``sub_seeds(seed, 2)`` = (the Gaussian data, the training loop's stream)."""
+    Seeds: ``sub_seeds(seed, 2)`` = (the Gaussian data, the training loop's stream); ``quick``
+    changes nothing."""
     from ..attacks import fgsm
     from ..models import LogisticRegressionModel
     from ..optim import sgd
@@ -312,7 +313,7 @@ def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Miyato et al. 2016, synthetic 100-D moons/circles with 16 labels (docs/theory.md
     §6.3-6.4), the six methods of the paper's figure.
 
-    Seeds: ``sub_seeds(seed, 4)`` (``quick``: the first 2, 500 epochs), one repeat each; a
+    Seeds: ``sub_seeds(seed, 4)`` (``quick``: the first), one repeat each; a
     repeat's seed draws its data, initial weights, dropout masks and perturbations."""
     from ..attacks import local_distributional_smoothness
     from ..datasets import make_vat_synthetic
@@ -320,8 +321,8 @@ def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     from ..optim import exponential_decay, sgd
     from ..training import evaluate, fit
 
-    seeds = sub_seeds(seed, 4)[:2 if quick else 4]
-    epochs = 500 if quick else 1000
+    seeds = sub_seeds(seed, 4)[:1 if quick else 4]
+    epochs = 1000
     rows, checks, errors = [], [], {}
     for kind in ("moons", "circles"):
         methods = _vat_methods(kind)
@@ -376,7 +377,7 @@ def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
 def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Madry et al. 2018 at small scale: PGD accuracy of ERM-, FGSM- and PGD-trained MLPs.
 
-    Seeds: ``sub_seeds(seed, 2)`` (``quick``: the first, 30 epochs), one repeat each; a
+    Seeds: ``sub_seeds(seed, 2)`` (``quick``: the first), one repeat each; a
     repeat's seed draws its moons, initial weights, minibatches and PGD starts."""
     from ..attacks import robustness_curve
     from ..datasets import make_moons
@@ -386,7 +387,7 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
 
     eps_train, grid = 0.5, np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
     seeds = sub_seeds(seed, 2)[:1 if quick else 2]
-    epochs = 30 if quick else 60
+    epochs = 60
     curves = {}
     for s in seeds:
         X, y = make_moons(600, noise=0.1, rng=s)
@@ -433,15 +434,15 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
 def shaham_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Shaham et al.: robust training in L-inf / L2 / L1 against baseline-generated examples.
 
-    Seeds: ``sub_seeds(seed, 3)`` = (data, initial weights, minibatch order); ``quick``: 15
-    epochs instead of 30."""
+    Seeds: ``sub_seeds(seed, 3)`` = (data, initial weights, minibatch order); ``quick`` changes
+    nothing (a few seconds)."""
     from ..attacks import fast_gradient
     from ..models import MLP
     from ..optim import sgd
     from ..training import ERM, ShahamObjective, evaluate, fit
 
     s_data, s_init, s_fit = sub_seeds(seed, 3)
-    epochs = 15 if quick else 30
+    epochs = 30
     gen = as_generator(s_data)
     centers = gen.normal(size=(3, 20)) * 0.6                      # 3 Gaussian classes in R^20
     y = gen.integers(0, 3, 6000)
