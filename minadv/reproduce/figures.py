@@ -7,6 +7,10 @@
 * ``"bars"``: ``labels`` (the x ticks) and ``groups`` (legend label -> one value per tick),
   ``ylabel``, optional ``logy``: grouped bars.
 
+Two older layouts, also read by :func:`minadv.plotting.save_experiment_figure`, are accepted:
+``sharpness`` (``eps``, ``lambda_max``, ``control``) and ``smoothness`` (``t`` and one ratio
+array per norm); :func:`layout` turns them into ``"curves"``.
+
 PNGs are written without the "Software" metadata key (and no timestamp is ever written by the
 Agg backend), so the same numbers give byte-identical files.
 """
@@ -19,7 +23,7 @@ import numpy as np
 
 from .base import Experiment
 
-__all__ = ["experiment_figure", "save_figure"]
+__all__ = ["layout", "experiment_figure", "save_figure"]
 
 
 def _draw_curves(ax, data):
@@ -38,13 +42,27 @@ def _draw_bars(ax, data):
     ax.set_xticks(pos, labels, rotation=20, ha="right")
 
 
+def layout(data: dict) -> dict:
+    """``data`` in the ``"curves"``/``"bars"`` layout (converting the two older layouts)."""
+    if "kind" in data:
+        return data
+    if "lambda_max" in data:                                   # sharpness
+        return {"kind": "curves", "x": data["eps"], "xlabel": "eps", "logy": True,
+                "ylabel": "largest Hessian eigenvalue",
+                "curves": {"L2 adversarial": data["lambda_max"],
+                           "random noise": data["control"]}}
+    return {"kind": "curves", "x": data["t"], "xlabel": "t", "logx": True, "logy": True,
+            "ylabel": "gradient-difference ratio",                 # smoothness
+            "curves": {k: v for k, v in data.items() if k != "t"}}
+
+
 def experiment_figure(exp: Experiment, ax=None):
     """Draw ``exp``'s figure on ``ax`` (a new ``Figure`` when None); return the Figure."""
     from matplotlib.figure import Figure
 
     if ax is None:
         ax = Figure(figsize=(6.4, 4.0), dpi=100).add_subplot()
-    data = exp.data
+    data = layout(exp.data)
     (_draw_bars if data.get("kind") == "bars" else _draw_curves)(ax, data)
     if data.get("logy"):
         ax.set_yscale("log")
