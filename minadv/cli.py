@@ -105,29 +105,34 @@ def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     if args.out is not None:
         _check_out(parser, args.out)
     names = args.names or list(EXPERIMENTS)
-    results, seconds, start = [], {}, time.perf_counter()
+    results, seconds, start, cpu = [], {}, time.perf_counter(), time.process_time()
     for i, name in enumerate(names, 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         exp = run_experiment(name, args.seed, quick=args.quick)
         seconds[name] = time.perf_counter() - t0
         # gradcheck's table is `minadv gradcheck`'s output: one summary line here
         print(format_experiment(exp, brief=name == "gradcheck") + "\n")
-        print(f"[{i}/{len(names)}] {name}: {exp.verdict} ({seconds[name]:.1f} s)\n", flush=True)
+        print(f"[{i}/{len(names)}] {name}: {exp.verdict} ({seconds[name]:.1f} s, CPU "
+              f"{time.process_time() - c0:.1f} s)\n", flush=True)
         results.append(exp)
-    return _finish(args, results, seconds, time.perf_counter() - start)
+    return _finish(args, results, seconds, time.perf_counter() - start,
+                   time.process_time() - cpu)
 
 
-def _finish(args, results, seconds, total) -> int:
+def _finish(args, results, seconds, total, cpu) -> int:
     from .reproduce import EXPERIMENTS
     from .reproduce.report import summary_table, write_report
 
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     print(f"seed {args.seed}, {'quick' if args.quick else 'default'} run, "
-          f"{sum(e.passed for e in results)} of {len(results)} reproduced, {total:.1f} s")
+          f"{sum(e.passed for e in results)} of {len(results)} reproduced")
+    timing = f"{total:.1f} s, CPU {cpu:.1f} s{load}"
+    print(f"run time: {timing}")
     if args.markdown_table:
         print("\n" + summary_table(results, EXPERIMENTS))
     if args.out is not None:
         paths = write_report(args.out, results, EXPERIMENTS, seconds, seed=args.seed,
-                             quick=args.quick, total=total)
+                             quick=args.quick, timing=timing)
         print(f"report: {paths[-1]} ({len(paths)} files)")
     return 1 if args.strict and not all(e.passed for e in results) else 0
 

@@ -34,7 +34,7 @@ def test_reproduce_prints_one_progress_line_per_experiment(capsys):
     assert sum(line.startswith("[") for line in out.splitlines()) == 2
     # gradcheck's table belongs to `minadv gradcheck`: reproduce prints a summary line only
     assert "param grad" not in out and "model combinations, worst relative error" in out
-    assert "seed 3, default run, 2 of 2 reproduced" in out
+    assert "seed 3, default run, 2 of 2 reproduced\nrun time: " in out
 
 
 def test_strict_exit_status_and_markdown_table(capsys):

@@ -87,7 +87,7 @@ class _Spec:
 def test_html_report_escapes_everything_and_links_the_figure():
     exp = _fake()
     page = html_report([exp], {exp.name: _Spec}, {exp.name: "fake<&>.png"}, {exp.name: 1.0},
-                       seed=3, quick=True, total=2.0)
+                       seed=3, quick=True, timing="2.0 s")
     assert "<b>bold</b>" not in page and "claim &lt;b&gt;bold&lt;/b&gt; &amp; more" in page
     assert "<script" not in page and "note with &lt;tag&gt; &amp; | pipe" in page
     assert 'src="fake&lt;&amp;&gt;.png"' in page and "P &amp; Q" in page
@@ -98,7 +98,7 @@ def test_html_report_escapes_everything_and_links_the_figure():
 def test_markdown_report_escapes_pipes_in_tables():
     exp = _fake()
     text = markdown_report([exp], {exp.name: _Spec}, {exp.name: "f.png"}, {exp.name: 1.0},
-                           seed=0, quick=False, total=2.0)
+                           seed=0, quick=False, timing="2.0 s")
     assert "| col\\|1 | col2 |" in text and "| row<1> | 0.50000 |" in text
     assert "![fake<&>](f.png)" in text
     table = summary_table([exp], {exp.name: _Spec})

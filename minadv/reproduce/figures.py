@@ -46,6 +46,8 @@ def layout(data: dict) -> dict:
     """``data`` in the ``"curves"``/``"bars"`` layout (converting the two older layouts)."""
     if "kind" in data:
         return data
+    if "curves" in data:
+        return {"kind": "curves", **data}
     if "lambda_max" in data:                                   # sharpness
         return {"kind": "curves", "x": data["eps"], "xlabel": "eps", "logy": True,
                 "ylabel": "largest Hessian eigenvalue",

@@ -139,7 +139,8 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
           "eps >= 0.2, where the adversarial training loss exceeds 0.2 (the network no longer "
           "fits the adversarial points).") if reversed_seeds else
          "lambda_max increases over the whole grid for every repeat."],
-        {"x": grid, "curves": {f"repeat {i + 1}": lam[i] for i in range(len(seeds))},
+        {"kind": "curves", "x": grid,
+         "curves": {f"repeat {i + 1}": lam[i] for i in range(len(seeds))},
          "xlabel": "eps (PGD-L2 training)", "ylabel": "largest Hessian eigenvalue"},
         paper="ResNet18 with softmax: adversarial training sharpens the weight loss "
               "landscape too (experiments; no numbers compared).",
