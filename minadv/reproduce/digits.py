@@ -469,7 +469,7 @@ def _kanai_mlp_ratios(s_split, s_init, s_fit, s_dir, quick) -> dict:
     out = {}
     for name, (norm, eps) in {"Linf": (np.inf, 0.1), "L2": (2, 0.1 * np.sqrt(64))}.items():
         grad_fn = pgd_adversarial_grad_fn(model, X_tr[:200], y_tr[:200], eps, norm,
-                                          n_steps=10, rng=0, **BOX)
+                                          n_steps=10, rng=s_dir, **BOX)
         out[f"MLP {name}"] = gradient_lipschitz_ratios(grad_fn, theta, V, KANAI_TS,
                                                        symmetric=True).max(0)
     return out
