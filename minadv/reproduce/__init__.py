@@ -56,11 +56,11 @@ DIGITS = "UCI digits 8x8 (offline)"
 EXPERIMENTS: dict[str, Spec] = {
     "gradcheck": Spec(gradcheck_experiment, "Pearlmutter 1994", "random small problems"),
     "sharpness": Spec(sharpness_experiment, "Yamada et al. 2021 (2102.02950)",
-                      "theory §2.5 problem (fixed)", seeded=False),
+                      "docs/theory.md §2.5 problem (fixed)", seeded=False),
     "sharpness-mlp": Spec(sharpness_mlp_experiment, "Yamada et al. 2021 (2102.02950)",
                           "2-D moons"),
     "smoothness": Spec(smoothness_experiment, "Kanai et al. 2021 (2103.01400)",
-                       "theory §2.5 problem"),
+                       "docs/theory.md §2.5 problem"),
     "goodfellow": Spec(goodfellow_experiment, "Goodfellow et al. 2015 (1412.6572)",
                        "Gaussian classes, d = 10..1000"),
     "shaham": Spec(shaham_experiment, "Shaham et al. 2015 (1511.05432)",
