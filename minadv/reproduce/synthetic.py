@@ -32,6 +32,25 @@ SHARPNESS_TABLE = {
 SHARPNESS_CONTROL = (0.15774, 0.15769, 0.15839, 0.15987, 0.16216)
 
 
+def _sharpness_checks(lam, control, deviation, acc_deviation, eps_c) -> list:
+    """The §2.5 table matched to its printed digits, monotone lambda_max, flat control."""
+    flat = control.max() / control.min() - 1
+    return [
+        (f"|w*|, lambda_max, lambda_2, L_adv of docs/theory.md §2.5 reproduced (max abs deviation "
+         f"{deviation:.1e} <= 1e-4)", deviation <= 1e-4),
+        # accuracies are k/400 printed with 3 decimals: 319/400 = 0.7975 is printed 0.797
+        (f"accuracies agree to the table's 3 printed decimals (max abs deviation "
+         f"{acc_deviation:.1e} <= 5e-4)", acc_deviation <= 5e-4 + 1e-12),
+        (f"critical radius eps_c = {eps_c:.4f} (table: 1.0783)", abs(eps_c - 1.0783) < 1e-4),
+        ("lambda_max strictly increasing in eps (L2 adversarial training sharpens)",
+         bool(np.all(np.diff(lam) > 0))),
+        (f"random-noise control flat: max/min - 1 = {flat:.3f} <= 0.05", flat <= 0.05),
+        (f"control lambda_max matches the table (max abs deviation "
+         f"{np.abs(control - SHARPNESS_CONTROL).max():.1e} <= 1e-4)",
+         bool(np.abs(control - SHARPNESS_CONTROL).max() <= 1e-4)),
+    ]
+
+
 def sharpness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     """Yamada et al.: lambda_max of the closed-form Hessian (1.3) at w*(eps), and the control.
 
@@ -54,23 +73,9 @@ def sharpness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         deviation = max(deviation, max(abs(a - b) for a, b in zip(got[:4], ref[:4])))
         acc_deviation = max(acc_deviation, max(abs(a - b) for a, b in zip(got[4:], ref[4:])))
         rows.append((eps, *got, ref[1], control.lambda_max[i]))
-    eps_c = critical_radius(X, y, 2)
     lam = curve.lambda_max
-    flat = control.lambda_max.max() / control.lambda_max.min() - 1
-    checks = [
-        (f"|w*|, lambda_max, lambda_2, L_adv of docs/theory.md §2.5 reproduced (max abs deviation "
-         f"{deviation:.1e} <= 1e-4)", deviation <= 1e-4),
-        # accuracies are k/400 printed with 3 decimals: 319/400 = 0.7975 is printed 0.797
-        (f"accuracies agree to the table's 3 printed decimals (max abs deviation "
-         f"{acc_deviation:.1e} <= 5e-4)", acc_deviation <= 5e-4 + 1e-12),
-        (f"critical radius eps_c = {eps_c:.4f} (table: 1.0783)", abs(eps_c - 1.0783) < 1e-4),
-        ("lambda_max strictly increasing in eps (L2 adversarial training sharpens)",
-         bool(np.all(np.diff(lam) > 0))),
-        (f"random-noise control flat: max/min - 1 = {flat:.3f} <= 0.05", flat <= 0.05),
-        (f"control lambda_max matches the table (max abs deviation "
-         f"{np.abs(control.lambda_max - SHARPNESS_CONTROL).max():.1e} <= 1e-4)",
-         bool(np.abs(control.lambda_max - SHARPNESS_CONTROL).max() <= 1e-4)),
-    ]
+    checks = _sharpness_checks(lam, control.lambda_max, deviation, acc_deviation,
+                               critical_radius(X, y, 2))
     return Experiment(
         "sharpness", "Adversarial training sharpens the weight loss landscape (L2, logistic)",
         "Yamada et al. 2021, arXiv:2102.02950; docs/theory.md §2.5",
@@ -120,6 +125,11 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
             op = hessian_at_adversarial(model, res.params, X, y, X_adv=X_adv)
             v0 = as_generator(s).standard_normal(op.shape[0])
             lam[i, j] = eigsh(op, k=1, which="LA", v0=v0, tol=1e-10)[0][0]
+    return _sharpness_mlp_record(grid, lam, loss, epochs)
+
+
+def _sharpness_mlp_record(grid, lam, loss, epochs) -> Experiment:
+    seeds = range(lam.shape[0])
     rows = [(float(e), *lam[:, j], *loss[:, j]) for j, e in enumerate(grid)]
     small = grid <= 0.15
     checks = [(f"repeat {i + 1}: lambda_max strictly increasing for eps <= 0.15: "
@@ -131,7 +141,7 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         "Yamada et al. 2021, arXiv:2102.02950 (ResNet18 claim, scaled down); docs/theory.md §2.5, §12",
         ["eps", *(f"lam_max (repeat {i})" for i in range(1, len(seeds) + 1)),
          *(f"train loss (repeat {i})" for i in range(1, len(seeds) + 1))], rows, checks,
-        ["MLP 2-32-32-2 tanh on 200 2-D moons points, full batch, Adam 0.01 x0.99/epoch, 300 "
+        ["MLP 2-32-32-2 tanh on 200 2-D moons points, full batch, Adam 0.01 x0.99/epoch, "
          f"{epochs} epochs, PGD-10 (L2) training; lambda_max by Lanczos on exact HVPs of the loss at "
          "FIXED PGD-20 points (this lacks the PSD attack-dependence term of (3.2), so it is a "
          "lower bound on the adversarial loss's curvature).",
@@ -258,6 +268,10 @@ def goodfellow_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     sparse = {name: train_and_attack(X, y, X_te, y_te, e)
               for name, e in (("ERM", 0.0), (f"L-inf robust (eps={eps})", eps))}
     rows += [("sparse d=1000", name, *r) for name, r in sparse.items()]
+    return _goodfellow_record(rows, fgsm_by_d, sparse, eps)
+
+
+def _goodfellow_record(rows, fgsm_by_d, sparse, eps) -> Experiment:
     (c0, a0, _, z0), (c1, a1, _, z1) = sparse.values()
     checks = [
         (f"FGSM accuracy of ERM falls as d grows at fixed eps={eps}: "
@@ -313,57 +327,71 @@ def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
 
     Seeds: ``sub_seeds(seed, 4)`` (``quick``: the first), one repeat each; a
     repeat's seed draws its data, initial weights, dropout masks and perturbations."""
+    seeds = sub_seeds(seed, 4)[:1 if quick else 4]
+    epochs = 1000
+    rows, checks, errors, notes = [], [], {}, []
+    for kind in ("moons", "circles"):
+        err, lds = _vat_runs(kind, seeds, epochs)
+        rows += [(kind, name, float(np.mean(err[name])), float(np.max(err[name])),
+                  float(np.mean(lds[name]))) for name in err]
+        errors[kind] = {name: np.mean(v) for name, v in err.items()}
+        _vat_judge(kind, err, lds, checks, notes)
+    return _vat_record(rows, checks, errors, notes, len(seeds), epochs)
+
+
+def _vat_runs(kind, seeds, epochs):
+    """Test errors and LDS ``{method: [one per seed]}`` of the six methods on ``kind``."""
     from ..attacks import local_distributional_smoothness
     from ..datasets import make_vat_synthetic
     from ..models import MLP
     from ..optim import exponential_decay, sgd
     from ..training import evaluate, fit
 
-    seeds = sub_seeds(seed, 4)[:1 if quick else 4]
-    epochs = 1000
-    rows, checks, errors, notes = [], [], {}, []
-    for kind in ("moons", "circles"):
-        methods = _vat_methods(kind)
-        err = {name: [] for name in methods}
-        lds = {name: [] for name in methods}
-        for s in seeds:
-            X_tr, y_tr, X_te, y_te, _ = make_vat_synthetic(kind, rng=s)
-            model = MLP([100, 100, 2], activation="relu")
-            init = model.init_params(rng=s)
-            for name, objective in methods.items():
-                # full batch (16 points), momentum SGD lr 1.0 decayed x0.995 per epoch
-                opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)
-                res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=epochs,
-                          batch_size=16, rng=s, verbose=0)
-                err[name].append(1 - evaluate(model, res.params, X_te, y_te)["accuracy"])
-                # a saturated softmax (|logits| ~ 500) makes the finite-difference VAT
-                # direction 0/0: reported as nan with a note, not raised
-                with np.errstate(all="ignore"):
-                    lds[name].append(float(np.mean(local_distributional_smoothness(
-                        model, res.params, X_te, VAT_SETTINGS[kind]["vat"], rng=s))))
-        for name in methods:
-            rows.append((kind, name, float(np.mean(err[name])), float(np.max(err[name])),
-                         float(np.mean(lds[name]))))
-        mean_err = {name: np.mean(v) for name, v in err.items()}
-        errors[kind] = mean_err
-        best = min(mean_err, key=mean_err.get)
-        checks.append((f"{kind}: VAT has the lowest mean test error of the six (best: {best}, "
-                       f"{mean_err[best]:.3f})", best == "VAT"))
-        checks.append((f"{kind}: VAT error {mean_err['VAT']:.3f} < half of MLE's "
-                       f"{mean_err['MLE']:.3f}", mean_err["VAT"] < 0.5 * mean_err["MLE"]))
-        checks.append((f"{kind}: VAT is smoother than MLE (LDS {np.mean(lds['VAT']):.3f} > "
-                       f"{np.mean(lds['MLE']):.3f})", np.mean(lds["VAT"]) > np.mean(lds["MLE"])))
-        if best != "VAT":
-            notes.append(f"Not reproduced on {kind}: {best} has a lower mean test error "
-                         f"({mean_err[best]:.3f}) than VAT ({mean_err['VAT']:.3f}); with 16 "
-                         "labels one repeat's error ranges from "
-                         f"{min(err['VAT']):.3f} to {max(err['VAT']):.3f} for VAT alone, so "
-                         "the ordering of close methods depends on the draw.")
+    methods = _vat_methods(kind)
+    err = {name: [] for name in methods}
+    lds = {name: [] for name in methods}
+    for s in seeds:
+        X_tr, y_tr, X_te, y_te, _ = make_vat_synthetic(kind, rng=s)
+        model = MLP([100, 100, 2], activation="relu")
+        init = model.init_params(rng=s)
+        for name, objective in methods.items():
+            # full batch (16 points), momentum SGD lr 1.0 decayed x0.995 per epoch
+            opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)
+            res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=epochs,
+                      batch_size=16, rng=s, verbose=0)
+            err[name].append(1 - evaluate(model, res.params, X_te, y_te)["accuracy"])
+            # a saturated softmax (|logits| ~ 500) makes the finite-difference VAT
+            # direction 0/0: reported as nan with a note, not raised
+            with np.errstate(all="ignore"):
+                lds[name].append(float(np.mean(local_distributional_smoothness(
+                    model, res.params, X_te, VAT_SETTINGS[kind]["vat"], rng=s))))
+    return err, lds
+
+
+def _vat_judge(kind, err, lds, checks, notes) -> None:
+    """Append the three checks of ``kind`` (and a note when VAT is not the best)."""
+    mean_err = {name: np.mean(v) for name, v in err.items()}
+    best = min(mean_err, key=mean_err.get)
+    checks.append((f"{kind}: VAT has the lowest mean test error of the six (best: {best}, "
+                   f"{mean_err[best]:.3f})", best == "VAT"))
+    checks.append((f"{kind}: VAT error {mean_err['VAT']:.3f} < half of MLE's "
+                   f"{mean_err['MLE']:.3f}", mean_err["VAT"] < 0.5 * mean_err["MLE"]))
+    checks.append((f"{kind}: VAT is smoother than MLE (LDS {np.mean(lds['VAT']):.3f} > "
+                   f"{np.mean(lds['MLE']):.3f})", np.mean(lds["VAT"]) > np.mean(lds["MLE"])))
+    if best != "VAT":
+        notes.append(f"Not reproduced on {kind}: {best} has a lower mean test error "
+                     f"({mean_err[best]:.3f}) than VAT ({mean_err['VAT']:.3f}); with 16 "
+                     "labels one repeat's error ranges from "
+                     f"{min(err['VAT']):.3f} to {max(err['VAT']):.3f} for VAT alone, so "
+                     "the ordering of close methods depends on the draw.")
+
+
+def _vat_record(rows, checks, errors, notes, n_seeds, epochs) -> Experiment:
     return Experiment(
         "vat", "Virtual adversarial training on the synthetic 100-D moons and circles",
         "Miyato et al. 2016, arXiv:1507.00677, section 3.1; docs/theory.md §6.3-6.4",
         ["data", "method", "test err (mean)", "test err (max)", "LDS (mean)"], rows, checks,
-        [f"Mean over {len(seeds)} seeded repeats, {epochs} epochs; 16 labeled points, "
+        [f"Mean over {n_seeds} seeded repeats, {epochs} epochs; 16 labeled points, "
          "supervised only, MLP 100-100-2 ReLU, the per-method settings of the authors' "
          "train_syn.py (dropout rate 0.4 / 0.75 on the hidden layer). The data generator "
          "matches the statistics of the authors' pickles, not their exact points. The paper "
@@ -411,6 +439,10 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
                                      np.inf, n_steps=20, rng=s)
             curves.setdefault(name, []).append(curve.accuracy)
     mean = {name: np.mean(v, axis=0) for name, v in curves.items()}
+    return _madry_record(mean, grid, len(seeds), epochs)
+
+
+def _madry_record(mean, grid, n_seeds, epochs) -> Experiment:
     rows = [(float(e), *(float(mean[name][i]) for name in mean)) for i, e in enumerate(grid)]
     erm, fgsm_acc, pgd_acc = mean["ERM"][-1], mean["FGSM-trained"][-1], mean["PGD-trained"][-1]
     checks = [
@@ -425,7 +457,7 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         "madry", "PGD adversarial training vs FGSM training (L-inf, 2-D moons MLP 2-64-64-2)",
         "Madry et al. 2018, arXiv:1706.06083, sections 4-5; docs/theory.md §8.4",
         ["eps", *(f"PGD-20 acc {name}" for name in mean)], rows, checks,
-        [f"Mean over {len(seeds)} seeded repeats, {epochs} epochs; trained at eps = 0.5 (FGSM "
+        [f"Mean over {n_seeds} seeded repeats, {epochs} epochs; trained at eps = 0.5 (FGSM "
          "one step, PGD 7 steps), "
          "evaluated with PGD-20 and a random start (cumulative worst case over the grid).",
          *([f"Not reproduced: PGD training at eps = 0.5 costs clean accuracy here "
@@ -485,11 +517,15 @@ def shaham_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         acc[net] = [evaluate(model, params, X_te, y_te)["accuracy"]] + [
             evaluate(model, params, *sets[name])["accuracy"] for name in radii]
         rows.append((net, *acc[net]))
+    return _shaham_record(rows, acc, {n: len(v[1]) for n, v in sets.items()}, radii)
+
+
+def _shaham_record(rows, acc, n_sets, radii) -> Experiment:
     clean_base = acc["baseline"][0]
     checks = [(f"robust {n} net: clean accuracy {acc[f'robust {n}'][0]:.3f} within 0.01 of "
                f"the baseline's {clean_base:.3f}", acc[f"robust {n}"][0] >= clean_base - 0.01)
               for n in radii]
-    checks += [(f"every robust net classifies >= 10% of the {len(sets[n][1])} {n}-examples that "
+    checks += [(f"every robust net classifies >= 10% of the {n_sets[n]} {n}-examples that "
                 f"fool the baseline (baseline: 0%; min {min(acc[f'robust {m}'][j + 1] for m in radii):.3f})",
                 min(acc[f"robust {m}"][j + 1] for m in radii) >= 0.1)
                for j, n in enumerate(radii)]
