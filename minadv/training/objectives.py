@@ -454,6 +454,7 @@ def make_objective(name: str, **hyper: Any) -> Objective:
     ValueError
         Unknown name, or a keyword the objective does not take.
     """
+    from .. import dropout  # noqa: F401  (registers "dropout" in OBJECTIVES)
     if name not in OBJECTIVES:
         raise ValueError(f"objective: expected one of {sorted(OBJECTIVES)}, got {name!r}.")
     cls = OBJECTIVES[name]
