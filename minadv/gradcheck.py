@@ -189,7 +189,8 @@ def suite_problem(model: Model, rng: Any = None, n_samples: int = 6, kink_margin
                   for k, v in params.items()}
         X = gen.standard_normal((n_samples, model.n_features)).astype(model.dtype)
         y = gen.integers(0, model.n_classes, n_samples)
-        pre = model.pre_activations(params, X) if hasattr(model, "pre_activations") else []
+        cache = model.forward(params, X)[1]
+        pre = getattr(cache, "pre", [])                  # an MLP's hidden pre-activations
         if all(np.min(np.abs(a)) > kink_margin for a in pre):
             return params, X, y
     raise RuntimeError("could not draw a kink-free problem")  # pragma: no cover

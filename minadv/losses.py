@@ -26,7 +26,7 @@ logits ``z`` (shape ``(n,)`` for the binary logistic family, ``(n, C)`` otherwis
   distribution) times ``rz``;
 * ``entropy(z)`` – ``H(p(z))`` and its gradient (VAT+EntMin).
 
-References: ``theory.md`` section 0 (items 5, 7, 8, 9), section 11 (sigsoftmax), section 12.
+References: ``docs/theory.md`` §0 (items 5, 7, 8, 9), §11 (sigsoftmax), §12.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .numerics import log_sigmoid, log_sigsoftmax, log_softmax, sigmoid
+from .numerics import kl_terms, log_sigmoid, log_sigsoftmax, log_softmax, sigmoid
+from .params import Params
 
 __all__ = [
     "binary_logistic_loss",
@@ -44,6 +45,10 @@ __all__ = [
     "sigsoftmax_nll",
     "kl_divergence",
     "l2_penalty",
+    "add_l2_penalty",
+    "add_l2_hvp",
+    "minus_onehot",
+    "fisher_product_rows",
     "OutputFamily",
     "LOGISTIC",
     "SOFTMAX",
@@ -71,7 +76,7 @@ def binary_logistic_loss(f: np.ndarray, y: np.ndarray):
     losses : ndarray of shape (n,)
         ``ℓ = softplus(-y± f) = -log sigma(y± f)``.
     dlogits : ndarray of shape (n,)
-        ``∂ℓ/∂f = -y± sigma(-y± f) = sigma(f) - y`` (theory.md section 0, item 5).
+        ``∂ℓ/∂f = -y± sigma(-y± f) = sigma(f) - y`` (``docs/theory.md`` §0, item 5).
     """
     sign = (2 * y - 1).astype(f.dtype)
     margin = sign * f
@@ -92,10 +97,8 @@ def _logistic_nll_hvp(f, y, rf):
 
 
 def _logistic_kl(log_p, f):
-    log_q = _logistic_log_proba(f)
-    p = np.exp(log_p)                                     # (n, 2)
-    kl = np.sum(p * (log_p - log_q), axis=-1)
-    return kl, sigmoid(f) - p[:, 1]                       # ∂KL/∂f = q_1 - p_1
+    kl = np.sum(kl_terms(log_p, _logistic_log_proba(f)), axis=-1)
+    return kl, sigmoid(f) - np.exp(log_p[:, 1])           # ∂KL/∂f = q_1 - p_1
 
 
 def _logistic_kl_hvp(f, rf):
@@ -113,6 +116,19 @@ def _logistic_entropy(f):
 # Softmax family: logits z (n, C), labels in {0..C-1}.
 # --------------------------------------------------------------------------------------------
 
+def minus_onehot(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``p - onehot(y)`` row by row, with the label entry computed as ``-Σ_{k≠y} p_k``.
+
+    Textbook: ``p_y - 1``.  When ``p_y`` rounds to 1 (a confident, correct row) that is 0
+    instead of ``-Σ_{k≠y} p_k ≈ -1e-17``; summing the other entries keeps every digit.
+    """
+    rows = np.arange(p.shape[0])
+    out = p.copy()
+    out[rows, y] = 0
+    out[rows, y] = -np.sum(out, axis=-1)
+    return out
+
+
 def softmax_cross_entropy(z: np.ndarray, y: np.ndarray):
     """Per-sample cross-entropy ``-log softmax(z)_y`` and its gradient ``p - e_y``.
 
@@ -125,37 +141,38 @@ def softmax_cross_entropy(z: np.ndarray, y: np.ndarray):
     -------
     losses : ndarray of shape (n,)
     dlogits : ndarray of shape (n, C)
-        ``softmax(z) - onehot(y)`` (theory.md section 0, item 7).
+        ``softmax(z) - onehot(y)`` (``docs/theory.md`` §0, item 7), the label entry as
+        ``-Σ_{k≠y} p_k`` (:func:`minus_onehot`).
     """
     log_p = log_softmax(z)
-    rows = np.arange(z.shape[0])
-    dz = np.exp(log_p)
-    dz[rows, y] -= 1
-    return -log_p[rows, y], dz
+    return -log_p[np.arange(z.shape[0]), y], minus_onehot(np.exp(log_p), y)
 
 
-def _fisher_product(p, rz):
-    """``(diag p - p pᵀ) rz`` row by row."""
-    prz = p * rz
-    return prz - p * np.sum(prz, axis=-1, keepdims=True)
+def fisher_product_rows(p: np.ndarray, rz: np.ndarray) -> np.ndarray:
+    """``(diag p - p pᵀ) rz`` row by row (the softmax Jacobian/Fisher product).
+
+    Textbook: ``p ⊙ rz - p (pᵀ rz)``.  When ``p_m → 1`` both terms of entry ``m`` are ≈
+    ``rz_m`` and their difference loses every digit.  Since ``(diag p - p pᵀ) 1 = 0``, the
+    code first subtracts ``rz_m`` (``m`` = the most probable class, the pivot): with ``d = rz -
+    rz_m``, ``pᵀ d = Σ_{k≠m} p_k d_k`` is small and nothing nearly equal is subtracted.
+    """
+    m = np.argmax(p, axis=-1)[:, None]
+    d = rz - np.take_along_axis(rz, m, axis=-1)           # d_m = 0
+    return p * (d - np.sum(p * d, axis=-1, keepdims=True))
 
 
 def _softmax_nll_hvp(z, y, rz):
-    return _fisher_product(np.exp(log_softmax(z)), rz)
+    return fisher_product_rows(np.exp(log_softmax(z)), rz)
 
 
 def _softmax_kl(log_p, z):
     log_q = log_softmax(z)
-    p = np.exp(log_p)
-    t = log_p - log_q
-    t *= p                                                # p (log p - log q)
-    q = np.exp(log_q)
-    q -= p                                                # ∂KL/∂z = q - p
-    return np.add.reduce(t, axis=-1), q
+    kl = np.sum(kl_terms(log_p, log_q), axis=-1)          # Σ p (log p - log q), 0 log 0 = 0
+    return kl, np.exp(log_q) - np.exp(log_p)              # ∂KL/∂z = q - p
 
 
 def _softmax_kl_hvp(z, rz):
-    return _fisher_product(np.exp(log_softmax(z)), rz)
+    return fisher_product_rows(np.exp(log_softmax(z)), rz)
 
 
 def _softmax_entropy(z):
@@ -178,33 +195,30 @@ def sigsoftmax_nll(z: np.ndarray, y: np.ndarray):
     -------
     losses : ndarray of shape (n,)
     dlogits : ndarray of shape (n, C)
-        ``(g_j - δ_jy)(1 + sigma(-z_j))`` (theory.md section 11; ``1 + sigma(-z) = 2 - sigma(z)``).
+        ``(g_j - δ_jy)(1 + sigma(-z_j))`` (``docs/theory.md`` §11; ``1 + sigma(-z) = 2 - sigma(z)``).
     """
     log_g = log_sigsoftmax(z)
-    rows = np.arange(z.shape[0])
-    dg = np.exp(log_g)
-    dg[rows, y] -= 1
-    return -log_g[rows, y], dg * (1 + sigmoid(-z))
+    dg = minus_onehot(np.exp(log_g), y)                   # g - e_y, label entry -Σ_{k≠y} g_k
+    return -log_g[np.arange(z.shape[0]), y], dg * (1 + sigmoid(-z))
 
 
 def _sigsoftmax_nll_hvp(z, y, rz):
     # H = S (diag g - g gᵀ) S + diag((g - e_y) * ds/dz),  S = diag(1 + sigma(-z))
     g = np.exp(log_sigsoftmax(z))
     s = 1 + sigmoid(-z)
-    resid = g.copy()
-    resid[np.arange(z.shape[0]), y] -= 1
-    return s * _fisher_product(g, s * rz) - resid * (sigmoid(z) * sigmoid(-z)) * rz
+    resid = minus_onehot(g, y)                            # g - e_y without cancellation
+    return s * fisher_product_rows(g, s * rz) - resid * (sigmoid(z) * sigmoid(-z)) * rz
 
 
 def _sigsoftmax_kl(log_p, z):
     log_q = log_sigsoftmax(z)
-    kl = np.sum(np.exp(log_p) * (log_p - log_q), axis=-1)
+    kl = np.sum(kl_terms(log_p, log_q), axis=-1)
     return kl, (np.exp(log_q) - np.exp(log_p)) * (1 + sigmoid(-z))
 
 
 def _sigsoftmax_kl_hvp(z, rz):
     s = 1 + sigmoid(-z)
-    return s * _fisher_product(np.exp(log_sigsoftmax(z)), s * rz)
+    return s * fisher_product_rows(np.exp(log_sigsoftmax(z)), s * rz)
 
 
 def _sigsoftmax_entropy(z):
@@ -249,8 +263,26 @@ def kl_divergence(z_ref: np.ndarray, z: np.ndarray, output: str = "softmax"):
     return family.kl(family.log_proba(z_ref), z)
 
 
-def l2_penalty(params: dict, weight_names, l2: float):
+def l2_penalty(params: Params, weight_names, l2: float):
     """``(λ/2) Σ ‖W‖²`` over ``weight_names`` and its gradient (zeros for the biases)."""
-    value = 0.5 * l2 * sum(float(np.sum(params[k] * params[k])) for k in weight_names)
+    value = 0.5 * l2 * sum(float(np.vdot(params[k], params[k])) for k in weight_names)
     grads = {k: (l2 * v if k in weight_names else np.zeros_like(v)) for k, v in params.items()}
     return value, grads
+
+
+def add_l2_penalty(loss: float, grads: Params, params: Params, weight_names, l2: float):
+    """``(loss + (λ/2) Σ‖W‖², grads + λ W)`` on the weights only (biases unpenalized).
+
+    The one place the objective convention's penalty is added (module docstring)."""
+    if not l2:
+        return loss, grads
+    value, pen = l2_penalty(params, weight_names, l2)
+    return loss + value, {k: grads[k] + pen[k] if k in weight_names else grads[k]
+                          for k in grads}
+
+
+def add_l2_hvp(hv: Params, vector: Params, weight_names, l2: float) -> Params:
+    """``H v + λ v`` on the weights: the penalty's Hessian is ``λ I`` on ``weight_names``."""
+    if not l2:
+        return hv
+    return {k: hv[k] + l2 * vector[k] if k in weight_names else hv[k] for k in hv}
