@@ -36,13 +36,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import check_array, check_labels
 from .numerics import kl_terms, log_sigmoid, log_sigsoftmax, log_softmax, sigmoid
 from .params import Params
 
 __all__ = [
     "binary_logistic_loss",
+    "binary_logistic_loss_kernel",
     "softmax_cross_entropy",
+    "softmax_cross_entropy_kernel",
     "sigsoftmax_nll",
+    "sigsoftmax_nll_kernel",
     "kl_divergence",
     "l2_penalty",
     "add_l2_penalty",
@@ -61,7 +65,24 @@ __all__ = [
 # Binary logistic family: logits f of shape (n,), labels t in {0, 1}, p(y=1|x) = sigma(f).
 # --------------------------------------------------------------------------------------------
 
+def _check_logits_labels(z, y, binary: bool):
+    """Validate float logits (``(n,)`` binary, ``(n, C)`` otherwise) and labels in range."""
+    z = check_array(z, "z", ndim=1 if binary else 2)
+    return z, check_labels(y, "y", 2 if binary else z.shape[1], z.shape[0])
+
+
 def binary_logistic_loss(f: np.ndarray, y: np.ndarray):
+    """:func:`binary_logistic_loss_kernel` after checking ``f`` (finite, 1-D) and ``y`` (0/1).
+
+    Raises
+    ------
+    ValueError
+        Labels outside ``{0, 1}`` (e.g. ``-1/+1`` labels) or a length mismatch.
+    """
+    return binary_logistic_loss_kernel(*_check_logits_labels(f, y, True))
+
+
+def binary_logistic_loss_kernel(f: np.ndarray, y: np.ndarray):
     """Per-sample logistic loss ``softplus(-y± f)`` and its derivative in ``f``.
 
     Parameters
@@ -130,6 +151,17 @@ def minus_onehot(p: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def softmax_cross_entropy(z: np.ndarray, y: np.ndarray):
+    """:func:`softmax_cross_entropy_kernel` after checking ``z`` (finite, ``(n, C)``) and ``y``.
+
+    Raises
+    ------
+    ValueError
+        Labels outside ``{0, …, C-1}`` (a negative label would silently index from the end).
+    """
+    return softmax_cross_entropy_kernel(*_check_logits_labels(z, y, False))
+
+
+def softmax_cross_entropy_kernel(z: np.ndarray, y: np.ndarray):
     """Per-sample cross-entropy ``-log softmax(z)_y`` and its gradient ``p - e_y``.
 
     Parameters
@@ -189,6 +221,11 @@ def _softmax_entropy(z):
 # --------------------------------------------------------------------------------------------
 
 def sigsoftmax_nll(z: np.ndarray, y: np.ndarray):
+    """:func:`sigsoftmax_nll_kernel` after checking ``z`` (finite, ``(n, C)``) and ``y``."""
+    return sigsoftmax_nll_kernel(*_check_logits_labels(z, y, False))
+
+
+def sigsoftmax_nll_kernel(z: np.ndarray, y: np.ndarray):
     """Per-sample negative log-likelihood ``-log sigsoftmax(z)_y`` and its gradient.
 
     Returns
@@ -243,11 +280,11 @@ class OutputFamily(NamedTuple):
     entropy: Callable
 
 
-LOGISTIC = OutputFamily("logistic", True, _logistic_log_proba, binary_logistic_loss,
+LOGISTIC = OutputFamily("logistic", True, _logistic_log_proba, binary_logistic_loss_kernel,
                         _logistic_nll_hvp, _logistic_kl, _logistic_kl_hvp, _logistic_entropy)
-SOFTMAX = OutputFamily("softmax", False, log_softmax, softmax_cross_entropy,
+SOFTMAX = OutputFamily("softmax", False, log_softmax, softmax_cross_entropy_kernel,
                        _softmax_nll_hvp, _softmax_kl, _softmax_kl_hvp, _softmax_entropy)
-SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll,
+SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll_kernel,
                           _sigsoftmax_nll_hvp, _sigsoftmax_kl, _sigsoftmax_kl_hvp,
                           _sigsoftmax_entropy)
 OUTPUTS = {f.name: f for f in (LOGISTIC, SOFTMAX, SIGSOFTMAX)}
@@ -259,7 +296,11 @@ def kl_divergence(z_ref: np.ndarray, z: np.ndarray, output: str = "softmax"):
     This is VAT's ``Δ_KL`` (Miyato et al. 2016, eq. (3)) on logits; for the softmax family the
     gradient is ``softmax(z) - softmax(z_ref)``.
     """
+    if output not in OUTPUTS:
+        raise ValueError(f"output: expected one of {sorted(OUTPUTS)}, got {output!r}.")
     family = OUTPUTS[output]
+    z = check_array(z, "z", ndim=1 if family.binary else 2)
+    z_ref = check_array(z_ref, "z_ref", dtype=z.dtype, shape=z.shape, ndim=z.ndim)
     return family.kl(family.log_proba(z_ref), z)
 
 
