@@ -134,7 +134,7 @@ def check_grads(grads: Any, params: Mapping[str, np.ndarray], name: str = "grads
                          f"missing {missing}.")
 
 
-def sgd_direction(g, p, buf, momentum: float, nesterov: bool, weight_decay: float):
+def sgd_direction(g, p, buf, *, momentum: float, nesterov: bool, weight_decay: float):
     """One coordinate block of SGD: returns ``(direction, new_buffer)`` (PyTorch convention)."""
     if weight_decay:
         g = g + weight_decay * p                      # L2 penalty (wd/2)||p||^2
@@ -144,7 +144,7 @@ def sgd_direction(g, p, buf, momentum: float, nesterov: bool, weight_decay: floa
     return (g + momentum * buf if nesterov else buf), buf
 
 
-def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
+def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
         weight_decay: float = 0.0) -> Optimizer:
     r"""Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
@@ -197,8 +197,8 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
         step = -lr_at(schedule, state.count)
         updates, trace = {}, {}
         for k, p in params.items():
-            d, buf = sgd_direction(grads[k], p, state.trace.get(k), momentum, nesterov,
-                                   weight_decay)
+            d, buf = sgd_direction(grads[k], p, state.trace.get(k), momentum=momentum,
+                                   nesterov=nesterov, weight_decay=weight_decay)
             updates[k] = like_dtype(step * d, p)
             if buf is not None:
                 trace[k] = like_dtype(buf, p)
@@ -210,7 +210,8 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
 # --------------------------------------------------------------------------- Adam
 
 
-def adam(lr: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
+         eps: float = 1e-8) -> Optimizer:
     r"""Adam (Kingma & Ba 2015) with bias correction.
 
     Parameters

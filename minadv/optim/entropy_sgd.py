@@ -144,7 +144,8 @@ def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: fl
         g = call_grad_fn(grad_fn, xp, "entropy_sgd", "a fresh minibatch per Langevin step")
         new_xp = {}
         for k, x in params.items():
-            d, b = sgd_direction(g[k], None, buf[k], momentum, nesterov, 0.0)
+            d, b = sgd_direction(g[k], None, buf[k], momentum=momentum, nesterov=nesterov,
+                                 weight_decay=0.0)
             eta = gen.standard_normal(np.shape(x), dtype=np.asarray(x).dtype)   # xi ~ N(0, I)
             d = d + gamma * (xp[k] - x) + weight_decay * xp[k] + noise_scale * eta
             new_xp[k] = like_dtype(xp[k] - sgld_lr * d, x)
@@ -155,7 +156,7 @@ def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: fl
     return mu
 
 
-def _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay) -> dict:
+def _check_hyper(*, L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay) -> dict:
     """Validate Entropy-SGD hyper-parameters; return them converted."""
     return dict(
         L=check_int(L, "L", low=0),
@@ -169,7 +170,7 @@ def _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_deca
     )
 
 
-def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
+def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03,
                 scoping: float = 1e-3, sgld_lr: float = 0.1, noise: float = 1e-4,
                 beta: float = 0.75, momentum: float = 0.9, nesterov: bool = True,
                 weight_decay: float = 0.0, scale_by_gamma: bool = False,
@@ -242,12 +243,14 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
     "Entropy-SGD: Biasing Gradient Descent Into Wide Valleys", ICLR, eq. (7) and Algorithm 1.
     """
     schedule = check_lr(lr)
-    hp = _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay)
+    hp = _check_hyper(L=L, gamma0=gamma0, scoping=scoping, sgld_lr=sgld_lr, noise=noise,
+                      beta=beta, momentum=momentum, weight_decay=weight_decay)
     nesterov = check_bool(nesterov, "nesterov")
     scale_by_gamma = check_bool(scale_by_gamma, "scale_by_gamma")
     if gibbs_mean_fn is not None and not callable(gibbs_mean_fn):
         raise TypeError(f"gibbs_mean_fn: expected a callable, got {type(gibbs_mean_fn).__name__}.")
-    base = sgd(schedule, hp["momentum"], nesterov, hp["weight_decay"])
+    base = sgd(schedule, momentum=hp["momentum"], nesterov=nesterov,
+               weight_decay=hp["weight_decay"])
     key = as_generator(rng).integers(0, 2**63, size=4, dtype=np.uint64)
 
     def init(params: Mapping[str, np.ndarray]) -> EntropySGDState:

@@ -94,7 +94,7 @@ class Objective:
     name: ClassVar[str] = "objective"
     uses_unlabeled: ClassVar[bool] = False
 
-    def validate(self, model) -> None:
+    def validate(self, model: Model) -> None:
         """Raise ``ValueError``/``TypeError`` for bad hyper-parameters."""
         check_scalar(self.l2, "l2", low=0.0)
 
@@ -111,7 +111,7 @@ class ERM(Objective):
     l2: float = 0.0
     name: ClassVar[str] = "erm"
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         out = model.loss_and_grads_kernel(params, batch.X, batch.y, input_grad=False, l2=self.l2)
         return out.loss, out.grads
 
@@ -183,14 +183,14 @@ class FGSMObjective(Objective):
     clip_max: float | None = None
     name: ClassVar[str] = "fgsm"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_scalar(self.alpha, "alpha", low=0.0, high=1.0)
         check_norm(self.norm)
         _check_box(self.clip_min, self.clip_max)
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         loss, grads = _one_step(model, params, batch.X, batch.y, eps=float(self.eps),
                                 norm=check_norm(self.norm), alpha=float(self.alpha),
                                 lo=self.clip_min, hi=self.clip_max)
@@ -212,7 +212,7 @@ class ShahamObjective(FGSMObjective):
     norm: Any = 2
     name: ClassVar[str] = "shaham"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         if self.alpha != 0.0:
             raise ValueError("alpha: Shaham et al. update on the perturbed batch only; "
@@ -253,7 +253,7 @@ class PGDObjective(Objective):
     clip_max: float | None = None
     name: ClassVar[str] = "pgd"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_norm(self.norm)
@@ -262,7 +262,7 @@ class PGDObjective(Objective):
             check_scalar(self.step_size, "step_size", low=0.0, low_inclusive=False)
         _check_box(self.clip_min, self.clip_max)
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X = batch.X
         step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
@@ -291,7 +291,7 @@ class ExactRobustObjective(Objective):
     l2: float = 0.0
     name: ClassVar[str] = "exact_robust"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_norm(self.norm)
@@ -299,7 +299,7 @@ class ExactRobustObjective(Objective):
             raise TypeError("exact_robust: the closed-form robust loss exists only for binary "
                             f"logistic regression, got {model!r}; use 'pgd' for other models.")
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         from .. import robust_logistic as rl
 
         X = batch.X
@@ -339,14 +339,14 @@ class VATObjective(Objective):
     name: ClassVar[str] = "vat"
     uses_unlabeled: ClassVar[bool] = True
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_scalar(self.xi, "xi", low=0.0, low_inclusive=False)
         check_int(self.n_power, "n_power", low=0)
         check_scalar(self.lam, "lam", low=0.0)
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X, y = batch.X, batch.y
         Xu = X if batch.X_unlabeled is None else batch.X_unlabeled
         n, nu = X.shape[0], Xu.shape[0]
@@ -373,7 +373,7 @@ class VATObjective(Objective):
         return add_l2_penalty(loss, grads, params, model.weight_names, self.l2)
 
     @staticmethod
-    def _add_entropy(model, z, z_ref, n, dz, cache, cache_u):
+    def _add_entropy(model: Model, z, z_ref, n, dz, cache, cache_u):
         """Entropy of the clean labeled rows (``z[:n]``) and clean unlabeled rows (``z_ref``),
         appended as extra rows (the clean unlabeled cache) of the single backward pass."""
         ent_l, dent_l = model.output.entropy(z[:n])
@@ -392,7 +392,7 @@ class RandomPerturbationObjective(VATObjective):
     n_power: int = 0
     name: ClassVar[str] = "random"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         if self.n_power != 0:
             raise ValueError("n_power: random perturbation training uses n_power = 0.")
