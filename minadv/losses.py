@@ -37,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import check_array, check_labels
-from .numerics import kl_terms, log_sigmoid, log_sigsoftmax, log_softmax, sigmoid
+from .numerics import log_sigmoid, log_sigsoftmax, log_softmax, sigmoid
 from .params import Params
 
 __all__ = [
@@ -118,8 +118,9 @@ def _logistic_nll_hvp(f, y, rf):
 
 
 def _logistic_kl(log_p, f):
-    kl = np.sum(kl_terms(log_p, _logistic_log_proba(f)), axis=-1)
-    return kl, sigmoid(f) - np.exp(log_p[:, 1])           # ∂KL/∂f = q_1 - p_1
+    p = np.exp(log_p)                                     # (n, 2), finite log_p (see _softmax_kl)
+    kl = (p * (log_p - _logistic_log_proba(f))).sum(axis=-1)
+    return kl, sigmoid(f) - p[:, 1]                       # ∂KL/∂f = q_1 - p_1
 
 
 def _logistic_kl_hvp(f, rf):
@@ -146,7 +147,7 @@ def minus_onehot(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     rows = np.arange(p.shape[0])
     out = p.copy()
     out[rows, y] = 0
-    out[rows, y] = -np.sum(out, axis=-1)
+    out[rows, y] = -out.sum(axis=-1)
     return out
 
 
@@ -188,9 +189,9 @@ def fisher_product_rows(p: np.ndarray, rz: np.ndarray) -> np.ndarray:
     code first subtracts ``rz_m`` (``m`` = the most probable class, the pivot): with ``d = rz -
     rz_m``, ``pᵀ d = Σ_{k≠m} p_k d_k`` is small and nothing nearly equal is subtracted.
     """
-    m = np.argmax(p, axis=-1)[:, None]
+    m = p.argmax(axis=-1)[:, None]
     d = rz - np.take_along_axis(rz, m, axis=-1)           # d_m = 0
-    return p * (d - np.sum(p * d, axis=-1, keepdims=True))
+    return p * (d - (p * d).sum(axis=-1, keepdims=True))
 
 
 def _softmax_nll_hvp(z, y, rz):
@@ -199,8 +200,8 @@ def _softmax_nll_hvp(z, y, rz):
 
 def _softmax_kl(log_p, z):
     log_q = log_softmax(z)
-    kl = np.sum(kl_terms(log_p, log_q), axis=-1)          # Σ p (log p - log q), 0 log 0 = 0
-    return kl, np.exp(log_q) - np.exp(log_p)              # ∂KL/∂z = q - p
+    p = np.exp(log_p)          # log_p = log_proba(finite logits) is finite: no 0 · log 0 here
+    return (p * (log_p - log_q)).sum(axis=-1), np.exp(log_q) - p   # KL, ∂KL/∂z = q - p
 
 
 def _softmax_kl_hvp(z, rz):
@@ -249,7 +250,7 @@ def _sigsoftmax_nll_hvp(z, y, rz):
 
 def _sigsoftmax_kl(log_p, z):
     log_q = log_sigsoftmax(z)
-    kl = np.sum(kl_terms(log_p, log_q), axis=-1)
+    kl = (np.exp(log_p) * (log_p - log_q)).sum(axis=-1)   # finite log_p (see _softmax_kl)
     return kl, (np.exp(log_q) - np.exp(log_p)) * (1 + sigmoid(-z))
 
 

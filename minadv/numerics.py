@@ -59,15 +59,16 @@ def log_sigmoid(t: np.ndarray) -> np.ndarray:
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log sum_k exp(z_k)`` along ``axis`` with the max-shift trick."""
     z = np.asarray(z)
-    shift = np.max(z, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True)) + shift
+    shift = z.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(z - shift).sum(axis=axis, keepdims=True)) + shift
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """``z - logsumexp(z)``: log-probabilities of a softmax, finite for any finite logits."""
     z = np.asarray(z)
-    return z - logsumexp(z, axis=axis, keepdims=True)
+    shift = z.max(axis=axis, keepdims=True)               # M, so every exp(z - M) <= 1
+    return z - (np.log(np.exp(z - shift).sum(axis=axis, keepdims=True)) + shift)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
