@@ -9,7 +9,7 @@ import pytest
 
 from minadv import layers
 from minadv.gradcheck import numerical_directional_derivative, numerical_gradient, rel_error
-from minadv.models import MLP, Model
+from minadv.models import MLP, LogisticRegressionModel, Model
 from minadv.params import flatten
 
 RNG = np.random.default_rng(0)
@@ -97,9 +97,10 @@ def test_mlp_cache_holds_true_pre_activations():
     assert not np.shares_memory(cache.pre[0], cache.post[0])
 
 
-@pytest.mark.parametrize("model", [MLP([3, 4, 2], activation="tanh", output="sigsoftmax")])
+@pytest.mark.parametrize("model", [MLP([3, 4, 2], activation="tanh", output="sigsoftmax"),
+                                   LogisticRegressionModel(3)], ids=["mlp", "logistic"])
 def test_results_follow_the_callers_key_order(model):
-    params = model.init_params(rng=1)
+    params = {k: v + 0.1 for k, v in model.init_params(rng=1).items()}
     rev = dict(reversed(list(params.items())))
     X, y = x, np.array([0, 1, 1, 0])
     v = {k: np.ones_like(p) for k, p in rev.items()}
@@ -116,7 +117,6 @@ def test_results_follow_the_callers_key_order(model):
 
 
 def test_models_satisfy_the_protocol():
-    from minadv.models import LogisticRegressionModel
     assert isinstance(MLP([3, 2]), Model)
     assert isinstance(LogisticRegressionModel(3), Model)
     assert not isinstance(object(), Model)

@@ -3,23 +3,29 @@
 Row-vector batch convention (``docs/theory.md`` §12)::
 
     h_0 = X                          # (n, d)
-    a_l = h_{l-1} W_l + b_l          # (n, n_l),  W_l: (n_{l-1}, n_l)
-    h_l = phi(a_l)        (l < L)
+    a_l = h_{l-1} W_l + b_l          # (n, n_l),  W_l: (n_{l-1}, n_l)    affine_forward
+    h_l = phi(a_l)        (l < L)                                       activation_forward
     z   = a_L                        # logits (n, C)
 
 Backward, with ``δ_l = ∂L/∂a_l``::
 
-    δ_L = ∂L/∂z,   ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_rows δ_l,
-    g_{l-1} = δ_l W_lᵀ,   δ_{l-1} = phi'(a_{l-1}) ⊙ g_{l-1},   ∂L/∂X = g_0.
+    δ_L = ∂L/∂z,   ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_rows δ_l,     affine_backward
+    g_{l-1} = δ_l W_lᵀ,                                                 affine_backward
+    δ_{l-1} = phi'(a_{l-1}) ⊙ g_{l-1},   ∂L/∂X = g_0.                  activation_backward
 
 R-operator (directional derivative along ``V = {(V_l, c_l)}``; ``R{h_0} = r`` for the
 input-space product)::
 
-    R{a_l} = h_{l-1} V_l + R{h_{l-1}} W_l + c_l,        R{h_l} = phi'(a_l) ⊙ R{a_l}
-    R{δ_L} = ∇²_z ℓ · R{z} / n
-    R{g_{l-1}} = δ_l V_lᵀ + R{δ_l} W_lᵀ
+    R{a_l} = h_{l-1} V_l + R{h_{l-1}} W_l + c_l                        affine_rforward
+    R{h_l} = phi'(a_l) ⊙ R{a_l}                                         activation_rforward
+    R{δ_L} = ∇²_z ℓ · R{z} / n                                          output.nll_hvp
+    R{g_{l-1}} = δ_l V_lᵀ + R{δ_l} W_lᵀ                                 affine_rbackward
+    (H V)_{W_l} = h_{l-1}ᵀ R{δ_l} + R{h_{l-1}}ᵀ δ_l,  (H V)_{b_l} = Σ_rows R{δ_l}   (same)
     R{δ_{l-1}} = phi''(a_{l-1}) ⊙ R{a_{l-1}} ⊙ g_{l-1} + phi'(a_{l-1}) ⊙ R{g_{l-1}}
-    (H V)_{W_l} = h_{l-1}ᵀ R{δ_l} + R{h_{l-1}}ᵀ δ_l,     (H V)_{b_l} = Σ_rows R{δ_l}
+                                                                        activation_rbackward
+
+The right column names the :mod:`minadv.layers` function that computes each line;
+:meth:`MLP.forward`, :meth:`MLP.backward` and :meth:`MLP.hvp_closure` are loops over them.
 
 References
 ----------
