@@ -281,13 +281,16 @@ class OutputFamily(NamedTuple):
     entropy: Callable
 
 
-LOGISTIC = OutputFamily("logistic", True, _logistic_log_proba, binary_logistic_loss_kernel,
-                        _logistic_nll_hvp, _logistic_kl, _logistic_kl_hvp, _logistic_entropy)
-SOFTMAX = OutputFamily("softmax", False, log_softmax, softmax_cross_entropy_kernel,
-                       _softmax_nll_hvp, _softmax_kl, _softmax_kl_hvp, _softmax_entropy)
-SIGSOFTMAX = OutputFamily("sigsoftmax", False, log_sigsoftmax, sigsoftmax_nll_kernel,
-                          _sigsoftmax_nll_hvp, _sigsoftmax_kl, _sigsoftmax_kl_hvp,
-                          _sigsoftmax_entropy)
+LOGISTIC = OutputFamily(name="logistic", binary=True, log_proba=_logistic_log_proba,
+                        nll=binary_logistic_loss_kernel, nll_hvp=_logistic_nll_hvp,
+                        kl=_logistic_kl, kl_hvp=_logistic_kl_hvp, entropy=_logistic_entropy)
+SOFTMAX = OutputFamily(name="softmax", binary=False, log_proba=log_softmax,
+                       nll=softmax_cross_entropy_kernel, nll_hvp=_softmax_nll_hvp,
+                       kl=_softmax_kl, kl_hvp=_softmax_kl_hvp, entropy=_softmax_entropy)
+SIGSOFTMAX = OutputFamily(name="sigsoftmax", binary=False, log_proba=log_sigsoftmax,
+                          nll=sigsoftmax_nll_kernel, nll_hvp=_sigsoftmax_nll_hvp,
+                          kl=_sigsoftmax_kl, kl_hvp=_sigsoftmax_kl_hvp,
+                          entropy=_sigsoftmax_entropy)
 OUTPUTS = {f.name: f for f in (LOGISTIC, SOFTMAX, SIGSOFTMAX)}
 
 

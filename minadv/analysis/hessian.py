@@ -121,7 +121,7 @@ def _check_curvature(curvature: Any) -> str:
 def _operator(model: Model, params, X, y, l2: float, curvature: str) -> LinearOperator:
     """Unchecked operator construction (inputs already validated)."""
     if curvature == "gauss_newton":
-        matvec = _flat_product(model, lambda V: model.fisher_product_kernel(params, X, V), l2)
+        matvec = _flat_product(model, lambda V: model.gnvp_kernel(params, X, V), l2)
     else:
         matvec = _hvp_matvec(model, params, X, y, l2)
     n = model.n_params
