@@ -198,7 +198,7 @@ class BaseModel:
         dlogits /= X.shape[0]
         grads, gx = self.backward(params, cache, dlogits, param_grads=param_grads,
                                   input_grad=input_grad)
-        loss = float(np.mean(sample_losses))
+        loss = float(sample_losses.mean())
         if grads is None:
             return LossGrads(loss + l2_penalty(params, self.weight_names, l2)[0] if l2 else loss,
                              sample_losses, None, gx, logits)

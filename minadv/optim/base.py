@@ -118,7 +118,7 @@ def lr_at(schedule: Schedule, count: int) -> float:
 
 def like_dtype(value: Any, ref: np.ndarray) -> np.ndarray:
     """``value`` as an array of ``ref``'s dtype (0-d arithmetic returns NumPy scalars)."""
-    return np.asarray(value, dtype=np.asarray(ref).dtype)
+    return np.asarray(value, dtype=ref.dtype if isinstance(ref, np.ndarray) else np.asarray(ref).dtype)
 
 
 # --------------------------------------------------------------------------- SGD

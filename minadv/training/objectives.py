@@ -137,12 +137,12 @@ def _one_step(model: Model, params: Params, X, y, *, eps, norm, alpha, lo, hi):
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
     z_adv, cache_adv = model.forward(params, _one_step_example(X, gx, eps, norm, lo, hi))
     losses_adv, dz_adv = model.output.nll(z_adv, y)
-    loss = (1.0 - alpha) * float(np.mean(losses_adv))
+    loss = (1.0 - alpha) * float(losses_adv.mean())
     dz_adv *= (1.0 - alpha) / n
     if alpha == 0.0:
         grads, _ = model.backward(params, cache_adv, dz_adv, param_grads=True, input_grad=False)
         return loss, grads
-    loss += alpha * float(np.mean(losses))
+    loss += alpha * float(losses.mean())
     dz *= alpha                                            # already divided by n
     # speed place (W1, FGSM training): one 2B-row weight-gradient product per layer for
     # both halves, instead of two B-row passes (test: equals the two separate passes)
@@ -360,7 +360,7 @@ class VATObjective(Objective):
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
         ce, dce = model.output.nll(z[:n], y)
         kl, dkl = model.output.kl(log_p_ref, z[n:])
-        loss = float(np.mean(ce)) + self.lam * float(np.mean(kl))
+        loss = float(ce.mean()) + self.lam * float(kl.mean())
         dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
         np.divide(dce, n, out=dz[:n])
         np.multiply(dkl, self.lam / nu, out=dz[n:])
