@@ -180,9 +180,11 @@ def activation_forward(a: np.ndarray, act: Activation):
     return act.phi(a), a
 
 
-def activation_backward(dh: np.ndarray, cache, act: Activation) -> np.ndarray:
-    """``da = φ'(a) ⊙ dh``."""
-    return dh * act.d1(cache)
+def activation_backward(dh: np.ndarray, cache, act: Activation, *,
+                        out: np.ndarray | None = None) -> np.ndarray:
+    """``da = φ'(a) ⊙ dh``, written into ``out`` when given (``out=dh`` reuses ``dh``'s memory
+    when the caller does not need ``dh`` any more)."""
+    return np.multiply(dh, act.d1(cache), out=out)
 
 
 def activation_rforward(r_a: np.ndarray, d1: np.ndarray) -> np.ndarray:

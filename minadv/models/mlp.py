@@ -183,8 +183,8 @@ class MLP(BaseModel):
             dx, grads[wk], grads[bk] = affine_backward(           # g_{l-1} = δ_l W_lᵀ
                 delta, (hs[l - 1], params[wk]), input_grad=l > 1 or input_grad,
                 param_grads=param_grads)
-            if l > 1:                                             # δ_{l-1} = φ'(a_{l-1}) ⊙ g
-                delta = activation_backward(dx, cache.pre[l - 2], self.act)
+            if l > 1:              # δ_{l-1} = φ'(a_{l-1}) ⊙ g, in g's memory (g is not reused)
+                delta = activation_backward(dx, cache.pre[l - 2], self.act, out=dx)
         grads = {k: grads[k] for k in params} if param_grads else None
         return grads, (dx if input_grad else None)
 
