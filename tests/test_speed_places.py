@@ -1,18 +1,18 @@
-"""The named speed places equal the textbook path, over every activation × dtype × output.
+"""Speed places equal the textbook path, over every activation × dtype × output.
 
-* W1 (FGSM training): one stacked ``2B``-row weight-gradient product for the clean and the
-  adversarial halves (``objectives._one_step``) vs two separate textbook passes
-  ``α ∇L(x) + (1-α) ∇L(x_adv)``.  The two differ in the order in which the same ``2B``
-  products ``h_i δ_iᵀ`` are summed (each sum is within ``γ_{2B+2} |H|ᵀ|Δ|`` of the exact one,
-  ``γ_k = k u / (1 - k u)``, Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1)
-  and in where ``α`` multiplies the deltas (each backpropagated delta is within
-  ``γ_{w+3}`` of ``|Δ|`` per layer, ``w`` the widest layer), so entrywise
-  ``|a - b| ≤ 2 (γ_{2B+2} + L γ_{w+3}) |H|ᵀ|Δ|`` where ``H`` stacks both halves' layer inputs
-  and ``|Δ|`` bounds the deltas by ``|dz| |W|ᵀ …`` (``|φ'| ≤ 1`` for these activations).  In
-  float64 the result is also ≤ 1e-12 relative.
 * W6 (repeated HVPs): ``MLP.hvp_closure`` reuses one forward/backward pass for every
   direction; each product equals a fresh ``hvp_kernel`` call bitwise, in any call order and
   with ``out=``.
+* W1 (FGSM training) has no speed place any more: one product over the stacked ``2B`` rows was
+  measured no faster than the two backward passes, so ``objectives._one_step`` runs the two
+  passes with ``dlogits`` pre-scaled by ``α`` and ``1 - α``.  It is compared with the
+  textbook ``α ∇L(x) + (1-α) ∇L(x_adv)`` from ``loss_and_grads``: the two differ only in where
+  ``α`` multiplies (each backpropagated delta within ``γ_{w+3}`` of ``|Δ|`` per layer, ``w``
+  the widest layer, ``γ_k = k u / (1 - k u)``, Higham, *Accuracy and Stability of Numerical
+  Algorithms*, §3.1) and in one extra addition of two ``B``-row sums (each within
+  ``γ_{B+1} |H|ᵀ|Δ|``), so entrywise ``|a - b| ≤ 2 (γ_{B+1} + L γ_{w+3}) |H|ᵀ|Δ|`` with
+  ``|Δ|`` bounded by ``|dz| |W|ᵀ …`` (``|φ'| ≤ 1`` for these activations).  In float64 it is
+  also ≤ 1e-12 relative.
 """
 
 import numpy as np
@@ -36,13 +36,13 @@ def _setup(activation, dtype, output, B=12):
 
 
 def _bound(net, params, X, X_adv, y, alpha):
-    """``2 (γ_{2B+2} + L γ_{w+3}) |H|ᵀ|Δ|`` per weight (``|Δ|`` summed per bias)."""
+    """``2 (γ_{B+1} + L γ_{w+3}) |H|ᵀ|Δ|`` per weight (``|Δ|`` summed per bias)."""
     n, u = X.shape[0], np.finfo(net.dtype).eps / 2
 
     def gamma(k):
         return k * u / (1 - k * u)
 
-    factor = 2 * (gamma(2 * n + 2) + net.n_layers * gamma(max(net.sizes) + 3))
+    factor = 2 * (gamma(n + 1) + net.n_layers * gamma(max(net.sizes) + 3))
     out = {}
     for Xh, w in ((X, alpha), (X_adv, 1 - alpha)):
         z, cache = net.forward(params, Xh)
@@ -59,7 +59,7 @@ def _bound(net, params, X, X_adv, y, alpha):
 
 @pytest.mark.parametrize("alpha", [0.3, 0.5])
 @pytest.mark.parametrize("activation,dtype,output", GRID, ids=IDS)
-def test_fgsm_stacked_product_equals_two_textbook_passes(activation, dtype, output, alpha):
+def test_fgsm_objective_equals_the_textbook_combination(activation, dtype, output, alpha):
     net, params, X, y = _setup(activation, dtype, output)
     loss, grads = FGSMObjective(eps=0.1, alpha=alpha)(net, params, Batch(X, y), None)
     gx = net.loss_and_grads(params, X, y, param_grads=False).input_grad
