@@ -176,7 +176,8 @@ class MLP(BaseModel):
 
         ``grads`` has the names of ``params`` in the caller's order.
         """
-        hs = [cache.X, *cache.post]                               # h_0 … h_{L-1}
+        X, pre, post = cache                                      # an MLPCache (or a plain tuple)
+        hs = [X, *post]                                           # h_0 … h_{L-1}
         grads, delta, dx = {}, dlogits, None                      # delta = δ_L, (n, C)
         for l in range(self.n_layers, 0, -1):
             wk, bk = self.layer_keys[l - 1]
@@ -184,7 +185,7 @@ class MLP(BaseModel):
                 delta, (hs[l - 1], params[wk]), input_grad=l > 1 or input_grad,
                 param_grads=param_grads)
             if l > 1:              # δ_{l-1} = φ'(a_{l-1}) ⊙ g, in g's memory (g is not reused)
-                delta = activation_backward(dx, cache.pre[l - 2], self.act, out=dx)
+                delta = activation_backward(dx, pre[l - 2], self.act, out=dx)
         grads = {k: grads[k] for k in params} if param_grads else None
         return grads, (dx if input_grad else None)
 
@@ -192,7 +193,8 @@ class MLP(BaseModel):
                    R: np.ndarray | None):
         """``R{z}``: derivative of the logits along parameter direction ``vector`` and/or input
         direction ``R`` (forward-mode, one pass)."""
-        d1s = [self.act.d1(a) for a in cache.pre]
+        _, pre, _ = cache
+        d1s = [self.act.d1(a) for a in pre]                       # φ'(a_l)
         return self._r_forward(params, cache, d1s, vector, R)[0][-1]
 
     def _r_forward(self, params, cache, d1s, vector, R):
@@ -201,7 +203,8 @@ class MLP(BaseModel):
         ``d1s = [φ'(a_1), …]``; ``vector`` (a parameter direction) and/or ``R`` (an input
         direction, ``R{h_0}``) may be None.  Returns ``(r_as, r_hs)`` with ``r_hs[0] = R``.
         """
-        hs, r_as, r_hs = [cache.X, *cache.post], [], [R]
+        X, _, post = cache
+        hs, r_as, r_hs = [X, *post], [], [R]
         for l, (wk, bk) in enumerate(self.layer_keys, 1):
             rW, rb = (None, None) if vector is None else (vector[wk], vector[bk])
             r_as.append(affine_rforward((hs[l - 1], params[wk]), r_hs[-1], rW, rb))
@@ -222,12 +225,12 @@ class MLP(BaseModel):
         n, L = X.shape[0], self.n_layers
         _, dz = self.output.nll(z, y)
         deltas, d1s, d2gs = self._backward_terms(params, cache, dz / n)
+        hs = [X, *cache.post]                                     # h_0 … h_{L-1}
 
         def hvp(vector: Params, out: Params | None = None) -> Params:
             r_as, r_hs = self._r_forward(params, cache, d1s, vector, None)
             r_delta = self.output.nll_hvp(z, y, r_as[-1]) / n     # R{δ_L}
             result = {}
-            hs = [cache.X, *cache.post]
             for l in range(L, 0, -1):                             # R-backward
                 wk, bk = self.layer_keys[l - 1]
                 r_g, result[wk], result[bk] = affine_rbackward(
@@ -241,9 +244,10 @@ class MLP(BaseModel):
 
     def _backward_terms(self, params, cache, delta):
         """``[δ_1 … δ_L]``, ``[φ'(a_1) …]`` and ``[φ''(a_1) ⊙ g_1 …]`` for the R-backward."""
+        _, pre, _ = cache
         deltas, d1s, d2gs = [delta], [], []
         for l in range(self.n_layers, 1, -1):                     # hidden layer l-1, top down
-            a = cache.pre[l - 2]
+            a = pre[l - 2]                                        # a_{l-1}
             g = delta @ params[self.layer_keys[l - 1][0]].T       # g_{l-1} = δ_l W_lᵀ
             d1s.insert(0, self.act.d1(a))
             d2gs.insert(0, self.act.d2(a) * g)
