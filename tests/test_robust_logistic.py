@@ -8,11 +8,11 @@ from minadv.numerics import sigmoid, softplus
 from minadv.robust_logistic import (
     critical_radius,
     flat_hessian,
-    flat_loss_grad,
     hessian_terms,
     robust_logistic_grad,
     robust_logistic_hessian,
     robust_logistic_loss,
+    robust_logistic_loss_grad,
 )
 
 NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
@@ -76,10 +76,10 @@ def test_gradient_and_hessian_match_central_differences(norm, fit_intercept):
     X, y, w, b = _data(seed=2)
     theta = np.r_[w, b] if fit_intercept else w
     args = (X, y, 0.4, norm, 0.05, fit_intercept)
-    loss, grad = flat_loss_grad(theta, *args)
+    loss, grad = robust_logistic_loss_grad(theta, *args)
     H = flat_hessian(theta, *args)
-    g_fd = _central_fd(lambda t: flat_loss_grad(t, *args)[0], theta)
-    H_fd = _central_fd(lambda t: flat_loss_grad(t, *args)[1], theta)
+    g_fd = _central_fd(lambda t: robust_logistic_loss_grad(t, *args)[0], theta)
+    H_fd = _central_fd(lambda t: robust_logistic_loss_grad(t, *args)[1], theta)
     assert _rel(grad, g_fd) < 1e-6
     assert _rel(H, H_fd) < 1e-6
     np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-15 * np.abs(H).max())
@@ -88,7 +88,7 @@ def test_gradient_and_hessian_match_central_differences(norm, fit_intercept):
 def test_dict_wrappers_agree_with_flat():
     X, y, w, b = _data(seed=3)
     g = robust_logistic_grad(w, b, X, y, 0.2, 2, l2=0.1)
-    _, flat = flat_loss_grad(np.r_[w, b], X, y, 0.2, 2, 0.1, True)
+    _, flat = robust_logistic_loss_grad(np.r_[w, b], X, y, 0.2, 2, 0.1, True)
     np.testing.assert_array_equal(np.r_[g["w"], g["b"]], flat)
     assert g["b"].shape == () and set(robust_logistic_grad(w, None, X, y, 0.2)) == {"w"}
     np.testing.assert_array_equal(robust_logistic_hessian(w, b, X, y, 0.2, 2, 0.1),
@@ -247,7 +247,7 @@ def test_error_l2_hessian_at_zero_weights():
 def test_error_theta_length():
     X, y, w, b = _data()
     with pytest.raises(ValueError, match="theta"):
-        flat_loss_grad(w, X, y, 0.1, fit_intercept=True)
+        robust_logistic_loss_grad(w, X, y, 0.1, fit_intercept=True)
 
 
 def test_error_integer_X():

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int
-from ..robust_logistic import _check_flat, loss_grad_kernel
+from ..robust_logistic import check_robust_logistic_args, robust_logistic_loss_grad_kernel
 
 __all__ = [
     "random_unit_directions",
@@ -95,11 +95,12 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
     """
     X = check_array(X, "X", ndim=2)
     p = X.shape[1] + int(bool(fit_intercept))
-    _, X, y_pm, eps, norm, l2, fi = _check_flat(np.zeros(p, X.dtype), X, y, eps, norm, l2,
-                                                fit_intercept)
+    _, X, y_pm, eps, norm, l2, fi = check_robust_logistic_args(np.zeros(p, X.dtype), X, y, eps,
+                                                               norm, l2, fit_intercept)
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
-        return loss_grad_kernel(np.asarray(theta, dtype=X.dtype), X, y_pm, eps, norm, l2, fi)[1]
+        theta = np.asarray(theta, dtype=X.dtype)
+        return robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
 
     return grad_fn
 
