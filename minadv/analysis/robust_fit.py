@@ -304,30 +304,32 @@ def _polish(theta, P, max_steps=20):
 
 
 # ----------------------------------------------------------------------------- existence
-def _recession_lp(P, cuts):
-    """LP over a direction ``(w, b, aux)`` in a box: maximise the sum of the robust margins
-    ``y_i (x_i^T w + b) - eps N(w)`` subject to all of them >= 0, with ``N`` the dual norm
-    (aux variables; for ``||w||_2`` the cuts ``u^T w <= t`` relax ``t >= ||w||_2``).
+def _recession_lp(P, cuts, maxmin=False):
+    """LP over a direction ``(w, b, aux[, gamma])`` in a box, on the robust margins
+    ``m_i = y_i (x_i^T w + b) - eps N(w)`` with ``N`` the dual norm (aux variables; for
+    ``||w||_2`` the cuts ``u^T w <= t`` relax ``t >= ||w||_2``): maximise ``sum m_i`` subject
+    to ``m >= 0``, or (``maxmin``) maximise ``gamma`` subject to ``m >= gamma``.
     Returns (value, w, b)."""
     n, d = P.X.shape
-    fi, eps = int(P.fit_intercept), P.eps
+    fi, eps, g = int(P.fit_intercept), P.eps, int(maxmin)
     Y = P.y_pm[:, None] * np.c_[P.X, np.ones((n, fi))]            # (n, d + fi)
     n_aux = 0 if eps == 0 else (d if P.norm == np.inf else 1)
     norm_row = np.ones(n_aux)                                     # N(w) = sum aux (or t)
-    rows = [np.c_[-Y, np.tile(eps * norm_row, (n, 1))]]
+    rows = [np.c_[-Y, np.tile(eps * norm_row, (n, 1)), np.ones((n, g))]]
     E = np.eye(d)
     if n_aux:
         U = np.r_[E, -E] if P.norm != 2 else np.r_[E, -E, cuts]
         aux = np.r_[E, E] if P.norm == np.inf else np.ones((U.shape[0], 1))
-        rows.append(np.c_[U, np.zeros((U.shape[0], fi)), -aux])  # u^T w <= aux
+        rows.append(np.c_[U, np.zeros((U.shape[0], fi)), -aux, np.zeros((U.shape[0], g))])
     A = np.vstack(rows)
-    cost = np.r_[-Y.sum(axis=0), n * eps * norm_row]
-    bounds = [(-1, 1)] * (d + fi) + [(0, np.sqrt(d))] * n_aux
+    cost = np.r_[-Y.sum(axis=0), n * eps * norm_row] if not maxmin else np.r_[
+        np.zeros(d + fi + n_aux), -1.0]
+    bounds = [(-1, 1)] * (d + fi) + [(0, np.sqrt(d))] * n_aux + [(None, 1)] * g
     res = linprog(cost, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=bounds, method="highs")
     return -res.fun, res.x[:d], (res.x[d] if fi else 0.0)
 
 
-def has_minimiser(P: RobustLogisticProblem, max_cuts: int = 50) -> bool | None:
+def has_minimiser(P: RobustLogisticProblem, max_cuts: int = 100) -> bool | None:
     """Whether eq. (1.1) attains its infimum: True, False, or None (undecided).
 
     With ``l2 > 0`` always (coercive in w; in b whenever both classes occur).  With
@@ -336,22 +338,27 @@ def has_minimiser(P: RobustLogisticProblem, max_cuts: int = 50) -> bool | None:
     separable, robustly at radius eps): along it every softplus term is non-increasing and one
     decreases strictly, so no point is a minimiser; otherwise the loss grows along every
     direction that is not a flat one.  Decided by the LP of maximising the sum of those
-    margins (exact for ``||w||_1``, ``||w||_inf``; cutting planes for ``||w||_2``), with the
-    found direction re-checked in float64.
+    margins (exact for ``||w||_1``, ``||w||_inf`` and eps = 0).  For ``||w||_2`` an outer
+    cutting-plane sequence of max-min-margin LPs finds a strictly separating direction, checked
+    in float64 with the true norm; if there is none and the sum LP is positive (separable only
+    with margin exactly 0), the answer is None.
     """
     if P.l2 > 0:
         return True
-    n, scale = P.X.shape[0], 1.0 + np.max(np.abs(P.X))
+    tol = 1e-7 * (1.0 + np.max(np.abs(P.X)))
+    value, w, b = _recession_lp(P, np.zeros((0, P.d)))
+    if value <= tol * P.X.shape[0]:                              # an upper bound of the truth
+        return True
+    if P.eps == 0 or P.norm != 2:
+        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
+        return False if margins.min() >= -tol else None
     cuts = np.zeros((0, P.d))
     for _ in range(max_cuts):
-        value, w, b = _recession_lp(P, cuts)
-        if value <= 1e-7 * n * scale:                            # LP value >= true value
-            return True
-        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
-        if margins.min() >= -1e-12 * scale and margins.sum() > 1e-7 * n * scale:
-            return False                                         # a verified recession direction
-        if P.norm != 2 or P.eps == 0:
-            return None                                          # LP tolerance: undecided
+        gamma, w, b = _recession_lp(P, cuts, maxmin=True)
+        if gamma <= tol:
+            return None                                          # no strict separation
+        if np.min(P.y_pm * (P.X @ w + b)) - P.eps * np.linalg.norm(w) > 0:
+            return False                                         # verified: robustly separable
         cuts = np.r_[cuts, [w / np.linalg.norm(w)]]              # tighten t >= ||w||_2
     return None
 
@@ -381,7 +388,7 @@ def _solve(P, theta, gtol, kkt_tol, rounds=4):
 
 
 def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | None = None, *,
-                               gtol: float = 1e-12, kkt_tol: float = 1e-8) -> RobustLogisticFit:
+                               gtol: float = 1e-9, kkt_tol: float = 1e-8) -> RobustLogisticFit:
     """:func:`fit_robust_logistic` on a validated problem; ``theta0`` (d [+1],) or None."""
     if P.eps >= critical_radius_kernel(P.X, P.y_pm, P.norm, P.fit_intercept):
         theta, n_iter, method, msg = _zero_point(P), 0, "critical radius", "w* = 0: eps >= eps_c"
@@ -444,7 +451,7 @@ def _theta0(w0, d, fit_intercept):
 
 def fit_robust_logistic(X: Any, y: Any, eps: float, norm: Any = 2, *,
                         fit_intercept: bool = False, l2: float = 0.0, w0: Any = None,
-                        gtol: float = 1e-12, kkt_tol: float = 1e-8) -> RobustLogisticFit:
+                        gtol: float = 1e-9, kkt_tol: float = 1e-8) -> RobustLogisticFit:
     """Minimise the closed-form adversarial logistic loss (eq. (1.1)) exactly, with a certificate.
 
     Parameters
@@ -455,7 +462,8 @@ def fit_robust_logistic(X: Any, y: Any, eps: float, norm: Any = 2, *,
     fit_intercept : bool, learn an unpenalised bias (needs both classes)
     l2 : float >= 0, weight decay ``l2/2 ||w||^2``
     w0 : None or ndarray (d,) or (d+1,), warm start ``[w, b]`` (ignored if its w part is 0)
-    gtol : float > 0, L-BFGS-B projected-gradient tolerance (``ftol`` is 0)
+    gtol : float > 0, L-BFGS-B projected-gradient tolerance (``ftol`` is 0); Newton steps on
+        the identified smooth piece then drive the KKT residual to rounding level
     kkt_tol : float > 0, the certificate: ``kkt_residual <= kkt_tol``
 
     Returns

@@ -122,7 +122,7 @@ def _check_grid(eps_grid, eps_c=None):
 
 
 def sharpness_curve(X: Any, y: Any, eps_grid: Any, norm: Any = 2, *, fit_intercept: bool = False,
-                    k: int = 5, l2: float = 0.0, gtol: float = 1e-12) -> SharpnessCurve:
+                    k: int = 5, l2: float = 0.0, gtol: float = 1e-9) -> SharpnessCurve:
     """Train to the optimum at every eps (warm starts, in grid order) and measure sharpness.
 
     For each eps: ``w*`` by :func:`fit_robust_logistic` (certified) started from the previous
@@ -175,7 +175,7 @@ def _assemble(grid, rows, d, fit_intercept):
 
 def random_noise_control(X: Any, y: Any, eps_grid: Any, *, n_directions: int = 20,
                          rng: Any = None, fit_intercept: bool = False, l2: float = 0.0,
-                         gtol: float = 1e-12) -> NoiseControl:
+                         gtol: float = 1e-9) -> NoiseControl:
     """Claim (b) control: train on fixed random L2 directions of norm eps instead of the attack.
 
     Draws ``U = rng.normal(size=(K, n, d))`` once (K = n_directions), normalises every
