@@ -86,7 +86,10 @@ def test_linf_optimum_has_exact_zeros_and_beats_the_a_e_gradient_fit(fit_interce
     args = (X, y, eps, np.inf, 0.0, fit_intercept)
     naive = minimize(robust_logistic_loss_grad, np.zeros(X.shape[1] + fit_intercept),
                      args=args, jac=True, method="L-BFGS-B", options={"maxiter": 300})
-    assert fit.loss < naive.fun and np.count_nonzero(naive.x[:X.shape[1]] == 0) == 0
+    d = X.shape[1]
+    naive_kkt = robust_logistic_kkt_residual(naive.x[:d], naive.x[d] if fit_intercept else None,
+                                             X, y, eps, np.inf)
+    assert fit.loss < naive.fun and naive_kkt > 1e-3
 
 
 def test_l1_optimum_has_exact_ties():
