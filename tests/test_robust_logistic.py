@@ -11,6 +11,7 @@ from minadv.robust_logistic import (
     hessian_terms,
     robust_logistic_grad,
     robust_logistic_hessian,
+    robust_logistic_kkt_residual,
     robust_logistic_loss,
     robust_logistic_loss_grad,
 )
@@ -254,3 +255,42 @@ def test_error_integer_X():
     X, y, w, b = _data()
     with pytest.raises(TypeError, match="X"):
         critical_radius(X.astype(int), y)
+
+
+# ----------------------------------------------------------------------------- speed place
+@pytest.mark.parametrize("fit_intercept", BIAS)
+@pytest.mark.parametrize("norm", NORMS)
+def test_syrk_term1_equals_textbook_form(norm, fit_intercept):
+    # The closed-form Hessian forms term 1 as one A^T A of A = sqrt(c) [X, 1] (benchmark W4);
+    # the textbook form is (1/n) sum_i c_i a_i a_i^T with a_i = [y_i x_i - v, y_i].
+    X, y, w, b = _data(n=60, d=9, seed=21)
+    eps, y_pm = 0.4, 2.0 * y - 1
+    j = np.argmax(np.abs(w))
+    v = {2: eps * w / np.linalg.norm(w), np.inf: eps * np.sign(w),
+         1: eps * np.sign(w[j]) * np.eye(9)[j]}[norm]
+    qnorm = np.linalg.norm(w, ord={2: 2, np.inf: 1, 1: np.inf}[norm])
+    z = y_pm * (X @ w + (b if fit_intercept else 0.0)) - eps * qnorm
+    c = sigmoid(z) * sigmoid(-z)
+    A = y_pm[:, None] * X - v
+    A = np.c_[A, y_pm] if fit_intercept else A
+    textbook = A.T @ np.diag(c) @ A / len(X)
+    term1, _ = hessian_terms(w, b if fit_intercept else None, X, y, eps, norm)
+    assert np.max(np.abs(term1 - textbook)) <= 1e-12 * np.max(np.abs(textbook))
+
+
+# ----------------------------------------------------------------------------- KKT residual
+def test_kkt_residual_hand_worked_linf_at_zero():
+    # w = 0: s_i = 1/2, g = -(1/2) mean(y x) = -(1/2) (1.5, 0.05) = (-0.75, -0.025);
+    # m = eps mean(s) = 0.05; least-norm subgradient = soft-threshold(g, m) = (-0.70, 0).
+    X, y = np.array([[2.0, 0.2], [-1.0, 0.1]]), np.array([1, 0])
+    r = robust_logistic_kkt_residual(np.zeros(2), None, X, y, 0.1, np.inf)
+    assert r == pytest.approx(0.70, rel=1e-14)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_kkt_residual_is_gradient_norm_where_differentiable(norm):
+    X, y, w, b = _data(seed=22)                  # no zeros, no ties: the loss is smooth here
+    g = robust_logistic_grad(w, b, X, y, 0.3, norm, l2=0.1)
+    expected = np.linalg.norm(np.r_[g["w"], g["b"]])
+    assert robust_logistic_kkt_residual(w, b, X, y, 0.3, norm, l2=0.1) == pytest.approx(
+        expected, rel=1e-13)
