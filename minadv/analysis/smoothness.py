@@ -16,6 +16,7 @@ crosses 0 (section 1.3), while L2 stays smooth away from ``w = 0``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -64,9 +65,15 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
 
     Notes
     -----
-    Costs ``m k`` (one-sided, +1) or ``2 m k`` gradient calls.  Use float64: the difference of
+    Costs ``m k + 1`` (one-sided) or ``2 m k + 1`` gradient calls (the one at theta is
+    checked: finite, shaped like theta).  Use float64: the difference of
     two gradients loses ``log10(1/t)`` digits.
     """
+    if not callable(grad_fn):
+        raise TypeError(f"grad_fn: expected a callable theta -> gradient, got "
+                        f"{type(grad_fn).__name__}.")
+    if not isinstance(symmetric, (bool, np.bool_)):
+        raise TypeError(f"symmetric: expected a bool, got {type(symmetric).__name__}.")
     theta = check_array(theta, "theta", ndim=1)
     V = check_array(directions, "directions", ndim=2, shape=(None, theta.shape[0]))
     ts = check_array(ts, "ts", ndim=1)
@@ -74,7 +81,7 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
         raise ValueError(f"ts: expected step sizes > 0, got min {ts.min()}.")
     if np.any(np.linalg.norm(V, axis=1) == 0):
         raise ValueError("directions: contains a zero vector; directions must be unit vectors.")
-    g0 = None if symmetric else np.asarray(grad_fn(theta), dtype=np.float64)
+    g0 = _checked_gradient(grad_fn, theta)
     out = np.empty((V.shape[0], ts.shape[0]))
     for i, v in enumerate(V):                                    # loop over probes, not samples
         for j, t in enumerate(ts):
@@ -82,6 +89,16 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
             g_ref = np.asarray(grad_fn(theta - t * v), dtype=np.float64) if symmetric else g0
             out[i, j] = np.linalg.norm(g_plus - g_ref) / (2 * t if symmetric else t)
     return out
+
+
+def _checked_gradient(grad_fn, theta):
+    """``grad_fn(theta)`` as float64, checked once: finite and shaped like theta."""
+    g = np.asarray(grad_fn(theta), dtype=np.float64)
+    if g.shape != theta.shape or not np.all(np.isfinite(g)):
+        raise ValueError(f"grad_fn: expected a finite gradient of shape {theta.shape} at theta, "
+                         f"got shape {g.shape} with {np.count_nonzero(~np.isfinite(g))} "
+                         "non-finite entries.")
+    return g
 
 
 # ----------------------------------------------------------------------------- linear models
@@ -106,6 +123,16 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
 
 
 # ============================================================================= any model / PGD
+def _fixed_seed(rng):
+    """One seed for every call (common random numbers): an int seed as given, else drawn once
+    from ``as_generator(rng)`` (None: fresh entropy; a Generator's stream advances once)."""
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        as_generator(rng)                                        # validates (>= 0)
+        return int(rng)
+    return int(as_generator(rng).integers(2**63 - 1))
+
+
+
 def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = np.inf, *,
                             n_steps: int = 20, step_size: float | None = None,
                             random_start: bool = False, clip_min: Any = None,
@@ -124,10 +151,11 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     X, y : data, validated once here
     eps, norm, n_steps, step_size, random_start, clip_min, clip_max
         As in :func:`minadv.attacks.pgd`.
-    rng : int
-        Seed of the random starts, re-used at every ``theta`` so that two nearby parameter
-        points see the same starts (common random numbers): the ratio then measures the loss,
-        not the attack's noise.
+    rng : None, int or Generator, default 0
+        Source of the seed of the random starts, fixed once here and re-used at every
+        ``theta`` so that two nearby parameter points see the same starts (common random
+        numbers): the ratio then measures the loss, not the attack's noise.  An int is that
+        seed; a Generator (or None) draws it once.
 
     Notes
     -----
@@ -141,7 +169,7 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     template = model.param_template()
     X = model.check_X(X)
     y = model.check_y(y, X.shape[0])
-    seed = int(rng) if rng is not None else 0
+    seed = _fixed_seed(rng)
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
         params = unflatten(np.asarray(theta, dtype=model.dtype), template)
