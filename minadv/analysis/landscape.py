@@ -5,7 +5,7 @@ Everything takes a ``loss_fn``: any callable ``params -> float``.  :func:`clean_
 return grids and values; plotting belongs to the caller (``matplotlib`` is never imported).
 
 Directions follow Li et al. (2018) and their reference code (``tomgoldstein/loss-landscape``,
-``net_plotter.py``; ``theory.md`` section 10).  A *filter* of a dense weight ``W`` of shape
+``net_plotter.py``; ``docs/theory.md`` §10).  A *filter* of a dense weight ``W`` of shape
 ``(fan_in, fan_out)`` is the **column** ``W[:, j]`` feeding unit ``j`` (the first axis of a
 PyTorch ``(out, in)`` tensor).  For logistic regression ``{"w": (d,), "b": ()}`` the single
 filter is the whole ``w`` and ``b`` is a bias.
@@ -358,7 +358,7 @@ def adversarial_loss_fn(model: Model, X: np.ndarray, y: np.ndarray,
     -------
     callable
         ``params -> float``.  Plotting this along a direction shows the adversarial loss
-        ``L_adv(θ)`` of ``theory.md`` (3.2), attack included.
+        ``L_adv(θ)`` of ``docs/theory.md`` eq. (3.2), attack included.
     """
     X, y = _check_data(model, X, y)
     l2 = check_scalar(l2, "l2", low=0.0)

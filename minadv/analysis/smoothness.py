@@ -1,6 +1,6 @@
 """Smoothness of adversarial losses: finite-difference gradient-Lipschitz estimates.
 
-Kanai et al. (arXiv:2103.01400, ``theory.md`` sections 3.2-3.4 and 3.7) compare how smooth the
+Kanai et al. (arXiv:2103.01400, ``docs/theory.md`` §3.2-3.4 and §3.7) compare how smooth the
 adversarial loss is in the parameters under L2 and Linf attacks.  A loss is beta-smooth if
 ``||grad L(theta1) - grad L(theta2)|| <= beta ||theta1 - theta2||``; we probe it with the ratios
 
@@ -57,7 +57,7 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
     ts : array_like (k,), step sizes > 0
     symmetric : bool
         False: ``||g(theta + t v) - g(theta)|| / t``;  True: ``||g(theta + t v) -
-        g(theta - t v)|| / (2 t)`` (the form quoted in theory section 1.3).
+        g(theta - t v)|| / (2 t)`` (the form quoted in ``docs/theory.md`` §1.3).
 
     Returns
     -------
@@ -141,7 +141,7 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     """Gradient of the adversarial loss of any model, with the inner max solved by PGD.
 
     ``grad_fn(theta) = ∇_θ L(θ; X + δ̂(θ))`` where ``δ̂(θ)`` is the PGD attack on the model
-    with flat parameters ``theta`` (Danskin's theorem, ``theory.md`` section 3.2: the gradient
+    with flat parameters ``theta`` (Danskin's theorem, ``docs/theory.md`` §3.2: the gradient
     at the maximiser).  For use with :func:`gradient_lipschitz_ratios` on MLPs, where no closed
     form exists.
 
