@@ -397,8 +397,16 @@ def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | No
             raise ValueError(_no_minimiser_message(P))
         start = theta0 if theta0 is not None and np.any(theta0[:P.d]) else _descent_start(P)
         theta, n_iter, msg = _solve(P, start, gtol, kkt_tol)
+        if P.l2 == 0 and _robust_margins(theta, P).min() > 0:   # the fit itself separates:
+            raise ValueError(_no_minimiser_message(P))           # a recession direction
         method = _reformulation(P)[0]
     return _certify(theta, P, n_iter, msg, method, kkt_tol)
+
+
+def _robust_margins(theta, P):
+    """``y_i (x_i^T w + b) - eps ||w||_q`` (n,)."""
+    w, b = theta[:P.d], (theta[P.d] if P.fit_intercept else 0.0)
+    return P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
 
 
 def _no_minimiser_message(P):
