@@ -252,41 +252,60 @@ def _face_trial(F, phi, b, P):
     return np.r_[F.to_w(phi, P.d), [b] * int(P.fit_intercept)]
 
 
-def _smooth_newton(theta, P, max_steps):
-    """Damped Newton on the smooth formulation (L2 away from w = 0, or eps = 0)."""
+def _newton_step(H, g):
+    """``-H^{-1} g`` (LU); least squares if H is singular (a flat direction)."""
+    try:
+        return -np.linalg.solve(H, g)
+    except np.linalg.LinAlgError:
+        return -np.linalg.lstsq(H, g, rcond=None)[0]
+
+
+def _damped_newton(theta, P, system, merit, trial_of, max_steps):
+    """Newton with backtracking on the merit ``||grad||`` (of the face, or of the smooth
+    formulation); stops when a step no longer halves it (quadratic convergence has reached
+    rounding level) or no step lowers it.  Returns (theta, n_steps)."""
     steps = 0
     for _ in range(max_steps):
-        g = robust_logistic_loss_grad_kernel(theta, *P.args)[1]
-        step = -np.linalg.lstsq(robust_logistic_hessian_kernel(theta, *P.args), g,
-                                rcond=None)[0]
-        for a in 0.5 ** np.arange(12):                           # backtrack on ||grad||
-            trial = theta + a * step
-            if (np.any(trial[:P.d]) and np.linalg.norm(
-                    robust_logistic_loss_grad_kernel(trial, *P.args)[1]) < np.linalg.norm(g)):
+        g, H = system(theta)
+        step, gn = _newton_step(H, g), np.linalg.norm(g)
+        for a in 0.5 ** np.arange(12):                           # backtracking on ||g||
+            trial = trial_of(theta, a * step)
+            new = merit(trial) if np.any(trial[:P.d]) else np.inf
+            if new < gn:
                 break
         else:
             return theta, steps
         theta, steps = trial, steps + 1
+        if new > 0.5 * gn:
+            return theta, steps
     return theta, steps
+
+
+def _smooth_newton(theta, P, max_steps):
+    """Damped Newton on the smooth formulation (L2 away from w = 0, or eps = 0)."""
+    def system(th):
+        return (robust_logistic_loss_grad_kernel(th, *P.args)[1],
+                robust_logistic_hessian_kernel(th, *P.args))
+
+    def merit(th):
+        return np.linalg.norm(robust_logistic_loss_grad_kernel(th, *P.args)[1])
+
+    return _damped_newton(theta, P, system, merit, lambda th, s: th + s, max_steps)
 
 
 def _face_newton(theta, P, max_steps):
     """Damped Newton on the face through theta (Linf, L1), merit: the face-gradient norm."""
-    steps = 0
-    for _ in range(max_steps):
-        F = _face(theta[:P.d], P)
-        b = theta[P.d:].sum()
-        g, H = _face_system(F.phi, b, F, P)
-        step = -np.linalg.lstsq(H, g, rcond=None)[0]
+    def system(th):
+        F = _face(th[:P.d], P)
+        return _face_system(F.phi, th[P.d:].sum(), F, P)
+
+    def trial_of(th, step):                                      # step in face coordinates
+        F = _face(th[:P.d], P)
         k = F.phi.size
-        for a in 0.5 ** np.arange(12):                           # backtrack on ||g_face||
-            trial = _face_trial(F, F.phi + a * step[:k], b + a * step[k:].sum(), P)
-            if np.any(trial[:P.d]) and _face_grad_norm(trial, P) < np.linalg.norm(g):
-                break
-        else:
-            return theta, steps
-        theta, steps = trial, steps + 1
-    return theta, steps
+        return _face_trial(F, F.phi + step[:k], th[P.d:].sum() + step[k:].sum(), P)
+
+    return _damped_newton(theta, P, system, lambda th: _face_grad_norm(th, P), trial_of,
+                          max_steps)
 
 
 def _face_grad_norm(theta, P):
