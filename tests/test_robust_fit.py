@@ -182,3 +182,13 @@ def test_sharpness_curve_with_intercept_is_finite_and_certified(norm):
     assert np.all(res.kkt_residual <= 1e-8) and np.all(np.isfinite(res.trace))
     if norm == 2:
         assert np.all(np.diff(res.lambda_max) > 0)
+
+
+@pytest.mark.parametrize("norm", [pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")])
+def test_sharpness_curve_past_critical_radius_stays_finite(norm):
+    X, y = DATA["correlated"]
+    eps_c = critical_radius(X, y, norm, True)
+    res = sharpness_curve(X, y, np.array([0.5, 1.0, 1.5]) * eps_c, norm, fit_intercept=True,
+                          k=1)
+    assert np.all(np.isfinite(res.lambda_max)) and not np.any(res.w[1:])
+    assert np.all(res.kkt_residual <= 1e-8)
