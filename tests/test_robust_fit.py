@@ -8,6 +8,7 @@ from minadv.analysis.robust_fit import (
     RobustLogisticProblem,
     fit_robust_logistic,
     has_minimiser,
+    has_minimiser_kernel,
 )
 from minadv.analysis.sharpness_curve import sharpness_curve
 from minadv.datasets import make_sharpness_data
@@ -167,8 +168,12 @@ def test_separable_data_without_minimiser_is_refused_clearly(norm, fit_intercept
 
 def test_has_minimiser_on_overlapping_classes():
     X, y, _ = make_sharpness_data()
+    assert has_minimiser(X, y, 0.0) is True
     P = RobustLogisticProblem(X, 2.0 * y - 1, 0.0, 2, 0.0, False)
-    assert has_minimiser(P) is True
+    assert has_minimiser_kernel(P) is True
+    sep = np.where(y[:, None] == 1, 1.0, -1.0) * (np.abs(X) + 0.1)   # x_i = y_i |x_i|
+    assert has_minimiser(sep, y, 0.0, np.inf) is False
+    assert has_minimiser(sep, y, 0.0, 2, l2=1e-3) is True
 
 
 # ----------------------------------------------------------------------------- sharpness curve
@@ -192,3 +197,19 @@ def test_sharpness_curve_past_critical_radius_stays_finite(norm):
                           k=1)
     assert np.all(np.isfinite(res.lambda_max)) and not np.any(res.w[1:])
     assert np.all(res.kkt_residual <= 1e-8)
+
+
+@pytest.mark.parametrize("fit_intercept", BIAS)
+@pytest.mark.parametrize("norm", NORMS)
+def test_no_nearby_point_is_lower(norm, fit_intercept):
+    # Optimality seen directly: random small steps, and steps that leave the kinks (move an
+    # exact zero of Linf, break an exact tie of L1), never lower the certified loss.
+    X, y = DATA["correlated"]
+    eps = 0.5 * critical_radius(X, y, norm, fit_intercept)
+    fit = fit_robust_logistic(X, y, eps, norm, fit_intercept=fit_intercept)
+    b = fit.b if fit_intercept else None
+    rng = np.random.default_rng(7)
+    d = X.shape[1]
+    steps = np.r_[rng.normal(size=(40, d)), np.eye(d), -np.eye(d)] * 1e-4
+    for step in steps:
+        assert robust_logistic_loss(fit.w + step, b, X, y, eps, norm) >= fit.loss - 1e-15

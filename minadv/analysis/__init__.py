@@ -41,6 +41,7 @@ from .robust_fit import (
                       RobustLogisticProblem,
                       fit_robust_logistic,
                       has_minimiser,
+                      has_minimiser_kernel,
 )
 from .sharpness import SharpnessResult, epsilon_sharpness, hessian_trace, sharpness_ascent
 from .sharpness_curve import (
@@ -68,6 +69,7 @@ __all__ = [
     "epsilon_sharpness", "sharpness_ascent", "SharpnessResult", "hessian_trace",
     # robust_fit
     "RobustLogisticFit", "RobustLogisticProblem", "fit_robust_logistic", "has_minimiser",
+    "has_minimiser_kernel",
     # sharpness_curve
     "SharpnessCurve", "NoiseControl", "sharpness_curve", "random_noise_control",
     # smoothness

@@ -53,6 +53,8 @@ __all__ = [
     "fit_robust_logistic",
     "fit_robust_logistic_kernel",
     "has_minimiser",
+    "has_minimiser_kernel",
+    "check_robust_fit_args",
 ]
 
 _DUAL = {2: 2, np.inf: 1, 1: np.inf}
@@ -77,6 +79,7 @@ class RobustLogisticProblem:
 
     @property
     def d(self) -> int:
+        """Number of features."""
         return self.X.shape[1]
 
 
@@ -348,8 +351,18 @@ def _recession_lp(P, cuts, maxmin=False):
     return -res.fun, res.x[:d], (res.x[d] if fi else 0.0)
 
 
-def has_minimiser(P: RobustLogisticProblem, max_cuts: int = 100) -> bool | None:
-    """Whether eq. (1.1) attains its infimum: True, False, or None (undecided).
+def has_minimiser(X: Any, y: Any, eps: float, norm: Any = 2, *, fit_intercept: bool = False,
+                  l2: float = 0.0) -> bool | None:
+    """Whether eq. (1.1) attains its infimum on ``(X, y)``: True, False or None (undecided).
+
+    Validates, then calls :func:`has_minimiser_kernel` (see there for the method).  ``False``
+    is what :func:`fit_robust_logistic` refuses with a ValueError (separable data).
+    """
+    return has_minimiser_kernel(check_robust_fit_args(X, y, eps, norm, l2, fit_intercept))
+
+
+def has_minimiser_kernel(P: RobustLogisticProblem, max_cuts: int = 100) -> bool | None:
+    """Whether eq. (1.1) attains its infimum: True, False, or None (undecided); no validation.
 
     With ``l2 > 0`` always (coercive in w; in b whenever both classes occur).  With
     ``l2 = 0`` the convex loss has no minimiser iff some direction ``(w, b)`` makes every
@@ -412,7 +425,7 @@ def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | No
     if P.eps >= critical_radius_kernel(P.X, P.y_pm, P.norm, P.fit_intercept):
         theta, n_iter, method, msg = _zero_point(P), 0, "critical radius", "w* = 0: eps >= eps_c"
     else:
-        if has_minimiser(P) is False:
+        if has_minimiser_kernel(P) is False:
             raise ValueError(_no_minimiser_message(P))
         start = theta0 if theta0 is not None and np.any(theta0[:P.d]) else _descent_start(P)
         theta, n_iter, msg = _solve(P, start, gtol, kkt_tol)
