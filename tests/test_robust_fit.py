@@ -213,3 +213,16 @@ def test_no_nearby_point_is_lower(norm, fit_intercept):
     steps = np.r_[rng.normal(size=(40, d)), np.eye(d), -np.eye(d)] * 1e-4
     for step in steps:
         assert robust_logistic_loss(fit.w + step, b, X, y, eps, norm) >= fit.loss - 1e-15
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_warm_start_above_the_zero_weight_loss_is_not_used(norm):
+    # Regression: warm-starting at the previous (smaller-eps) optimum, whose loss at the new
+    # eps exceeds L(0, b*), drove the L1 scaled box to its degenerate t = 0.
+    X, y, _ = make_sharpness_data()
+    eps_c = critical_radius(X, y, norm)
+    prev = fit_robust_logistic(X, y, 0.5 * eps_c, norm, fit_intercept=True)
+    fit = fit_robust_logistic(X, y, 0.75 * eps_c, norm, fit_intercept=True,
+                              w0=np.r_[prev.w, prev.b])
+    cold = fit_robust_logistic(X, y, 0.75 * eps_c, norm, fit_intercept=True)
+    assert fit.certified and fit.loss == pytest.approx(cold.loss, rel=1e-14)

@@ -193,6 +193,20 @@ def _descent_start(P):
     return np.r_[steps[int(np.argmin(losses))] * direction, theta0[P.d:]]
 
 
+def _start(P, theta0):
+    """The warm start if it is below the loss at ``(0, b*)``, else :func:`_descent_start`.
+
+    Below eps_c, ``w = 0`` is not optimal, and L-BFGS-B only descends: from a start below
+    ``L(0, b*) = min_b L(0, b)`` it can never return to the kink ``w = 0`` (for L1 attacks
+    the degenerate ``t = 0`` of the scaled box, where every ``u`` is stationary).
+    """
+    zero_loss = robust_logistic_loss_grad_kernel(_zero_point(P), *P.args)[0]
+    if theta0 is not None and np.any(theta0[:P.d]) and (
+            robust_logistic_loss_grad_kernel(theta0, *P.args)[0] < zero_loss):
+        return theta0
+    return _descent_start(P)
+
+
 # ----------------------------------------------------------------------------- face Newton
 @dataclass(frozen=True)
 class _Face:
@@ -255,31 +269,41 @@ def _face_trial(F, phi, b, P):
     return np.r_[F.to_w(phi, P.d), [b] * int(P.fit_intercept)]
 
 
-def _newton_step(H, g):
-    """``-H^{-1} g`` (LU); least squares if H is singular (a flat direction)."""
-    try:
-        return -np.linalg.solve(H, g)
-    except np.linalg.LinAlgError:
-        return -np.linalg.lstsq(H, g, rcond=None)[0]
+def _backtrack(theta, step, gn, merit, trial_of, P):
+    """The first of ``theta + 2^-k step`` (k < 12) whose merit is below ``gn``, or None."""
+    for a in 0.5 ** np.arange(12):
+        trial = trial_of(theta, a * step)
+        new = merit(trial) if np.any(trial[:P.d]) else np.inf
+        if new < gn:
+            return trial, new
+    return None
 
 
 def _damped_newton(theta, P, system, merit, trial_of, max_steps):
     """Newton with backtracking on the merit ``||grad||`` (of the face, or of the smooth
     formulation); stops when a step no longer halves it (quadratic convergence has reached
-    rounding level) or no step lowers it.  Returns (theta, n_steps)."""
+    rounding level) or no step lowers it.  The step solves ``(H + mu I) s = -g`` by LU with
+    ``mu = 1e-10 max diag(H)`` (so a null direction of H -- collinear features -- gets no huge
+    component; elsewhere the step is Newton's to ~1e-10 relative), or by least squares when
+    that fails.
+    Returns (theta, n_steps)."""
     steps = 0
     for _ in range(max_steps):
         g, H = system(theta)
-        step, gn = _newton_step(H, g), np.linalg.norm(g)
-        for a in 0.5 ** np.arange(12):                           # backtracking on ||g||
-            trial = trial_of(theta, a * step)
-            new = merit(trial) if np.any(trial[:P.d]) else np.inf
-            if new < gn:
-                break
-        else:
+        gn = np.linalg.norm(g)
+        mu = 1e-10 * np.max(np.abs(np.diag(H)), initial=0.0)    # damps a null direction only
+        try:
+            step = -np.linalg.solve(H + mu * np.eye(H.shape[0]), g)
+            found = _backtrack(theta, step, gn, merit, trial_of, P)
+        except np.linalg.LinAlgError:
+            found = None
+        if found is None:                                        # minimum-norm step
+            found = _backtrack(theta, -np.linalg.lstsq(H, g, rcond=None)[0], gn, merit,
+                               trial_of, P)
+        if found is None:
             return theta, steps
-        theta, steps = trial, steps + 1
-        if new > 0.5 * gn:
+        theta, steps = found[0], steps + 1
+        if found[1] > 0.5 * gn:
             return theta, steps
     return theta, steps
 
@@ -406,17 +430,17 @@ def _lbfgsb(P, theta, gtol):
 
 def _solve(P, theta, gtol, kkt_tol, rounds=4):
     """Alternate L-BFGS-B (finds the face) and Newton on the face (polishes) until the KKT
-    residual is below ``kkt_tol / 100`` or stops improving."""
-    n_iter, best, message = 0, np.inf, ""
+    residual is below ``kkt_tol / 100``; returns the best point seen."""
+    n_iter, best, message = 0, (np.inf, theta), ""
     for _ in range(rounds):
         theta, nit, message = _lbfgsb(P, theta, gtol)
         theta, steps = _polish(theta, P)
         n_iter += nit + steps
         r = np.linalg.norm(min_norm_subgradient_kernel(theta, *P.args))
-        if r <= 1e-2 * kkt_tol or r >= best:
+        best = min(best, (r, theta), key=lambda rt: rt[0])
+        if r <= 1e-2 * kkt_tol:
             break
-        best = r
-    return theta, n_iter, message
+    return best[1], n_iter, message
 
 
 def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | None = None, *,
@@ -427,8 +451,7 @@ def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | No
     else:
         if has_minimiser_kernel(P) is False:
             raise ValueError(_no_minimiser_message(P))
-        start = theta0 if theta0 is not None and np.any(theta0[:P.d]) else _descent_start(P)
-        theta, n_iter, msg = _solve(P, start, gtol, kkt_tol)
+        theta, n_iter, msg = _solve(P, _start(P, theta0), gtol, kkt_tol)
         if P.l2 == 0 and _robust_margins(theta, P).min() > 0:   # the fit itself separates:
             raise ValueError(_no_minimiser_message(P))           # a recession direction
         method = _reformulation(P)[0]
