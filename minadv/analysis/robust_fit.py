@@ -269,8 +269,15 @@ def _face_trial(F, phi, b, P):
     return np.r_[F.to_w(phi, P.d), [b] * int(P.fit_intercept)]
 
 
-def _backtrack(theta, step, gn, merit, trial_of, P):
-    """The first of ``theta + 2^-k step`` (k < 12) whose merit is below ``gn``, or None."""
+def _backtrack(theta, step, gn, merit, trial_of, P, a_max=np.inf):
+    """The next Newton iterate: the point where the face boundary is hit (``a_max < 1``) if
+    the loss is lower there, flagged by merit None (the face grows); else the first of
+    ``theta + 2^-k step`` (k < 12) whose merit is below ``gn``; else None."""
+    if a_max < 1:
+        trial = trial_of(theta, a_max * step)
+        loss = robust_logistic_loss_grad_kernel
+        if np.any(trial[:P.d]) and loss(trial, *P.args)[0] < loss(theta, *P.args)[0]:
+            return trial, None
     for a in 0.5 ** np.arange(12):
         trial = trial_of(theta, a * step)
         new = merit(trial) if np.any(trial[:P.d]) else np.inf
@@ -279,14 +286,14 @@ def _backtrack(theta, step, gn, merit, trial_of, P):
     return None
 
 
-def _damped_newton(theta, P, system, merit, trial_of, max_steps):
+def _damped_newton(theta, P, system, merit, trial_of, max_steps, max_step=None):
     """Newton with backtracking on the merit ``||grad||`` (of the face, or of the smooth
-    formulation); stops when a step no longer halves it (quadratic convergence has reached
-    rounding level) or no step lowers it.  The step solves ``(H + mu I) s = -g`` by LU with
-    ``mu = 1e-10 max diag(H)`` (so a null direction of H -- collinear features -- gets no huge
-    component; elsewhere the step is Newton's to ~1e-10 relative), or by least squares when
-    that fails.
-    Returns (theta, n_steps)."""
+    formulation), stepping onto the face boundary when the step would cross it (an
+    active-set move); stops when a step lowers the merit by less than 10 % (quadratic
+    convergence has reached rounding level) or no step lowers it.  The step solves
+    ``(H + mu I) s = -g`` by LU with ``mu = 1e-10 max diag(H)`` (a null direction of H --
+    collinear features -- gets no huge component; elsewhere the step is Newton's to ~1e-10
+    relative), or by least squares when that fails.  Returns (theta, n_steps)."""
     steps = 0
     for _ in range(max_steps):
         g, H = system(theta)
@@ -294,7 +301,8 @@ def _damped_newton(theta, P, system, merit, trial_of, max_steps):
         mu = 1e-10 * np.max(np.abs(np.diag(H)), initial=0.0)    # damps a null direction only
         try:
             step = -np.linalg.solve(H + mu * np.eye(H.shape[0]), g)
-            found = _backtrack(theta, step, gn, merit, trial_of, P)
+            a_max = np.inf if max_step is None else max_step(theta, step)
+            found = _backtrack(theta, step, gn, merit, trial_of, P, a_max)
         except np.linalg.LinAlgError:
             found = None
         if found is None:                                        # minimum-norm step
@@ -303,7 +311,7 @@ def _damped_newton(theta, P, system, merit, trial_of, max_steps):
         if found is None:
             return theta, steps
         theta, steps = found[0], steps + 1
-        if found[1] > 0.5 * gn:
+        if found[1] is not None and found[1] > 0.9 * gn:
             return theta, steps
     return theta, steps
 
@@ -320,6 +328,22 @@ def _smooth_newton(theta, P, max_steps):
     return _damped_newton(theta, P, system, merit, lambda th, s: th + s, max_steps)
 
 
+def _face_max_step(F, step):
+    """Largest ``a`` keeping ``phi + a step`` on the face: a Linf weight reaching 0, or an L1
+    weight off the tie reaching ``+-t`` (``t = phi_0`` moves too); inf if none."""
+    if F.top is None:
+        s = step[:F.phi.size]
+        cross = F.signs * s < 0
+        return np.min(-F.phi[cross] / s[cross], initial=np.inf)
+    t, s_t, w, s = F.phi[0], step[0], F.phi[1:], step[1:F.phi.size]
+    a = np.inf
+    for sg in (1.0, -1.0):                                       # sg (w + a s) = t + a s_t
+        den = sg * s - s_t
+        hit = den > 0
+        a = min(a, np.min((t - sg * w[hit]) / den[hit], initial=np.inf))
+    return a
+
+
 def _face_newton(theta, P, max_steps):
     """Damped Newton on the face through theta (Linf, L1), merit: the face-gradient norm."""
     def system(th):
@@ -332,7 +356,7 @@ def _face_newton(theta, P, max_steps):
         return _face_trial(F, F.phi + step[:k], th[P.d:].sum() + step[k:].sum(), P)
 
     return _damped_newton(theta, P, system, lambda th: _face_grad_norm(th, P), trial_of,
-                          max_steps)
+                          max_steps, lambda th, step: _face_max_step(_face(th[:P.d], P), step))
 
 
 def _face_grad_norm(theta, P):
@@ -424,7 +448,7 @@ def _lbfgsb(P, theta, gtol):
     """One L-BFGS-B run on the smooth formulation with bounds; (theta, n_iter, message)."""
     method, fun, to_z, from_z, bounds = _reformulation(P)
     res = minimize(fun, to_z(theta), args=(P,), jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"gtol": gtol, "ftol": 0.0, "maxiter": 20000, "maxcor": 30})
+                   options={"gtol": gtol, "ftol": 0.0, "maxiter": 1000, "maxcor": 30})
     return from_z(res.x), int(res.nit), f"{method}: {res.message}"
 
 
