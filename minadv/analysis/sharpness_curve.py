@@ -44,8 +44,9 @@ class SharpnessCurve:
     ``w`` (m, d), ``b`` (m,), ``w_norm`` (m,), ``lambda_max`` (m,), ``top_eigenvalues``
     (m, k) in decreasing order, ``trace`` (m,), ``robust_loss`` (m,) (eq. (1.1) incl. weight
     decay), ``clean_accuracy`` and ``robust_accuracy`` (m,) (fraction of samples whose clean /
-    worst-case margin is > 0; a zero margin counts as an error), ``grad_norm`` (m,) and
-    ``kkt_residual`` (m,) (the optimality certificate of each fit, see
+    worst-case margin is > 0; a zero margin counts as an error), ``grad_norm`` (m,) (largest
+    entry of the least-norm subgradient) and ``kkt_residual`` (m,) (its L2 norm: the
+    optimality certificate of each fit, see
     :class:`~minadv.analysis.robust_fit.RobustLogisticFit`).  Every entry is finite: for L2 the
     grid must stay below eps_c, where the Hessian exists.
     """
