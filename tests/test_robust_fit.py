@@ -226,3 +226,24 @@ def test_warm_start_above_the_zero_weight_loss_is_not_used(norm):
                               w0=np.r_[prev.w, prev.b])
     cold = fit_robust_logistic(X, y, 0.75 * eps_c, norm, fit_intercept=True)
     assert fit.certified and fit.loss == pytest.approx(cold.loss, rel=1e-14)
+
+
+@pytest.mark.parametrize("seed", [1, 10, 28, 101])
+def test_random_problems_with_warm_starts_are_certified(seed):
+    # Seeded sweep over scales 1e-2..1e3, collinear columns and warm starts along an eps grid
+    # (the regimes that broke earlier versions: t -> 0 in the L1 box, singular face Hessians).
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(40, 160)), int(rng.integers(5, 40))
+    y = rng.integers(0, 2, n)
+    X = rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-2, 3) + rng.normal(size=d)
+    X[:, 0] += rng.uniform(0.2, 1.5) * (2 * y - 1)
+    X[:, 1] = 0.5 * X[:, 2]                                       # collinear columns
+    for norm in (2, np.inf, 1):
+        for fit_intercept in (False, True):
+            eps_c = critical_radius(X, y, norm, fit_intercept)
+            w0 = None
+            for frac in (0.2, 0.6, 0.95):
+                fit = fit_robust_logistic(X, y, frac * eps_c, norm, fit_intercept=fit_intercept,
+                                          l2=1e-3, w0=w0)
+                assert fit.certified and np.any(fit.w)
+                w0 = np.r_[fit.w, fit.b] if fit_intercept else fit.w
