@@ -247,3 +247,12 @@ def test_random_problems_with_warm_starts_are_certified(seed):
                                           l2=1e-3, w0=w0)
                 assert fit.certified and np.any(fit.w)
                 w0 = np.r_[fit.w, fit.b] if fit_intercept else fit.w
+
+
+@pytest.mark.parametrize("fit_intercept", BIAS)
+@pytest.mark.parametrize("norm", NORMS)
+def test_just_below_critical_radius_the_optimum_is_tiny_but_certified(norm, fit_intercept):
+    X, y = DATA["correlated"]
+    eps_c = critical_radius(X, y, norm, fit_intercept)
+    fit = fit_robust_logistic(X, y, (1 - 1e-6) * eps_c, norm, fit_intercept=fit_intercept)
+    assert fit.certified and 0 < np.max(np.abs(fit.w)) < 1e-2

@@ -187,7 +187,7 @@ def _descent_start(P):
     else:
         direction = -g
     scale = np.sqrt(np.mean((P.X @ direction) ** 2)) + np.finfo(float).tiny
-    steps = 2.0 ** np.arange(-12, 13) / scale
+    steps = 2.0 ** np.arange(-40, 13) / scale                      # small ones: eps near eps_c
     losses = [robust_logistic_loss_grad_kernel(np.r_[a * direction, theta0[P.d:]], *P.args)[0]
               for a in steps]
     return np.r_[steps[int(np.argmin(losses))] * direction, theta0[P.d:]]
