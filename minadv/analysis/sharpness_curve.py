@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int, check_scalar
-from ..attacks.linear import _worst_case_unboxed
+from ..attacks.linear import linear_worst_case_unboxed
 from ..robust_logistic import critical_radius_kernel, robust_logistic_hessian_kernel
 from .robust_fit import (
     RobustLogisticFit,
@@ -103,7 +103,7 @@ def _accuracies(theta, P):
     d = P.d
     w, b = theta[:d], (theta[d] if P.fit_intercept else 0.0)
     clean = P.y_pm * (P.X @ w + b)                               # (n,)
-    delta = _worst_case_unboxed(w, P.y_pm, P.X.shape[0], P.eps, P.norm)  # (n, d), §1.1
+    delta = linear_worst_case_unboxed(w, P.y_pm, P.X.shape[0], P.eps, P.norm)  # (n, d), §1.1
     robust = clean + P.y_pm * (delta @ w)
     return float(np.mean(clean > 0)), float(np.mean(robust > 0))
 
