@@ -1,6 +1,7 @@
 """Closed-form adversarial logistic regression: loss, gradient, Hessian, critical radius.
 
-Objective (``theory.md`` eq. (1.1), library convention: mean over samples, bias unpenalised)::
+Objective (``docs/theory.md`` §1.1 eq. (1.1); "section N" below means ``docs/theory.md`` §N;
+library convention: mean over samples, bias unpenalised)::
 
     L(w, b) = (1/n) sum_i softplus(eps ||w||_q - y_i (w^T x_i + b)) + (l2 / 2) ||w||_2^2
 
@@ -11,7 +12,7 @@ It is the exact worst case over ``||delta_i||_p <= eps`` (section 1.1, see
 
 Goodfellow et al. (2015, section 5) print the Linf case as ``E softplus(y (eps ||w||_1 - w^T x
 - b))``, which is right only for ``y = +1``; the label-symmetric form used here is
-``softplus(eps ||w||_1 - y (w^T x + b))`` (theory section 1.1).
+``softplus(eps ||w||_1 - y (w^T x + b))`` (section 1.1).
 
 Notation (eqs. (1.2)-(1.3)): robust margin ``z_i = y_i (w^T x_i + b) - eps ||w||_q``,
 ``s_i = sigma(-z_i)``, ``c_i = sigma(z_i) sigma(-z_i)``, ``v = d(eps ||w||_q)/dw`` (L2:
@@ -27,14 +28,21 @@ the bias row/column) is the curvature created because the attack direction depen
 (it equals the implicit-function term of eq. (3.2), section 3.3).  Linf and L1 have no term 2
 (section 1.3) but gradient jumps where ``w_i`` crosses 0 (Linf) or the arg-max changes (L1).
 
-Two layers: validated public functions on ``(w, b)`` (``b=None``: no intercept) and
-unvalidated flat kernels ``loss_grad_kernel`` / ``_hessian_terms`` on ``theta = [w, b]`` that the
-optimisers call.  :func:`flat_loss_grad` / :func:`flat_hessian` are the validated flat versions.
+Two layers (one naming rule): validated public functions -- ``robust_logistic_loss`` /
+``_grad`` / ``_hessian`` / ``hessian_terms`` / ``robust_logistic_kkt_residual`` on ``(w, b)``
+(``b=None``: no intercept) and :func:`robust_logistic_loss_grad` / :func:`flat_hessian` on the
+flat ``theta = [w, b]`` -- each calling its unvalidated ``*_kernel`` on flat ``theta`` (the
+form the optimisers of :mod:`minadv.analysis.robust_fit` call).
+
+Optimality (section 1.4 and :func:`robust_logistic_kkt_residual`): the loss is convex but not
+differentiable where ``w = 0`` (L2), ``w_i = 0`` (Linf) or ``max |w_i|`` is tied (L1), so the
+certificate is the least-norm subgradient, not the a.e. gradient.
 
 References
 ----------
 Goodfellow, Shlens, Szegedy, ICLR 2015 (arXiv:1412.6572), section 5.
-Yamada et al., arXiv:2102.02950; Kanai et al., arXiv:2103.01400.  ``theory.md`` sections 1, 3.3.
+Yamada et al., arXiv:2102.02950; Kanai et al., arXiv:2103.01400.  ``docs/theory.md`` §1, §3.3.
+Duchi, Shalev-Shwartz, Singer, Chandra, ICML 2008 (projection onto the simplex, Fig. 1).
 """
 
 from __future__ import annotations
@@ -47,14 +55,22 @@ from ._validation import check_array, check_labels, check_norm, check_scalar
 from .numerics import sigmoid, softplus
 
 __all__ = [
-    "loss_grad_kernel",
     "robust_logistic_loss",
     "robust_logistic_grad",
     "robust_logistic_hessian",
+    "robust_logistic_hessian_kernel",
+    "robust_logistic_loss_grad",
+    "robust_logistic_loss_grad_kernel",
+    "robust_logistic_parts_kernel",
     "hessian_terms",
-    "critical_radius",
-    "flat_loss_grad",
+    "hessian_terms_kernel",
     "flat_hessian",
+    "robust_logistic_kkt_residual",
+    "robust_logistic_kkt_residual_kernel",
+    "min_norm_subgradient_kernel",
+    "critical_radius",
+    "critical_radius_kernel",
+    "check_robust_logistic_args",
 ]
 
 _DUAL = {2: 2, np.inf: 1, 1: np.inf}
@@ -87,26 +103,44 @@ def _margins(theta, X, y_pm, eps, norm, fit_intercept):
     return z, v
 
 
-def loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
-    """Loss (float) and flat gradient (d [+1],) of eq. (1.1)-(1.2); no validation."""
-    n, d = X.shape
-    z, v = _margins(theta, X, y_pm, eps, norm, fit_intercept)
-    w = theta[:d]
+def robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2):
+    """Eq. (1.1) with the penalty ``pen = eps ||w||_q`` held as a free scalar; no validation.
+
+    ``L = mean softplus(pen - y (X w + b)) + l2/2 ||w||^2``.  Returns ``(L, g_w, g_b, mean_s)``
+    with ``g_w = -(1/n) X^T (s y) + l2 w`` (d,), ``g_b = -mean(s y)`` and ``dL/dpen = mean(s)``,
+    ``s = sigma(-z)``.  The solvers of :mod:`minadv.analysis.robust_fit` compose it with the
+    smooth reformulations of the penalty (chain rule through ``pen``).
+    """
+    z = y_pm * (X @ w + b) - pen                                 # (n,) robust margins
     loss = float(np.mean(softplus(-z), dtype=np.float64)) + 0.5 * l2 * float(w @ w)
     s = sigmoid(-z)                                              # (n,)
+    g_w = -(X.T @ (s * y_pm)) / X.shape[0] + l2 * w              # (d,)
+    return loss, g_w, -np.mean(s * y_pm), np.mean(s)
+
+
+def robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+    """Loss (float) and flat gradient (d [+1],) of eq. (1.1)-(1.2); no validation.
+
+    The gradient is ``parts + mean(s) v`` with the a.e. penalty gradient ``v`` (one
+    subgradient at kinks: ``sign(0) = 0``, first arg-max).
+    """
+    d = X.shape[1]
+    w, b = _split(theta, d, fit_intercept)
+    pen, v = _penalty(w, eps, norm)
+    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, X.dtype.type(pen), X, y_pm, l2)
     grad = np.empty_like(theta)
-    grad[:d] = -(X.T @ (s * y_pm)) / n + np.mean(s) * v + l2 * w  # -(1/n) sum s (y x - v)
+    grad[:d] = g_w + mean_s * v                                  # -(1/n) sum s (y x - v) + l2 w
     if fit_intercept:
-        grad[d] = -np.mean(s * y_pm)
+        grad[d] = g_b
     return loss, grad
 
 
-def _hessian_terms(theta, X, y_pm, eps, norm, fit_intercept):
+def hessian_terms_kernel(theta, X, y_pm, eps, norm, fit_intercept):
     """Term 1 and term 2 of eq. (1.3) as dense (p, p) arrays, p = d [+1]; no validation.
 
     Term 1 uses ``sum_i c_i a_i a_i^T = Xt^T C Xt - r v^T - v r^T + (sum c) v v^T`` with
     ``Xt = [X, 1]``, ``r = Xt^T (c y)`` (since ``y_i^2 = 1``), so the only O(n d^2) work is
-    one symmetric product ``A^T A`` of the scaled copy ``A = sqrt(c) Xt`` (a syrk in BLAS).
+    one symmetric product ``A^T A`` of the scaled copy ``A = sqrt(c) Xt``.
     """
     n, d = X.shape
     z, v = _margins(theta, X, y_pm, eps, norm, fit_intercept)
@@ -116,6 +150,8 @@ def _hessian_terms(theta, X, y_pm, eps, norm, fit_intercept):
     np.multiply(X, np.sqrt(c)[:, None], out=A[:, :d])            # (n, d) sqrt(c_i) x_i
     if fit_intercept:
         A[:, d] = np.sqrt(c)
+    # Speed (benchmark W4, closed-form Hessian): one syrk A^T A on one buffer instead of the
+    # textbook Xt^T diag(c) Xt; tests/test_robust_logistic.py checks they agree to 1e-12.
     term1 = A.T @ A                                              # (p, p) symmetric rank-n update
     vt = np.zeros(p, dtype=X.dtype)
     vt[:d] = v
@@ -140,12 +176,66 @@ def _term2(w, z, eps, norm, p):
     return term2
 
 
-def _hessian(theta, X, y_pm, eps, norm, l2, fit_intercept):
-    term1, term2 = _hessian_terms(theta, X, y_pm, eps, norm, fit_intercept)
+def robust_logistic_hessian_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+    """Hessian of eq. (1.3) on flat theta, (p, p): term 1 + term 2 + ``l2 I_w``; no validation."""
+    term1, term2 = hessian_terms_kernel(theta, X, y_pm, eps, norm, fit_intercept)
     H = term1 + term2
     d = X.shape[1]
     H[np.arange(d), np.arange(d)] += l2
     return H
+
+
+# ----------------------------------------------------------------------------- optimality
+def _project_simplex(a, r):
+    """Euclidean projection of ``a`` (k,) onto ``{lam >= 0, sum(lam) = r}`` (Duchi et al. 2008)."""
+    if r <= 0:
+        return np.zeros_like(a)
+    u = np.sort(a)[::-1]
+    css = np.cumsum(u) - r
+    k = np.nonzero(u * np.arange(1, a.shape[0] + 1) > css)[0][-1]
+    return np.maximum(a - css[k] / (k + 1), 0.0)
+
+
+def _min_norm_penalty_part(g, w, m, norm):
+    """Smallest ``g + m v`` over ``v`` in the subdifferential of ``||w||_q`` (section 1.3)."""
+    if norm == 2:
+        nw, ng = np.linalg.norm(w), np.linalg.norm(g)
+        if nw > 0:
+            return g + m * (w / nw)
+        return g * max(1.0 - m / ng, 0.0) if ng > 0 else g
+    if norm == np.inf:                                           # ||w||_1: per coordinate
+        shrunk = np.sign(g) * np.maximum(np.abs(g) - m, 0.0)     # w_i = 0: dist(-g_i, [-m, m])
+        return np.where(w != 0, g + m * np.sign(w), shrunk)
+    top = np.abs(w) == np.max(np.abs(w))                         # ||w||_inf: the tied maxima
+    if not np.any(w):                                            # subdifferential: L1 unit ball
+        a = np.abs(g)
+        return np.zeros_like(g) if a.sum() <= m else g - np.sign(g) * _project_simplex(a, m)
+    sg = np.sign(w[top])
+    out = g.copy()
+    out[top] = g[top] + sg * _project_simplex(-sg * g[top], m)   # simplex weights on the ties
+    return out
+
+
+def min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+    """The element of least L2 norm of the subdifferential of eq. (1.1) at theta, (p,).
+
+    ``partial L = {g_data + eps mean(s) [v, 0] : v in partial ||w||_q}`` (softplus is smooth
+    and increasing, so the chain rule is exact); its least-norm element is zero exactly at
+    the minimisers (KKT).  Computed in float64 from the closed form, independently of any
+    optimiser.  No validation.
+    """
+    d = X.shape[1]
+    w, b = _split(theta, d, fit_intercept)
+    pen = eps * float(np.linalg.norm(w, ord=_DUAL[norm]))
+    _, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2)
+    xi = _min_norm_penalty_part(g_w, w, eps * mean_s, norm)
+    return np.r_[xi, g_b] if fit_intercept else xi
+
+
+def robust_logistic_kkt_residual_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+    """``dist(0, partial L(theta))``: L2 norm of :func:`min_norm_subgradient_kernel`."""
+    return float(np.linalg.norm(min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2,
+                                                            fit_intercept)))
 
 
 # ----------------------------------------------------------------------------- validation
@@ -169,7 +259,17 @@ def _check(w, b, X, y, eps, norm, l2, need_hessian=False):
     return np.concatenate(parts), X, y_pm, eps, norm, l2, fit_intercept
 
 
-def _check_flat(theta, X, y, eps, norm, l2, fit_intercept, need_hessian=False):
+def check_robust_logistic_args(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+                               l2: float = 0.0, fit_intercept: bool = False,
+                               need_hessian: bool = False) -> tuple:
+    """Validate the flat-form arguments once; return what the ``*_kernel`` functions take.
+
+    Returns ``(theta, X, y_pm, eps, norm, l2, fit_intercept)`` with ``y_pm = 2 y - 1`` in X's
+    dtype and ``norm`` canonical (``2``, ``np.inf`` or ``1``).  Raises ValueError/TypeError
+    naming the argument (``theta`` must have length ``d + fit_intercept``).
+    """
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept: expected a bool, got {type(fit_intercept).__name__}.")
     X = check_array(X, "X", ndim=2)
     d = X.shape[1]
     theta = check_array(theta, "theta", ndim=1, shape=(d + int(bool(fit_intercept)),))
@@ -206,19 +306,20 @@ def robust_logistic_loss(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any =
     0.693147
     """
     theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    return loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[0]
+    return robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[0]
 
 
 def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
                          l2: float = 0.0) -> dict:
     """Gradient of eq. (1.1), eq. (1.2): returns ``{"w": (d,), "b": ()}`` (no "b" if b is None).
 
-    At kinks (``w = 0`` for L2; ``w_i = 0`` for Linf; ties of ``max |w_i|`` for L1) the value
-    is the a.e. formula with ``sign(0) = 0`` and the first arg-max (one subgradient).
-    Arguments as in :func:`robust_logistic_loss`; dtype of X.
+    The dict form of :func:`robust_logistic_loss_grad`.  At kinks (``w = 0`` for L2;
+    ``w_i = 0`` for Linf; ties of ``max |w_i|`` for L1) the value is the a.e. formula with
+    ``sign(0) = 0`` and the first arg-max (one subgradient; the optimality measure there is
+    :func:`robust_logistic_kkt_residual`).  Arguments as in :func:`robust_logistic_loss`.
     """
     theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    g = loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
+    g = robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
     d = X.shape[1]
     return {"w": g[:d], "b": g[d].copy()} if fi else {"w": g}
 
@@ -232,7 +333,7 @@ def robust_logistic_hessian(w: Any, b: Any, X: Any, y: Any, eps: float, norm: An
     ``w = 0`` (the Hessian does not exist there).  See :func:`hessian_terms`.
     """
     theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2, need_hessian=True)
-    return _hessian(theta, X, y_pm, eps, norm, l2, fi)
+    return robust_logistic_hessian_kernel(theta, X, y_pm, eps, norm, l2, fi)
 
 
 def hessian_terms(w: Any, b: Any, X: Any, y: Any, eps: float,
@@ -249,41 +350,95 @@ def hessian_terms(w: Any, b: Any, X: Any, y: Any, eps: float,
         eps = 0.  PSD, annihilates ``w``; equals the second term of eq. (3.2).
     """
     theta, X, y_pm, eps, norm, _, fi = _check(w, b, X, y, eps, norm, 0.0, need_hessian=True)
-    return _hessian_terms(theta, X, y_pm, eps, norm, fi)
+    return hessian_terms_kernel(theta, X, y_pm, eps, norm, fi)
 
 
-def flat_loss_grad(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2, l2: float = 0.0,
-                   fit_intercept: bool = False) -> tuple[float, np.ndarray]:
+def robust_logistic_loss_grad(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+                              l2: float = 0.0,
+                              fit_intercept: bool = False) -> tuple[float, np.ndarray]:
     """Loss and gradient on the flat vector ``theta = [w, b]`` (``[w]`` without intercept).
 
     The form optimisers and :mod:`minadv.analysis.smoothness` use; gradient shape of theta.
+    Validates, then calls :func:`robust_logistic_loss_grad_kernel`.
     """
-    args = _check_flat(theta, X, y, eps, norm, l2, fit_intercept)
-    return loss_grad_kernel(*args)
+    args = check_robust_logistic_args(theta, X, y, eps, norm, l2, fit_intercept)
+    return robust_logistic_loss_grad_kernel(*args)
 
 
 def flat_hessian(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2, l2: float = 0.0,
                  fit_intercept: bool = False) -> np.ndarray:
-    """Hessian (eq. (1.3)) on the flat vector ``theta = [w, b]``; shape (len(theta),) * 2."""
-    args = _check_flat(theta, X, y, eps, norm, l2, fit_intercept, need_hessian=True)
-    return _hessian(*args)
+    """Hessian (eq. (1.3)) on the flat vector ``theta = [w, b]``; shape (len(theta),) * 2.
+
+    The flat form of :func:`robust_logistic_hessian` (same kernel,
+    :func:`robust_logistic_hessian_kernel`).
+    """
+    args = check_robust_logistic_args(theta, X, y, eps, norm, l2, fit_intercept,
+                                      need_hessian=True)
+    return robust_logistic_hessian_kernel(*args)
 
 
-def critical_radius(X: Any, y: Any, norm: Any = 2) -> float:
-    """Smallest eps at which ``w* = 0`` for the no-intercept model (section 1.4).
+def robust_logistic_kkt_residual(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+                                 l2: float = 0.0) -> float:
+    """Optimality certificate of eq. (1.1): ``dist(0, partial L(w, b))`` (0 iff optimal).
 
-    With ``g0 = (1/n) sum_i y_i x_i``, the directional derivative of (1.1) at ``w = 0`` along
-    ``u`` is ``(eps ||u||_q - u^T g0) / 2``; it is ``>= 0`` for all ``u`` iff
-    ``eps >= sup_u u^T g0 / ||u||_q = ||g0||_p`` (the dual of the dual is the attack norm):
+    The loss is convex (section 1.1), so ``(w, b)`` is a minimiser iff ``0`` lies in its
+    subdifferential ``g_data + eps mean(s) [partial ||w||_q, 0]`` with
+    ``g_data = -(1/n) sum_i s_i y_i [x_i, 1] + l2 [w, 0]``.  Per attack norm (KKT):
 
-    * L2 attack (penalty ``eps ||w||_2``): ``eps_c = ||g0||_2``
-    * Linf attack (penalty ``eps ||w||_1``): ``eps_c = ||g0||_inf``
-    * L1 attack (penalty ``eps ||w||_inf``): ``eps_c = ||g0||_1``
+    * L2 (``||w||_2``): ``w != 0``: the gradient (1.2); ``w = 0``: ``||g_w||_2 <= eps mean(s)``.
+    * Linf (``||w||_1``): ``g_i = -eps mean(s) sign(w_i)`` where ``w_i != 0`` and
+      ``|g_i| <= eps mean(s)`` where ``w_i = 0`` (exact zeros).
+    * L1 (``||w||_inf``): ``g_i = 0`` off the tied maxima ``T = {|w_i| = ||w||_inf}``, and
+      ``-sign(w_T) g_T`` in ``eps mean(s)`` times the simplex on T (exact ties).
 
-    Weight decay does not change eps_c.  Returns a float.
+    Returns the L2 norm of the least-norm subgradient (float64), evaluated exactly at the
+    given floats: a near-zero that is not exactly 0 (Linf), or a near-tie that is not exact
+    (L1), is not a kink, and the residual says so.  Arguments as in
+    :func:`robust_logistic_loss`.
+    """
+    theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
+    X64 = X.astype(np.float64, copy=False)
+    return robust_logistic_kkt_residual_kernel(theta.astype(np.float64), X64,
+                                               y_pm.astype(np.float64), eps, norm, l2, fi)
+
+
+def critical_radius(X: Any, y: Any, norm: Any = 2, fit_intercept: bool = False) -> float:
+    """Smallest eps at which the optimum of eq. (1.1) has ``w* = 0`` (section 1.4).
+
+    Without intercept, with ``g0 = (1/n) sum_i y_i x_i`` the directional derivative of (1.1)
+    at ``w = 0`` along ``u`` is ``(eps ||u||_q - u^T g0) / 2``; it is ``>= 0`` for all ``u``
+    iff ``eps >= sup_u u^T g0 / ||u||_q = ||g0||_p`` (the dual of the dual is the attack norm).
+
+    With an intercept, the best bias at ``w = 0`` is the log-odds of the class prior,
+    ``b* = log(n_+ / n_-)``; there ``s_i = 1 - pi`` for ``y_i = +1`` and ``pi`` for
+    ``y_i = -1`` (``pi = n_+ / n``), so ``g_w = -pi (1 - pi) (mu_+ - mu_-)`` and
+    ``eps mean(s) = 2 eps pi (1 - pi)``; ``w = 0`` is optimal iff ``||g_w||_p <= eps mean(s)``:
+
+        eps_c = ||g0||_p               (no intercept)
+        eps_c = ||mu_+ - mu_-||_p / 2  (intercept; mu_+- the class means)
+
+    for the attack norm p (L2 -> 2, Linf -> inf, L1 -> 1 of the vector above).  Weight decay
+    does not change eps_c.  Returns a float.  Raises ValueError with an intercept when one
+    class is missing (then ``b* = +-inf`` and no optimum exists).
     """
     X = check_array(X, "X", ndim=2)
-    y_pm = 2.0 * check_labels(y, "y", 2, n_samples=X.shape[0]) - 1.0
+    y01 = check_labels(y, "y", 2, n_samples=X.shape[0])
     norm = check_norm(norm)
-    g0 = (X.astype(np.float64).T @ y_pm) / X.shape[0]           # (d,)
-    return float(np.linalg.norm(g0, ord=norm))
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept: expected a bool, got {type(fit_intercept).__name__}.")
+    return critical_radius_kernel(X.astype(np.float64), 2.0 * y01 - 1.0, norm, fit_intercept)
+
+
+def critical_radius_kernel(X, y_pm, norm, fit_intercept):
+    """:func:`critical_radius` on float64 X and +-1 labels; no validation."""
+    if not fit_intercept:
+        return float(np.linalg.norm(X.T @ y_pm / X.shape[0], ord=norm))
+    pos = y_pm > 0
+    if pos.all() or not pos.any():
+        raise ValueError("y: an intercept fit needs both classes (with one class the best "
+                         "bias is +-inf and the loss has no minimiser).")
+    gap = X[pos].mean(axis=0) - X[~pos].mean(axis=0)             # (d,) mu_+ - mu_-
+    return 0.5 * float(np.linalg.norm(gap, ord=norm))
+
+
+

@@ -8,11 +8,12 @@ from minadv.numerics import sigmoid, softplus
 from minadv.robust_logistic import (
     critical_radius,
     flat_hessian,
-    flat_loss_grad,
     hessian_terms,
     robust_logistic_grad,
     robust_logistic_hessian,
+    robust_logistic_kkt_residual,
     robust_logistic_loss,
+    robust_logistic_loss_grad,
 )
 
 NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
@@ -76,10 +77,10 @@ def test_gradient_and_hessian_match_central_differences(norm, fit_intercept):
     X, y, w, b = _data(seed=2)
     theta = np.r_[w, b] if fit_intercept else w
     args = (X, y, 0.4, norm, 0.05, fit_intercept)
-    loss, grad = flat_loss_grad(theta, *args)
+    loss, grad = robust_logistic_loss_grad(theta, *args)
     H = flat_hessian(theta, *args)
-    g_fd = _central_fd(lambda t: flat_loss_grad(t, *args)[0], theta)
-    H_fd = _central_fd(lambda t: flat_loss_grad(t, *args)[1], theta)
+    g_fd = _central_fd(lambda t: robust_logistic_loss_grad(t, *args)[0], theta)
+    H_fd = _central_fd(lambda t: robust_logistic_loss_grad(t, *args)[1], theta)
     assert _rel(grad, g_fd) < 1e-6
     assert _rel(H, H_fd) < 1e-6
     np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-15 * np.abs(H).max())
@@ -88,7 +89,7 @@ def test_gradient_and_hessian_match_central_differences(norm, fit_intercept):
 def test_dict_wrappers_agree_with_flat():
     X, y, w, b = _data(seed=3)
     g = robust_logistic_grad(w, b, X, y, 0.2, 2, l2=0.1)
-    _, flat = flat_loss_grad(np.r_[w, b], X, y, 0.2, 2, 0.1, True)
+    _, flat = robust_logistic_loss_grad(np.r_[w, b], X, y, 0.2, 2, 0.1, True)
     np.testing.assert_array_equal(np.r_[g["w"], g["b"]], flat)
     assert g["b"].shape == () and set(robust_logistic_grad(w, None, X, y, 0.2)) == {"w"}
     np.testing.assert_array_equal(robust_logistic_hessian(w, b, X, y, 0.2, 2, 0.1),
@@ -247,10 +248,49 @@ def test_error_l2_hessian_at_zero_weights():
 def test_error_theta_length():
     X, y, w, b = _data()
     with pytest.raises(ValueError, match="theta"):
-        flat_loss_grad(w, X, y, 0.1, fit_intercept=True)
+        robust_logistic_loss_grad(w, X, y, 0.1, fit_intercept=True)
 
 
 def test_error_integer_X():
     X, y, w, b = _data()
     with pytest.raises(TypeError, match="X"):
         critical_radius(X.astype(int), y)
+
+
+# ----------------------------------------------------------------------------- speed place
+@pytest.mark.parametrize("fit_intercept", BIAS)
+@pytest.mark.parametrize("norm", NORMS)
+def test_syrk_term1_equals_textbook_form(norm, fit_intercept):
+    # The closed-form Hessian forms term 1 as one A^T A of A = sqrt(c) [X, 1] (benchmark W4);
+    # the textbook form is (1/n) sum_i c_i a_i a_i^T with a_i = [y_i x_i - v, y_i].
+    X, y, w, b = _data(n=60, d=9, seed=21)
+    eps, y_pm = 0.4, 2.0 * y - 1
+    j = np.argmax(np.abs(w))
+    v = {2: eps * w / np.linalg.norm(w), np.inf: eps * np.sign(w),
+         1: eps * np.sign(w[j]) * np.eye(9)[j]}[norm]
+    qnorm = np.linalg.norm(w, ord={2: 2, np.inf: 1, 1: np.inf}[norm])
+    z = y_pm * (X @ w + (b if fit_intercept else 0.0)) - eps * qnorm
+    c = sigmoid(z) * sigmoid(-z)
+    A = y_pm[:, None] * X - v
+    A = np.c_[A, y_pm] if fit_intercept else A
+    textbook = A.T @ np.diag(c) @ A / len(X)
+    term1, _ = hessian_terms(w, b if fit_intercept else None, X, y, eps, norm)
+    assert np.max(np.abs(term1 - textbook)) <= 1e-12 * np.max(np.abs(textbook))
+
+
+# ----------------------------------------------------------------------------- KKT residual
+def test_kkt_residual_hand_worked_linf_at_zero():
+    # w = 0: s_i = 1/2, g = -(1/2) mean(y x) = -(1/2) (1.5, 0.05) = (-0.75, -0.025);
+    # m = eps mean(s) = 0.05; least-norm subgradient = soft-threshold(g, m) = (-0.70, 0).
+    X, y = np.array([[2.0, 0.2], [-1.0, 0.1]]), np.array([1, 0])
+    r = robust_logistic_kkt_residual(np.zeros(2), None, X, y, 0.1, np.inf)
+    assert r == pytest.approx(0.70, rel=1e-14)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_kkt_residual_is_gradient_norm_where_differentiable(norm):
+    X, y, w, b = _data(seed=22)                  # no zeros, no ties: the loss is smooth here
+    g = robust_logistic_grad(w, b, X, y, 0.3, norm, l2=0.1)
+    expected = np.linalg.norm(np.r_[g["w"], g["b"]])
+    assert robust_logistic_kkt_residual(w, b, X, y, 0.3, norm, l2=0.1) == pytest.approx(
+        expected, rel=1e-13)

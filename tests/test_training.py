@@ -9,7 +9,7 @@ from minadv.datasets import make_moons
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.optim import adam, entropy_sgd, sam, sgd
 from minadv.params import flatten, tree_equal, unflatten
-from minadv.robust_logistic import flat_loss_grad
+from minadv.robust_logistic import robust_logistic_loss_grad
 from minadv.training import (
     ERM,
     EarlyStopping,
@@ -57,7 +57,7 @@ def test_exact_robust_logistic_training_reaches_the_lbfgs_optimum_of_the_closed_
     X, y = _blobs()
     model = LogisticRegressionModel(5)
     p0 = model.init_params(rng=0, scale=0.1)
-    ref = _lbfgs(lambda t: flat_loss_grad(t, X, y, 0.3, 2, 0.1, True), flatten(p0))
+    ref = _lbfgs(lambda t: robust_logistic_loss_grad(t, X, y, 0.3, 2, 0.1, True), flatten(p0))
     res = fit(model, p0, ExactRobustObjective(eps=0.3, norm=2, l2=0.1), X, y,
               optimizer=sgd(1.0, momentum=0.5), epochs=300, batch_size=200, rng=0, verbose=0)
     np.testing.assert_allclose(flatten(res.params), ref, atol=1e-6)

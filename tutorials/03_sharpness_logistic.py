@@ -19,7 +19,12 @@ import numpy as np
 from minadv.analysis.sharpness_curve import random_noise_control, sharpness_curve
 from minadv.datasets import make_sharpness_data
 from minadv.gradcheck import numerical_gradient, rel_error
-from minadv.robust_logistic import critical_radius, flat_hessian, flat_loss_grad, hessian_terms
+from minadv.robust_logistic import (
+    critical_radius,
+    flat_hessian,
+    hessian_terms,
+    robust_logistic_loss_grad,
+)
 
 # %% [markdown]
 # ## 1. The inner maximisation has a closed form
@@ -41,11 +46,11 @@ from minadv.robust_logistic import critical_radius, flat_hessian, flat_loss_grad
 X, y, gen = make_sharpness_data()          # theory.md 2.5: n = 400, d = 20, seed 1
 w = np.random.default_rng(0).normal(size=20)
 eps = 0.5
-loss, grad = flat_loss_grad(w, X, y, eps, norm=2)
+loss, grad = robust_logistic_loss_grad(w, X, y, eps, norm=2)
 H = flat_hessian(w, X, y, eps, norm=2)
-fd_grad = numerical_gradient(lambda v: flat_loss_grad(v, X, y, eps, 2)[0], w)
-fd_hess = np.column_stack([(flat_loss_grad(w + 1e-5 * e, X, y, eps, 2)[1]
-                            - flat_loss_grad(w - 1e-5 * e, X, y, eps, 2)[1]) / 2e-5
+fd_grad = numerical_gradient(lambda v: robust_logistic_loss_grad(v, X, y, eps, 2)[0], w)
+fd_hess = np.column_stack([(robust_logistic_loss_grad(w + 1e-5 * e, X, y, eps, 2)[1]
+                            - robust_logistic_loss_grad(w - 1e-5 * e, X, y, eps, 2)[1]) / 2e-5
                            for e in np.eye(20)])
 print(f"gradient vs FD: {rel_error(grad, fd_grad):.1e}   Hessian vs FD: {rel_error(H, fd_hess):.1e}")
 assert rel_error(grad, fd_grad) < 1e-7 and rel_error(H, fd_hess) < 1e-7

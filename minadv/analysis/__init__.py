@@ -5,8 +5,10 @@
 * :mod:`~minadv.analysis.landscape` — Li et al. (2018) interpolation, filter-normalised
   directions, 1-D/2-D slices (grids and values; no plotting).
 * :mod:`~minadv.analysis.sharpness` — ε-sharpness (Keskar et al. 2017) and the Hessian trace.
+* :mod:`~minadv.analysis.robust_fit` — certified minimisers of the closed-form adversarial
+  logistic loss (exact at the kinks of the L∞ and L1 cases; KKT residual as certificate).
 * :mod:`~minadv.analysis.sharpness_curve` — λ_max of L2-adversarial logistic regression along an
-  ε grid (theory.md 2.5) and the random-noise control.
+  ε grid (``docs/theory.md`` §2.5) and the random-noise control.
 * :mod:`~minadv.analysis.smoothness` — gradient-Lipschitz ratios (Kanai et al.).
 
 Nothing here imports matplotlib.
@@ -34,12 +36,17 @@ from .landscape import (
                       slice_2d,
                       weight_names_of,
 )
+from .robust_fit import (
+                      RobustLogisticFit,
+                      RobustLogisticProblem,
+                      fit_robust_logistic,
+                      has_minimiser,
+                      has_minimiser_kernel,
+)
 from .sharpness import SharpnessResult, epsilon_sharpness, hessian_trace, sharpness_ascent
 from .sharpness_curve import (
                       NoiseControl,
-                      RobustLogisticFit,
                       SharpnessCurve,
-                      fit_robust_logistic,
                       random_noise_control,
                       sharpness_curve,
 )
@@ -60,10 +67,12 @@ __all__ = [
     "clean_loss_fn", "adversarial_loss_fn", "weight_names_of",
     # sharpness
     "epsilon_sharpness", "sharpness_ascent", "SharpnessResult", "hessian_trace",
-    # sharpness_curve (engineer 1)
-    "RobustLogisticFit", "SharpnessCurve", "NoiseControl", "fit_robust_logistic",
-    "sharpness_curve", "random_noise_control",
-    # smoothness (engineer 1)
+    # robust_fit
+    "RobustLogisticFit", "RobustLogisticProblem", "fit_robust_logistic", "has_minimiser",
+    "has_minimiser_kernel",
+    # sharpness_curve
+    "SharpnessCurve", "NoiseControl", "sharpness_curve", "random_noise_control",
+    # smoothness
     "random_unit_directions", "gradient_lipschitz_ratios", "robust_logistic_grad_fn",
     "pgd_adversarial_grad_fn",
 ]

@@ -7,7 +7,7 @@ Everything here works on **flat float64 vectors** of length ``model.n_params`` (
 * :func:`hessian_operator` wraps Pearlmutter's exact product ``v ↦ ∇²_θ L(θ) v`` as a SciPy
   :class:`~scipy.sparse.linalg.LinearOperator`.  For an :class:`~minadv.models.MLP` the forward
   pass, the backpropagated errors and the activation derivatives are computed **once** and reused
-  by every product (``theory.md`` section 12), so each product costs only the R-forward and
+  by every product (``docs/theory.md`` §12), so each product costs only the R-forward and
   R-backward matrix products.
 * :func:`gauss_newton_operator` wraps ``Jᵀ F J v / n`` (always PSD; equal to the Hessian for
   logistic regression, whose loss is linear in its scores).
@@ -121,7 +121,7 @@ def _check_curvature(curvature: Any) -> str:
 def _operator(model: Model, params, X, y, l2: float, curvature: str) -> LinearOperator:
     """Unchecked operator construction (inputs already validated)."""
     if curvature == "gauss_newton":
-        matvec = _flat_product(model, lambda V: model.gnvp_kernel(params, X, V), l2)
+        matvec = _flat_product(model, lambda V: model.fisher_product_kernel(params, X, V), l2)
     else:
         matvec = _hvp_matvec(model, params, X, y, l2)
     n = model.n_params
@@ -160,7 +160,7 @@ def hessian_operator(model: Model, params: Params, X: np.ndarray, y: np.ndarray,
 
     Notes
     -----
-    ``H v = ∇²_θ [(1/n) Σ_i ℓ(z_i(θ), y_i)] v`` by Pearlmutter's R-operator (``theory.md``
+    ``H v = ∇²_θ [(1/n) Σ_i ℓ(z_i(θ), y_i)] v`` by Pearlmutter's R-operator (``docs/theory.md``
     section 12): one R-forward and one R-backward pass, about two gradients.  For an MLP the
     forward pass, ``δ_l``, ``φ'(a_l)`` and ``φ''(a_l) ⊙ g_l`` are computed once here and every
     product costs only its matrix products.  Float32 models compute in float32; the operator
@@ -220,7 +220,7 @@ def hessian_at_adversarial(model: Model, params: Params, X: np.ndarray, y: np.nd
 
     Notes
     -----
-    By the implicit-function theorem (``theory.md`` (3.2), L2 constraint active) the true Hessian
+    By the implicit-function theorem (``docs/theory.md`` eq. (3.2), L2 constraint active) the true Hessian
     of the adversarial loss ``L_adv(θ) = (1/n) Σ max_{‖δ‖≤ε} ℓ(x + δ; θ)`` is
 
     ``∇² L_adv = H_θθ + H_θx P (λI − P H_xx P)^{-1} P H_xθ``,

@@ -5,7 +5,7 @@ Everything takes a ``loss_fn``: any callable ``params -> float``.  :func:`clean_
 return grids and values; plotting belongs to the caller (``matplotlib`` is never imported).
 
 Directions follow Li et al. (2018) and their reference code (``tomgoldstein/loss-landscape``,
-``net_plotter.py``; ``theory.md`` section 10).  A *filter* of a dense weight ``W`` of shape
+``net_plotter.py``; ``docs/theory.md`` §10).  A *filter* of a dense weight ``W`` of shape
 ``(fan_in, fan_out)`` is the **column** ``W[:, j]`` feeding unit ``j`` (the first axis of a
 PyTorch ``(out, in)`` tensor).  For logistic regression ``{"w": (d,), "b": ()}`` the single
 filter is the whole ``w`` and ``b`` is a bias.
@@ -221,6 +221,8 @@ def weight_names_of(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
     ``{"w": (d,), "b": ()}``), the 1-D arrays are weights (each one filter) and the 0-D ones
     biases.
     """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params: expected a dict of arrays, got {type(params).__name__}.")
     names = tuple(k for k, v in params.items() if np.ndim(v) >= 2)
     if names:
         return names
@@ -273,6 +275,11 @@ def random_direction(params: Params, rng: Any = None, normalization: str = "filt
     if normalization not in _NORMALIZATIONS:
         raise ValueError(f"normalization: expected one of {_NORMALIZATIONS}, got "
                          f"{normalization!r}.")
+    if not isinstance(ignore_bias, (bool, np.bool_)):
+        raise TypeError(f"ignore_bias: expected a bool, got {type(ignore_bias).__name__}.")
+    if isinstance(weight_names, str):
+        raise TypeError(f"weight_names: expected a sequence of names, got the string "
+                        f"{weight_names!r}; write ({weight_names!r},).")
     weights = weight_names_of(params) if weight_names is None else tuple(weight_names)
     unknown = [k for k in weights if k not in params]
     if unknown:
@@ -288,6 +295,11 @@ def random_direction(params: Params, rng: Any = None, normalization: str = "filt
         elif normalization == "layer":
             d = d * (np.linalg.norm(theta) / (np.linalg.norm(d) + _FILTER_EPS))
         out[k] = d.astype(theta.dtype, copy=False)
+    if normalization != "none" and not any(np.any(out[k]) for k in weights):
+        raise ValueError(f"params: every weight in {list(weights)} is 0, so the "
+                         f"{normalization}-normalised direction is 0 (each filter is rescaled "
+                         "to the norm of its weights); use normalization='none' or non-zero "
+                         "params.")
     return out
 
 
@@ -346,7 +358,7 @@ def adversarial_loss_fn(model: Model, X: np.ndarray, y: np.ndarray,
     -------
     callable
         ``params -> float``.  Plotting this along a direction shows the adversarial loss
-        ``L_adv(θ)`` of ``theory.md`` (3.2), attack included.
+        ``L_adv(θ)`` of ``docs/theory.md`` eq. (3.2), attack included.
     """
     X, y = _check_data(model, X, y)
     l2 = check_scalar(l2, "l2", low=0.0)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_scalar
+from .._validation import as_generator, check_array, check_int, check_scalar
 from ..models.base import Model
 from ..params import Params, flatten, unflatten
 from .hessian import hessian_operator, hutchinson_trace
@@ -71,6 +71,35 @@ def _ascent_start(n: int, rho: float, random_start: bool, gen) -> np.ndarray:
         return np.zeros(n)
     u = gen.standard_normal(n)
     return u * (rho / np.linalg.norm(u))                  # uniform on the sphere of radius ρ
+
+
+def _check_ascent_args(value_and_grad, x0, scale, random_start):
+    """Validate the callable, ``x0`` (P,) and ``scale`` (P,) > 0; return float64 x0 and s."""
+    if not callable(value_and_grad):
+        raise TypeError("value_and_grad: expected a callable x -> (f(x), grad f(x)), got "
+                        f"{type(value_and_grad).__name__}.")
+    if not isinstance(random_start, (bool, np.bool_)):
+        raise TypeError(f"random_start: expected a bool, got {type(random_start).__name__}.")
+    x0 = check_array(x0, "x0", ndim=1).astype(np.float64)
+    if scale is None:
+        return x0, np.ones_like(x0)
+    s = check_array(scale, "scale", ndim=1, shape=x0.shape).astype(np.float64)
+    if np.any(s <= 0):
+        raise ValueError(f"scale: expected positive per-coordinate scales, got min {s.min()}.")
+    return x0, s
+
+
+def _checked_call(value_and_grad, x):
+    """``value_and_grad(x0)``, checked once: a finite float and a finite gradient shaped like x."""
+    out = value_and_grad(x)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError("value_and_grad: expected it to return a pair (f(x), grad f(x)), got "
+                        f"{type(out).__name__}.")
+    f, g = float(out[0]), np.asarray(out[1], dtype=np.float64)
+    if g.shape != x.shape or not np.isfinite(f) or not np.all(np.isfinite(g)):
+        raise ValueError(f"value_and_grad: at x0 expected a finite value and a finite gradient "
+                         f"of shape {x.shape}, got value {f} and gradient of shape {g.shape}.")
+    return f, g
 
 
 def sharpness_ascent(value_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
@@ -119,9 +148,8 @@ def sharpness_ascent(value_and_grad: Callable[[np.ndarray], tuple[float, np.ndar
     rho = check_scalar(rho, "rho", low=0.0)
     n_steps = check_int(n_steps, "n_steps", low=0)
     eta = rho if step_size is None else check_scalar(step_size, "step_size", low=0.0)
-    x0 = np.asarray(x0, dtype=np.float64)
-    s = np.ones_like(x0) if scale is None else np.asarray(scale, dtype=np.float64)
-    f0, g = value_and_grad(x0)
+    x0, s = _check_ascent_args(value_and_grad, x0, scale, random_start)
+    f0, g = _checked_call(value_and_grad, x0)
     best, best_u, trace = 0.0, np.zeros_like(x0), [0.0]
     u = _ascent_start(x0.shape[0], rho, random_start, as_generator(rng))
     f, g = value_and_grad(x0 + s * u) if u.any() else (f0, g)
@@ -192,6 +220,8 @@ def epsilon_sharpness(model: Model, params: Params, X: np.ndarray, y: np.ndarray
     if y is None:
         raise ValueError("y: the loss needs the labels; got None.")
     l2 = check_scalar(l2, "l2", low=0.0)
+    if not isinstance(relative, (bool, np.bool_)):
+        raise TypeError(f"relative: expected a bool, got {type(relative).__name__}.")
     x0 = flatten(params).astype(np.float64)
     scale = np.abs(x0) + 1 if relative else None
     vg = _model_value_and_grad(model, params, X, y, l2)
@@ -228,6 +258,7 @@ def hessian_trace(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
     if method not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"method: expected 'auto', 'exact' or 'hutchinson', got {method!r}.")
     if method == "auto":
+        max_exact = check_int(max_exact, "max_exact", low=0)
         method = "exact" if model.n_params <= max_exact else "hutchinson"
     if method == "hutchinson":
         return hutchinson_trace(model, params, X, y, n_samples=n_samples, rng=rng,

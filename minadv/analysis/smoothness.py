@@ -1,6 +1,6 @@
 """Smoothness of adversarial losses: finite-difference gradient-Lipschitz estimates.
 
-Kanai et al. (arXiv:2103.01400, ``theory.md`` sections 3.2-3.4 and 3.7) compare how smooth the
+Kanai et al. (arXiv:2103.01400, ``docs/theory.md`` §3.2-3.4 and §3.7) compare how smooth the
 adversarial loss is in the parameters under L2 and Linf attacks.  A loss is beta-smooth if
 ``||grad L(theta1) - grad L(theta2)|| <= beta ||theta1 - theta2||``; we probe it with the ratios
 
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int
-from ..robust_logistic import _check_flat, loss_grad_kernel
+from ..robust_logistic import check_robust_logistic_args, robust_logistic_loss_grad_kernel
 
 __all__ = [
     "random_unit_directions",
@@ -57,7 +57,7 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
     ts : array_like (k,), step sizes > 0
     symmetric : bool
         False: ``||g(theta + t v) - g(theta)|| / t``;  True: ``||g(theta + t v) -
-        g(theta - t v)|| / (2 t)`` (the form quoted in theory section 1.3).
+        g(theta - t v)|| / (2 t)`` (the form quoted in ``docs/theory.md`` §1.3).
 
     Returns
     -------
@@ -65,9 +65,15 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
 
     Notes
     -----
-    Costs ``m k`` (one-sided, +1) or ``2 m k`` gradient calls.  Use float64: the difference of
+    Costs ``m k + 1`` (one-sided) or ``2 m k + 1`` gradient calls (the one at theta is
+    checked: finite, shaped like theta).  Use float64: the difference of
     two gradients loses ``log10(1/t)`` digits.
     """
+    if not callable(grad_fn):
+        raise TypeError(f"grad_fn: expected a callable theta -> gradient, got "
+                        f"{type(grad_fn).__name__}.")
+    if not isinstance(symmetric, (bool, np.bool_)):
+        raise TypeError(f"symmetric: expected a bool, got {type(symmetric).__name__}.")
     theta = check_array(theta, "theta", ndim=1)
     V = check_array(directions, "directions", ndim=2, shape=(None, theta.shape[0]))
     ts = check_array(ts, "ts", ndim=1)
@@ -75,7 +81,7 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
         raise ValueError(f"ts: expected step sizes > 0, got min {ts.min()}.")
     if np.any(np.linalg.norm(V, axis=1) == 0):
         raise ValueError("directions: contains a zero vector; directions must be unit vectors.")
-    g0 = None if symmetric else np.asarray(grad_fn(theta), dtype=np.float64)
+    g0 = _checked_gradient(grad_fn, theta)
     out = np.empty((V.shape[0], ts.shape[0]))
     for i, v in enumerate(V):                                    # loop over probes, not samples
         for j, t in enumerate(ts):
@@ -83,6 +89,16 @@ def gradient_lipschitz_ratios(grad_fn: Callable[[np.ndarray], np.ndarray], theta
             g_ref = np.asarray(grad_fn(theta - t * v), dtype=np.float64) if symmetric else g0
             out[i, j] = np.linalg.norm(g_plus - g_ref) / (2 * t if symmetric else t)
     return out
+
+
+def _checked_gradient(grad_fn, theta):
+    """``grad_fn(theta)`` as float64, checked once: finite and shaped like theta."""
+    g = np.asarray(grad_fn(theta), dtype=np.float64)
+    if g.shape != theta.shape or not np.all(np.isfinite(g)):
+        raise ValueError(f"grad_fn: expected a finite gradient of shape {theta.shape} at theta, "
+                         f"got shape {g.shape} with {np.count_nonzero(~np.isfinite(g))} "
+                         "non-finite entries.")
+    return g
 
 
 # ----------------------------------------------------------------------------- linear models
@@ -96,11 +112,12 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
     """
     X = check_array(X, "X", ndim=2)
     p = X.shape[1] + int(bool(fit_intercept))
-    _, X, y_pm, eps, norm, l2, fi = _check_flat(np.zeros(p, X.dtype), X, y, eps, norm, l2,
-                                                fit_intercept)
+    _, X, y_pm, eps, norm, l2, fi = check_robust_logistic_args(np.zeros(p, X.dtype), X, y, eps,
+                                                               norm, l2, fit_intercept)
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
-        return loss_grad_kernel(np.asarray(theta, dtype=X.dtype), X, y_pm, eps, norm, l2, fi)[1]
+        theta = np.asarray(theta, dtype=X.dtype)
+        return robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
 
     return grad_fn
 
@@ -114,7 +131,7 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     """Gradient of the adversarial loss of any model, with the inner max solved by PGD.
 
     ``grad_fn(theta) = ∇_θ L(θ; X + δ̂(θ))`` where ``δ̂(θ)`` is the PGD attack on the model
-    with flat parameters ``theta`` (Danskin's theorem, ``theory.md`` section 3.2: the gradient
+    with flat parameters ``theta`` (Danskin's theorem, ``docs/theory.md`` §3.2: the gradient
     at the maximiser).  For use with :func:`gradient_lipschitz_ratios` on MLPs, where no closed
     form exists.
 

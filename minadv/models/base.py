@@ -235,18 +235,6 @@ class BaseModel:
         _, gx = self.backward(params, cache, u, param_grads=False, input_grad=True)
         return gx
 
-    # Transitional aliases for callers in other modules written against the old names
-    # (minadv/analysis/hessian.py calls gnvp_kernel, minadv/attacks/vat.py calls
-    # input_fisher_kernel): delete both once those call sites use the new names.
-    def gnvp_kernel(self, params: Params, X: np.ndarray, vector: Params) -> Params:
-        """Old name of :meth:`fisher_product_kernel` (transitional; see the comment above)."""
-        return self.fisher_product_kernel(params, X, vector)
-
-    def input_fisher_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
-                            logits=None, cache=None) -> np.ndarray:
-        """Old name of :meth:`input_fisher_product_kernel` (transitional)."""
-        return self.input_fisher_product_kernel(params, X, R, logits=logits, cache=cache)
-
     # ----------------------------------------------------------------- checked API
     def logits(self, params: Params, X: np.ndarray) -> np.ndarray:
         """Logits (scores) of ``X``: ``(n,)`` for binary models, ``(n, n_classes)`` otherwise."""

@@ -304,7 +304,7 @@ class ExactRobustObjective(Objective):
         X = batch.X
         theta = np.concatenate([params["w"], np.reshape(params["b"], (1,))])
         y_pm = (2 * batch.y - 1).astype(X.dtype)
-        loss, g = rl.loss_grad_kernel(theta, X, y_pm, float(self.eps), check_norm(self.norm),
+        loss, g = rl.robust_logistic_loss_grad_kernel(theta, X, y_pm, float(self.eps), check_norm(self.norm),
                                 float(self.l2), True)
         d = X.shape[1]
         return loss, {"w": g[:d], "b": np.asarray(g[d], dtype=X.dtype)}
