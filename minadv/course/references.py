@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import numerics
+from .. import attacks, numerics, robust_logistic
 from ..attacks import lp_norms, project_ball, project_box
-from ..attacks import steepest_ascent as _library_steepest_ascent
 from ..losses import softmax_cross_entropy
 from ..models import MLP, LogisticRegressionModel
-from ..robust_logistic import robust_logistic_hessian as _library_robust_hessian
 
 __all__ = [
     "sigmoid", "logsumexp", "logistic_backward", "affine_backward",
@@ -68,7 +66,7 @@ def two_layer_backward(params, X, y):
 
 def steepest_ascent(g, eps, norm):
     """:func:`minadv.attacks.steepest_ascent`."""
-    return _library_steepest_ascent(g, eps, norm)
+    return attacks.steepest_ascent(g, eps, norm)
 
 
 def project_l2_ball(delta, eps):
@@ -79,7 +77,7 @@ def project_l2_ball(delta, eps):
 def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
     """Ascent step, projection onto the ball around ``x0``, box clip: the order of
     :func:`minadv.attacks.pgd` (one of its iterations)."""
-    x_new = x + _library_steepest_ascent(g, step_size, norm)      # (n, d)
+    x_new = x + attacks.steepest_ascent(g, step_size, norm)      # (n, d)
     x_new = x0 + project_ball(x_new - x0, eps, norm)
     return project_box(x_new, clip_min, clip_max)
 
@@ -103,7 +101,7 @@ def vat_power_iteration(fisher_product, d, n_iter):
 
 def robust_logistic_hessian(w, X, y, eps):
     """:func:`minadv.robust_logistic.robust_logistic_hessian` (L2, no intercept)."""
-    return _library_robust_hessian(w, None, X, y, eps, 2)
+    return robust_logistic.robust_logistic_hessian(w, None, X, y, eps, 2)
 
 
 def hvp_one_hidden(params, X, y, v):
