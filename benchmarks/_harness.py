@@ -1,4 +1,4 @@
-"""Shared benchmark machinery (``docs/benchmarks.md``, "How the numbers are taken").
+"""Shared benchmark machinery (``docs/benchmarks.md``, "The yardstick: time over the GEMM floor").
 
 * :func:`run_isolated` runs one workload in a fresh interpreter with ``OMP_NUM_THREADS``,
   ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set before NumPy loads (the only reliable
