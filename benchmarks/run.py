@@ -140,6 +140,8 @@ def _summary(wid: str, t: int, runs: dict[int, list[dict]], paths) -> dict:
             "before_ratio": med(a, "ratio"), "after_ratio": med(b, "ratio"),
             "before_value": med(a, key), "after_value": med(b, key),
             "time_change": med(b, "seconds") / med(a, "seconds"),
+            "loop_change": (med(b, "loop_seconds") / med(a, "loop_seconds")
+                            if "loop_seconds" in a[0] and "loop_seconds" in b[0] else None),
             "floor_normalised_change": med(b, "ratio") / med(a, "ratio"),
             "target": b[0]["target"], "after_pass": bool(med(b, key) <= b[0]["target"]),
             "runs": {"before": a, "after": b}}
@@ -157,7 +159,7 @@ def print_compare(rows: list[dict], markdown: bool) -> None:
         v = r[f"{side}_value"]
         return f"{v:.0f} µs/step" if r["judged"] == "us_per_step" else f"{v:.2f}"
     head = ("id", "thr", "before s", "after s", "after/before", "ratio before", "ratio after",
-            "floor-normalised", "target", "budget")
+            "floor-normalised", "internal loop after/before", "target", "budget")
     if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + " --- |" * len(head))
@@ -167,7 +169,8 @@ def print_compare(rows: list[dict], markdown: bool) -> None:
                   else f"≤ {r['target']:.2f}") + (" pass" if r["after_pass"] else " FAIL")
         cells = (r["workload"], str(r["threads"]), f"{r['before_seconds']:.4f}",
                  f"{r['after_seconds']:.4f}", f"{r['time_change']:.3f}", fmt(r, "before"),
-                 fmt(r, "after"), f"{r['floor_normalised_change']:.3f}", target, ok)
+                 fmt(r, "after"), f"{r['floor_normalised_change']:.3f}",
+                 "-" if r["loop_change"] is None else f"{r['loop_change']:.3f}", target, ok)
         print(("| " + " | ".join(cells) + " |") if markdown else "  ".join(f"{c:>12}" for c in cells))
     every = [x for r in rows for side in ("before", "after") for x in r["runs"][side]]
     print()
