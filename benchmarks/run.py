@@ -72,7 +72,8 @@ def _loop(row: dict) -> str:
 def context_line(rows: list[dict], quick: bool) -> str:
     loads = [r["loadavg_1min"] for r in rows if r.get("loadavg_1min") is not None]
     trees = sorted({r["minadv"] for r in rows})
-    text = (f"BLAS: {rows[0]['blas'] if rows else '?'}; "
+    blas = " | ".join(dict.fromkeys(r["blas"] for r in rows)) or "?"
+    text = (f"BLAS: {blas}; "
             f"OPENBLAS_CORETYPE={rows[0]['openblas_coretype'] if rows else None}; "
             f"minadv from {', '.join(trees)}")
     if loads:
