@@ -177,7 +177,8 @@ def print_compare(rows: list[dict], markdown: bool) -> None:
     print()
     print(context_line(every, False))
     print(f"before = {rows[0]['before'] if rows else '?'}; after = {rows[0]['after'] if rows else '?'}; "
-          f"budget: no workload more than {BUDGET - 1:.0%} slower (time or floor-normalised)")
+          f"budget: no workload more than {BUDGET - 1:.0%} slower; ok = time and floor-normalised "
+          "change both within it, SLOWER = both over, noisy = one over (rerun that row)")
 
 
 def main(argv: list[str] | None = None) -> int:
