@@ -1,14 +1,19 @@
-"""Shared benchmark machinery (``BENCHMARKS.md``, "How to report").
+"""Shared benchmark machinery (``docs/benchmarks.md``, "The yardstick: time over the GEMM floor").
 
 * :func:`run_isolated` runs one workload in a fresh interpreter with ``OMP_NUM_THREADS``,
   ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set before NumPy loads (the only reliable
-  way to pin the BLAS thread count) and returns its result row.
+  way to pin the BLAS thread count) and returns its result row.  The interpreter runs this
+  file as a script, so ``sys.path[0]`` is ``benchmarks/`` and **minadv comes from
+  ``PYTHONPATH``** (or the installed package), never from the tree the benchmarks live in:
+  ``pkg_path`` prepends one source tree to ``PYTHONPATH``, which is how ``run.py --compare``
+  times two trees with the same benchmark code.
 * :func:`interleaved` times several callables in alternation, ``reps`` rounds after one
   warm-up round, and returns the median of each: a load spike on a shared machine hits the
   workload and its floor alike instead of biasing one of them.
 * :func:`blas_info` describes the BLAS (threadpoolctl's report when importable, else
-  ``numpy.show_config``) and :func:`result` stamps every row with it, the thread count and
-  ``OPENBLAS_CORETYPE`` (which, when set, can make OpenBLAS pick slower kernels).
+  ``numpy.show_config``) and :func:`result` stamps every row with it, the thread count,
+  ``OPENBLAS_CORETYPE`` (which, when set, can make OpenBLAS pick slower kernels), the 1-minute
+  load average and the minadv that was measured.
 
 A bench module exposes ``WORKLOADS = {"W1": measure_fn, ...}`` where ``measure_fn(quick=False)``
 returns the dict of :func:`result`, and ``build(wid, tiny=True)`` returning ``(work, floor)``
@@ -27,30 +32,35 @@ import sys
 import time
 from collections.abc import Callable
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+if BENCH_DIR not in sys.path:                  # bench modules import each other by file name
+    sys.path.insert(0, BENCH_DIR)
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def thread_env(threads: int) -> dict:
-    """``os.environ`` with every BLAS/OpenMP thread variable set to ``threads``."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+def thread_env(threads: int, pkg_path: str | None = None) -> dict:
+    """``os.environ`` with every BLAS/OpenMP thread variable set to ``threads`` and, when
+    ``pkg_path`` is given, that source tree first on ``PYTHONPATH``."""
+    env = dict(os.environ)
+    if pkg_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.path.abspath(pkg_path), os.environ.get("PYTHONPATH")) if p)
     env.update({v: str(threads) for v in THREAD_VARS})
     return env
 
 
-def run_isolated(module: str, wid: str, threads: int, quick: bool = False) -> dict:
-    """Measure workload ``wid`` of ``benchmarks.<module>`` in a fresh subprocess."""
-    cmd = [sys.executable, "-m", "benchmarks._harness", "--worker", module, wid]
+def run_isolated(module: str, wid: str, threads: int, quick: bool = False,
+                 pkg_path: str | None = None) -> dict:
+    """Measure workload ``wid`` of ``benchmarks/<module>.py`` in a fresh subprocess."""
+    cmd = [sys.executable, os.path.join(BENCH_DIR, "_harness.py"), "--worker", module, wid]
     if quick:
         cmd.append("--quick")
-    out = subprocess.run(cmd, env=thread_env(threads), cwd=ROOT, capture_output=True,
-                         text=True)
+    out = subprocess.run(cmd, env=thread_env(threads, pkg_path), cwd=BENCH_DIR,
+                         capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError(f"{module} {wid} ({threads} threads) failed:\n{out.stderr}")
+        raise RuntimeError(f"{module} {wid} ({threads} threads, minadv from "
+                           f"{pkg_path or 'PYTHONPATH'}) failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -91,20 +101,25 @@ def threads_in_use() -> int | None:
     return int(value) if value else None
 
 
+def loadavg() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def result(wid: str, times: dict[str, float], unit: str, scale: float = 1.0, **extra) -> dict:
     """A result row: ``seconds``/``floor_seconds`` (medians × ``scale``), ``ratio``, context."""
+    import minadv
     sec, floor = times["seconds"] * scale, times["floor_seconds"] * scale
     row = {"workload": wid, "threads": threads_in_use(), "seconds": sec,
            "floor_seconds": floor, "ratio": sec / floor, "unit": unit}
     row.update({k: v * scale for k, v in times.items() if k not in ("seconds", "floor_seconds")})
     row.update(extra)
     row.update(blas=blas_info(), openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
-               loadavg_1min=os.getloadavg()[0] if hasattr(os, "getloadavg") else None)
+               loadavg_1min=loadavg(), minadv=os.path.dirname(os.path.abspath(minadv.__file__)))
     return row
 
 
 def load(module: str):
-    return importlib.import_module(f"benchmarks.{module}")
+    return importlib.import_module(module)
 
 
 def print_rows(rows: list[dict]) -> None:
@@ -113,7 +128,8 @@ def print_rows(rows: list[dict]) -> None:
         print(f"{r['workload']:4} {str(r['threads']):>3} {r['seconds']:9.4f} "
               f"{r['floor_seconds']:9.4f} {r['ratio']:6.2f}  {r['unit']}")
     if rows:
-        print(f"BLAS: {rows[0]['blas']}; OPENBLAS_CORETYPE={rows[0]['openblas_coretype']}")
+        print(f"BLAS: {rows[0]['blas']}; OPENBLAS_CORETYPE={rows[0]['openblas_coretype']}; "
+              f"minadv: {rows[0]['minadv']}")
 
 
 def module_main(module: str, argv: list[str] | None = None) -> None:

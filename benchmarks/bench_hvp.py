@@ -1,4 +1,4 @@
-"""W6: 20 power iterations of the exact Hessian-vector product (BENCHMARKS.md).
+"""W6: 20 power iterations of the exact Hessian-vector product (``docs/benchmarks.md``).
 
 MLP 784-100-10 tanh, softmax cross-entropy w.r.t. all 79 510 parameters, 1 000 samples, float64.
 Timed: ``minadv.analysis.power_iteration(..., n_iter=20, tol=0)`` (operator construction, i.e.
@@ -8,26 +8,20 @@ products alone at the same shapes (8 per HVP: X·V1, h1·V2, R{h1}·W2, h1ᵀ·R
 δ2·V2ᵀ, R{δ2}·W2ᵀ, Xᵀ·R{δ1}), measured interleaved with the workload; medians of ``reps``.
 
 Usage: ``python benchmarks/bench_hvp.py [--quick]`` (1 and 2 threads, each in a fresh process),
-or ``python benchmarks/run.py --only W6``.
+or ``python benchmarks/run.py --only W6``.  minadv is imported from ``PYTHONPATH`` (``_harness``).
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
+import _harness as H
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from benchmarks import _harness as H  # noqa: E402
 
 N_ITER = 20
 
 
 def build(wid: str = "W6", tiny: bool = False, with_products: bool = False):
     """``(work, floor)`` callables (plus the bare-products one when ``with_products``)."""
-    from minadv.analysis.hessian import hessian_operator, power_iteration
+    from minadv.analysis import hessian_operator, power_iteration
     from minadv.models import MLP
     N, D, Hd, C = (50, 12, 6, 3) if tiny else (1000, 784, 100, 10)
     rng = np.random.default_rng(0)
@@ -65,6 +59,7 @@ def bench_w6(quick: bool = False) -> dict:
     times = H.interleaved({"seconds": work, "floor_seconds": floor,
                            "products_seconds": products}, reps)
     return H.result("W6", times, "20 HVP power iterations", reps=reps,
+                    api="minadv.analysis.power_iteration",
                     products_ratio=times["products_seconds"] / times["floor_seconds"])
 
 

@@ -1,14 +1,24 @@
-"""Run the benchmark workloads of ``BENCHMARKS.md`` and print one row per workload × threads.
+"""Run the benchmark workloads of ``docs/benchmarks.md``: one row per workload × threads.
 
 Each (workload, thread count) runs in a fresh interpreter with ``OMP_NUM_THREADS``,
 ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set before NumPy loads (``_harness``).
-Columns: median seconds, median GEMM-floor seconds, ratio, target and pass/fail; W5 is judged
-on microseconds per step (its floor is negligible by design), the others on the ratio.
+minadv is taken from ``PYTHONPATH`` (or the installed package); ``--pkg PATH`` puts one source
+tree first.  Columns: median seconds, median GEMM-floor seconds, ratio, target and pass/fail;
+W5 is judged on microseconds per step (its floor is negligible by design), the others on the
+ratio.
+
+``--compare PATH_A PATH_B`` times two source trees with this same benchmark code: for every
+workload and thread count it alternates fresh runs A, B, B, A, ... (``--rounds`` pairs, ABBA
+order so that a slow drift of the machine's load hits both trees alike) and prints the medians
+of A and B, the time change B/A and the floor-normalised change (ratio_B / ratio_A: each run
+measures its own floor, so this one survives a change of load between runs).  The budget
+(``docs/benchmarks.md``): no workload more than 10 % slower.
 
 Usage::
 
-    python benchmarks/run.py                     # W1-W6 at 1 and 2 threads
-    python benchmarks/run.py --only W1,W3 --quick --json out.json
+    python benchmarks/run.py                          # W1-W6 at 1 and 2 threads
+    python benchmarks/run.py --only W1,W3 --quick --json out.json --markdown
+    python benchmarks/run.py --compare ../before ../after --markdown --json cmp.json
 """
 
 from __future__ import annotations
@@ -16,22 +26,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from benchmarks import _harness as H  # noqa: E402
+import _harness as H
 
 # id -> (bench module, target at 1 thread, target at 2 threads, judged quantity)
 WORKLOADS = {
-    "W1": ("bench_training", 1.25, 1.6, "ratio"),
-    "W2": ("bench_pgd", 1.25, 1.6, "ratio"),
-    "W3": ("bench_training", 1.45, 1.7, "ratio"),
-    "W4": ("bench_closed_form_hessian", 1.5, 1.5, "ratio"),
-    "W5": ("bench_training", 200.0, 200.0, "us_per_step"),
-    "W6": ("bench_hvp", 1.1, 1.25, "ratio"),
+    "W1": ("bench_training", 1.35, 1.7, "ratio"),
+    "W2": ("bench_pgd", 1.3, 1.7, "ratio"),
+    "W3": ("bench_training", 1.5, 1.9, "ratio"),
+    "W4": ("bench_closed_form_hessian", 1.5, 1.6, "ratio"),
+    "W5": ("bench_training", 150.0, 150.0, "us_per_step"),
+    "W6": ("bench_hvp", 1.15, 1.3, "ratio"),
 }
-THREADS = (1, 2)
+BUDGET = 1.10                                    # a change may cost at most 10 % per workload
 
 
 def judge(row: dict) -> dict:
@@ -42,14 +51,134 @@ def judge(row: dict) -> dict:
     return row
 
 
-def _fmt(row: dict) -> str:
+def _value(row: dict) -> str:
     if row["judged"] == "us_per_step":
-        value, target = f"{row['us_per_step']:.0f}us/st", f"<={row['target']:.0f}us"
+        return f"{row['us_per_step']:.0f} µs/step"
+    return f"{row['ratio']:.2f}"
+
+
+def _target(row: dict) -> str:
+    return (f"≤ {row['target']:.0f} µs" if row["judged"] == "us_per_step"
+            else f"≤ {row['target']:.2f}")
+
+
+def _loop(row: dict) -> str:
+    """The bare internal loop beside the public call, for information (W1, W3, W5)."""
+    if "loop_seconds" not in row:
+        return "-"
+    return f"{row['loop_seconds']:.4f} s ({row['loop_seconds'] / row['floor_seconds']:.2f}×)"
+
+
+def context_line(rows: list[dict], quick: bool) -> str:
+    loads = [r["loadavg_1min"] for r in rows if r.get("loadavg_1min") is not None]
+    trees = sorted({r["minadv"] for r in rows})
+    blas = " | ".join(dict.fromkeys(r["blas"] for r in rows)) or "?"
+    text = (f"BLAS: {blas}; "
+            f"OPENBLAS_CORETYPE={rows[0]['openblas_coretype'] if rows else None}; "
+            f"minadv from {', '.join(trees)}")
+    if loads:
+        text += (f"; 1-min load average {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} "
+                 "cores (a load near or above the core count makes rows noisy: rerun them)")
+    return text + ("; --quick: rough numbers" if quick else "")
+
+
+def print_table(rows: list[dict], quick: bool, markdown: bool) -> None:
+    if markdown:
+        print("| id | threads | API timed | seconds | floor s | ratio | judged | target | ok "
+              "| internal loop | load |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['workload']} | {r['threads']} | `{r.get('api', '?')}` | "
+                  f"{r['seconds']:.4f} | {r['floor_seconds']:.4f} | {r['ratio']:.2f} | "
+                  f"{_value(r)} | {_target(r)} | {'pass' if r['pass'] else 'FAIL'} | "
+                  f"{_loop(r)} | {r.get('loadavg_1min', float('nan')):.2f} |")
     else:
-        value, target = f"{row['ratio']:.2f}", f"<={row['target']:.2f}"
-    return (f"{row['workload']:4} {row['threads']:>3} {row['seconds']:9.4f} "
-            f"{row['floor_seconds']:9.4f} {row['ratio']:6.2f} {value:>9} {target:>8} "
-            f"{'pass' if row['pass'] else 'FAIL':>4}  {row['blas']}")
+        print(f"{'id':4} {'thr':>3} {'seconds':>9} {'floor':>9} {'ratio':>6} {'judged':>12} "
+              f"{'target':>9} {'ok':>4}  internal loop")
+        for r in rows:
+            print(f"{r['workload']:4} {r['threads']:>3} {r['seconds']:9.4f} "
+                  f"{r['floor_seconds']:9.4f} {r['ratio']:6.2f} {_value(r):>12} {_target(r):>9} "
+                  f"{'pass' if r['pass'] else 'FAIL':>4}  {_loop(r)}")
+    print()
+    print(context_line(rows, quick))
+
+
+def measure(wids, threads, quick, pkg_path=None, echo=True) -> list[dict]:
+    rows = []
+    for wid in wids:
+        for t in threads:
+            row = judge(H.run_isolated(WORKLOADS[wid][0], wid, t, quick, pkg_path))
+            rows.append(row)
+            if echo:
+                print(f"  {wid} {t}t: {_value(row)} ({row['seconds']:.4f} s)", file=sys.stderr,
+                      flush=True)
+    return rows
+
+
+def compare(wids, threads, quick, paths, rounds) -> list[dict]:
+    """Alternate fresh runs of the two trees (ABBA...) per workload and thread count."""
+    out = []
+    for wid in wids:
+        for t in threads:
+            runs: dict[int, list[dict]] = {0: [], 1: []}
+            for r in range(rounds):
+                for which in ((0, 1) if r % 2 == 0 else (1, 0)):
+                    row = judge(H.run_isolated(WORKLOADS[wid][0], wid, t, quick, paths[which]))
+                    runs[which].append(row)
+            out.append(_summary(wid, t, runs, paths))
+            print(f"  {wid} {t}t: after/before {out[-1]['time_change']:.3f}", file=sys.stderr,
+                  flush=True)
+    return out
+
+
+def _summary(wid: str, t: int, runs: dict[int, list[dict]], paths) -> dict:
+    def med(rows: list[dict], k: str) -> float:
+        return statistics.median(r[k] for r in rows)
+    key = WORKLOADS[wid][3]
+    a, b = runs[0], runs[1]
+    return {"workload": wid, "threads": t, "judged": key, "before": paths[0], "after": paths[1],
+            "before_seconds": med(a, "seconds"), "after_seconds": med(b, "seconds"),
+            "before_ratio": med(a, "ratio"), "after_ratio": med(b, "ratio"),
+            "before_value": med(a, key), "after_value": med(b, key),
+            "time_change": med(b, "seconds") / med(a, "seconds"),
+            "loop_change": (med(b, "loop_seconds") / med(a, "loop_seconds")
+                            if "loop_seconds" in a[0] and "loop_seconds" in b[0] else None),
+            "floor_normalised_change": med(b, "ratio") / med(a, "ratio"),
+            "target": b[0]["target"], "after_pass": bool(med(b, key) <= b[0]["target"]),
+            "runs": {"before": a, "after": b}}
+
+
+def verdict(r: dict) -> str:
+    """``ok`` within the budget on both measures, ``SLOWER`` beyond it on both, else ``noisy``
+    (one measure over: rerun that row, the load probably changed between runs)."""
+    over = [r["time_change"] > BUDGET, r["floor_normalised_change"] > BUDGET]
+    return "SLOWER" if all(over) else ("noisy" if any(over) else "ok")
+
+
+def print_compare(rows: list[dict], markdown: bool) -> None:
+    def fmt(r, side):
+        v = r[f"{side}_value"]
+        return f"{v:.0f} µs/step" if r["judged"] == "us_per_step" else f"{v:.2f}"
+    head = ("id", "thr", "before s", "after s", "after/before", "ratio before", "ratio after",
+            "floor-normalised", "internal loop after/before", "target", "budget")
+    if markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + " --- |" * len(head))
+    for r in rows:
+        ok = verdict(r)
+        target = (f"≤ {r['target']:.0f} µs" if r["judged"] == "us_per_step"
+                  else f"≤ {r['target']:.2f}") + (" pass" if r["after_pass"] else " FAIL")
+        cells = (r["workload"], str(r["threads"]), f"{r['before_seconds']:.4f}",
+                 f"{r['after_seconds']:.4f}", f"{r['time_change']:.3f}", fmt(r, "before"),
+                 fmt(r, "after"), f"{r['floor_normalised_change']:.3f}",
+                 "-" if r["loop_change"] is None else f"{r['loop_change']:.3f}", target, ok)
+        print(("| " + " | ".join(cells) + " |") if markdown else "  ".join(f"{c:>12}" for c in cells))
+    every = [x for r in rows for side in ("before", "after") for x in r["runs"][side]]
+    print()
+    print(context_line(every, False))
+    print(f"before = {rows[0]['before'] if rows else '?'}; after = {rows[0]['after'] if rows else '?'}; "
+          f"budget: no workload more than {BUDGET - 1:.0%} slower; ok = time and floor-normalised "
+          "change both within it, SLOWER = both over, noisy = one over (rerun that row)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,26 +189,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke run: fewer steps and repetitions (numbers are rough)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--pkg", metavar="PATH", help="source tree to take minadv from "
+                        "(default: PYTHONPATH / the installed package)")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="two source trees, timed alternately with this benchmark code")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="--compare: runs of each tree per workload (ABBA order)")
     args = parser.parse_args(argv)
     wids = [w.strip().upper() for w in args.only.split(",") if w.strip()]
     unknown = [w for w in wids if w not in WORKLOADS]
     if unknown:
         parser.error(f"--only: unknown workloads {unknown}; expected some of {list(WORKLOADS)}")
     threads = [int(t) for t in args.threads.split(",")]
-    print(f"{'id':4} {'thr':>3} {'seconds':>9} {'floor':>9} {'ratio':>6} {'judged':>9} "
-          f"{'target':>8} {'ok':>4}  blas")
-    rows = []
-    for wid in wids:
-        for t in threads:
-            row = judge(H.run_isolated(WORKLOADS[wid][0], wid, t, args.quick))
-            rows.append(row)
-            print(_fmt(row), flush=True)
-    loads = [r["loadavg_1min"] for r in rows if r.get("loadavg_1min") is not None]
-    print(f"OPENBLAS_CORETYPE={rows[0]['openblas_coretype'] if rows else None}"
-          + (f"   1-min load average {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} "
-             "cores (a load near or above the core count makes rows noisy: rerun them)"
-             if loads else "")
-          + ("   (--quick: rough numbers)" if args.quick else ""))
+    if args.compare:
+        for p in args.compare:
+            if not os.path.isfile(os.path.join(p, "minadv", "__init__.py")):
+                parser.error(f"--compare: {p!r} holds no minadv/__init__.py")
+        rows = compare(wids, threads, args.quick, args.compare, args.rounds)
+        print_compare(rows, args.markdown)
+    else:
+        rows = measure(wids, threads, args.quick, args.pkg)
+        print_table(rows, args.quick, args.markdown)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
