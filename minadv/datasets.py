@@ -27,7 +27,7 @@ __all__ = [
 
 
 def make_sharpness_data(n_samples: int = 400, n_features: int = 20, rng: Any = 1):
-    """The seeded two-Gaussian problem of ``theory.md`` section 2.5.
+    """The seeded two-Gaussian problem of ``docs/theory.md`` section 2.5.
 
     ``y = where(u < 0.5, -1, 1)`` with ``u ~ U(0, 1)``, ``X = y mu + N(0, I)`` with
     ``mu = e_1``, drawn in exactly that order from ``rng`` (default seed 1), so that the
@@ -135,7 +135,7 @@ def make_circles(n_samples: int = 100, factor: float = 0.8, noise: float = 0.0, 
 
 # --------------------------------------------------------------------------- VAT synthetic
 
-# (centre, first angle, last angle, mean radius, radial std) per class, theory.md section 6.4.
+# (centre, first angle, last angle, mean radius, radial std) per class, docs/theory.md section 6.4.
 _VAT_MOONS = ((( -0.5, 0.25), 0.5 * np.pi, 2.0 * np.pi, 1.0, 0.10),
               (( 0.5, -0.25), 1.5 * np.pi, 3.0 * np.pi, 1.0, 0.10))
 _VAT_CIRCLES = (((0.0, 0.0), 0.0, 2.0 * np.pi, 0.25, 0.048),
@@ -170,7 +170,7 @@ def _vat_plane_points(spec, n_per_class: tuple[int, int], gen: np.random.Generat
 
 def make_vat_synthetic(kind: str = "moons", n_train: int = 16, n_test: int = 1000,
                        dim: int = 100, rng: Any = None):
-    r"""The synthetic 2-D-in-100-D benchmark of the VAT paper (theory.md section 6.4).
+    r"""The synthetic 2-D-in-100-D benchmark of the VAT paper (docs/theory.md section 6.4).
 
     Points ``z`` on two planar curves are embedded linearly, ``x = z B``, with ``B`` a
     ``(2, dim)`` matrix with orthonormal rows, so the data have no component off the plane.

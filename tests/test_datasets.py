@@ -16,7 +16,7 @@ from minadv.datasets import (
     train_test_split,
 )
 
-# Centres of the VAT moons arcs (theory.md 6.4); circles are centred at the origin.
+# Centres of the VAT moons arcs (docs/theory.md 6.4); circles are centred at the origin.
 MOON_CENTRES = np.array([[-0.5, 0.25], [0.5, -0.25]])
 
 

@@ -148,15 +148,11 @@ def _offenders(pattern: re.Pattern) -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="the lead rewrites the remaining BENCHMARKS.md/STYLE.md "
-                   "citations to docs/benchmarks.md (issue 8, item 6); flip to a plain test then")
 def test_nothing_cites_the_team_notes():
     offenders = _offenders(FORBIDDEN)
     assert not offenders, "cite docs/benchmarks.md or docs/theory.md instead:\n" + "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=False, reason="the lead rewrites bare 'theory.md' citations to "
-                   "'docs/theory.md §N' (issue 8, item 6); flip to a plain test then")
 def test_theory_is_cited_by_its_path_in_the_repository():
     offenders = _offenders(re.compile(r"(?<![\w/.])theory\.md"))
     assert not offenders, "write docs/theory.md:\n" + "\n".join(offenders)

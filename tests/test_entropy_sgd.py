@@ -1,4 +1,4 @@
-"""Tests for Entropy-SGD (theory.md sections 3.5, 9.2 and checklist item 13.9)."""
+"""Tests for Entropy-SGD (docs/theory.md sections 3.5, 9.2 and checklist item 13.9)."""
 
 import copy
 

@@ -128,7 +128,7 @@ def test_l2_adds_identity_on_weights_only(mlp_problem):
 
 
 def test_fixed_adversarial_hessian_misses_exactly_term_2(logistic_problem):
-    """theory.md (3.2)/(1.3): FD Hessian of the closed-form L2-robust loss = fixed-X_adv
+    """docs/theory.md (3.2)/(1.3): FD Hessian of the closed-form L2-robust loss = fixed-X_adv
     Hessian + (ε mean(s)/‖w‖)(I − uuᵀ) on the weight block."""
     model, params, X, y = logistic_problem
     eps, ypm = 0.4, 2.0 * y - 1

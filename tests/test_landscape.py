@@ -37,7 +37,7 @@ def logistic_setup():
 
 
 def _worst_case_l2(eps):
-    """Closed-form L2 worst case of a linear score: x − ε y± w/‖w‖ (theory.md 1.1)."""
+    """Closed-form L2 worst case of a linear score: x − ε y± w/‖w‖ (docs/theory.md 1.1)."""
     return lambda p, X, y: X - eps * (2.0 * y - 1)[:, None] * (p["w"] / np.linalg.norm(p["w"]))
 
 

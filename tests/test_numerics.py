@@ -43,7 +43,7 @@ def test_log_softmax_matches_naive_where_naive_is_safe():
 
 
 def test_sigsoftmax_known_values_and_not_shift_invariant():
-    # theory.md section 11: g([0,1]) = [0.201, 0.799], g([5,6]) = [0.268, 0.732]
+    # docs/theory.md section 11: g([0,1]) = [0.201, 0.799], g([5,6]) = [0.268, 0.732]
     np.testing.assert_allclose(nm.sigsoftmax(np.array([0.0, 1.0])), [0.201, 0.799], atol=5e-4)
     np.testing.assert_allclose(nm.sigsoftmax(np.array([5.0, 6.0])), [0.268, 0.732], atol=5e-4)
     # all-negative logits: the correct answer, not the max-shifted one

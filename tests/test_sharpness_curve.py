@@ -11,7 +11,7 @@ from minadv.analysis.sharpness_curve import (
 from minadv.datasets import make_sharpness_data
 from minadv.robust_logistic import critical_radius, robust_logistic_loss_grad
 
-# theory.md section 2.5 (our own float64 NumPy run): eps, ||w*||, lambda_max, lambda_2, L_adv.
+# docs/theory.md section 2.5 (our own float64 NumPy run): eps, ||w*||, lambda_max, lambda_2, L_adv.
 TABLE = np.array([
     [0.0, 2.3049, 0.15774, 0.14234, 0.32025],
     [0.2, 1.7732, 0.22944, 0.21463, 0.41560],

@@ -11,7 +11,7 @@
 # does not sharpen.
 #
 # **Goals.** Derive the closed form, check it against finite differences, reproduce the
-# sharpness table of `theory.md` §2.5, and see *which term* of the Hessian does the sharpening.
+# sharpness table of `docs/theory.md` §2.5, and see *which term* of the Hessian does the sharpening.
 
 # %%
 import numpy as np
@@ -43,7 +43,7 @@ from minadv.robust_logistic import (
 # only because the attack moves with `w`.
 
 # %%
-X, y, gen = make_sharpness_data()          # theory.md 2.5: n = 400, d = 20, seed 1
+X, y, gen = make_sharpness_data()          # docs/theory.md 2.5: n = 400, d = 20, seed 1
 w = np.random.default_rng(0).normal(size=20)
 eps = 0.5
 loss, grad = robust_logistic_loss_grad(w, X, y, eps, norm=2)
@@ -104,7 +104,7 @@ assert term_sizes[-1][1] > 2 * term_sizes[-1][0]     # the attack term dominates
 # Random perturbations of the same norm do not depend on `w` and do not add it.
 #
 # ## Exercises
-# 1. Repeat with `norm=np.inf`.  Is there an `eps/‖w‖` term?  (See `theory.md` §1.3.)
+# 1. Repeat with `norm=np.inf`.  Is there an `eps/‖w‖` term?  (See `docs/theory.md` §1.3.)
 # 2. Plot `curve.lambda_max` against `eps_c − eps` on log axes: what power law do you see?
 # 3. Use `minadv.analysis.landscape` to draw filter-normalised 1-D slices at `w*(0)` and
 #    `w*(0.8)`.  Which is narrower?
