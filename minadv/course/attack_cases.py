@@ -1,0 +1,294 @@
+"""Cases and known mistakes of the attack exercises: steepest ascent, L2-ball projection, one
+PGD step, VAT's power iteration.
+
+Adversarial cases: L1 ties, zero rows, huge (``1e200``) and tiny (``1e-200``) rows, points on
+the box edges with gradients pushing out of the box, float32, products that overflow without a
+normalisation at every step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..attacks import project_ball, project_box
+from . import references as ref
+from .grading import CaseSpec, Exercise, Mistake
+
+__all__ = ["ATTACK_EXERCISES", "MatrixProduct"]
+
+NORMS = ((np.inf, "L∞"), (2, "L2"), (1, "L1"))
+
+
+def _only(norm_value, wrong):
+    """A mistake ``wrong(g, eps)`` made for one norm; the other norms are right."""
+    def fn(g, eps, norm):
+        return wrong(g, eps) if norm == norm_value else ref.steepest_ascent(g, eps, norm)
+    return fn
+
+
+# ----------------------------------------------------------------------------- steepest ascent
+def _steepest_cases(gen):
+    ties = np.array([[1.0, -3.0, 3.0, 0.0], [2.0, 2.0, -2.0, 1.0], [-5.0, 0.0, 5.0, -5.0]])
+    zero = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]])
+    scales = np.array([[1e200, -1e200, 3e199], [1e-200, 2e-200, 0.0], [0.0, 3.0, 4.0]])
+    cases = [CaseSpec(f"random float64, {label}", (gen.standard_normal((4, 6)), 0.3, norm))
+             for norm, label in NORMS]
+    cases += [
+        CaseSpec("L1 ties (first index wins)", (ties, 0.5, 1)),
+        CaseSpec("zero gradient row, L2", (zero, 1.0, 2)),
+        CaseSpec("zero gradient row, L1", (zero.copy(), 1.0, 1)),
+        CaseSpec("huge and tiny rows 1e±200, L2", (scales, 2.0, 2)),
+        CaseSpec("float32, L∞", (gen.standard_normal((3, 4)).astype(np.float32), 0.1, np.inf)),
+        CaseSpec("float32, L2", (gen.standard_normal((3, 4)).astype(np.float32), 0.5, 2)),
+        CaseSpec("float32, L1", (gen.standard_normal((3, 4)).astype(np.float32), 0.5, 1)),
+    ]
+    return cases
+
+
+def _l1_last_index(g, eps):
+    a = np.abs(g)[:, ::-1]
+    j = g.shape[1] - 1 - np.argmax(a, axis=1)
+    delta = np.zeros_like(g)
+    rows = np.arange(g.shape[0])
+    delta[rows, j] = eps * np.sign(g[rows, j])
+    return delta
+
+
+def _l1_signed_argmax(g, eps):
+    j = np.argmax(g, axis=1)
+    delta = np.zeros_like(g)
+    rows = np.arange(g.shape[0])
+    delta[rows, j] = eps * np.sign(g[rows, j])
+    return delta
+
+
+def _l2_global_norm(g, eps):
+    return eps * g / np.linalg.norm(g)
+
+
+def _linf_scaled(g, eps):
+    return eps * g / np.max(np.abs(g), axis=1, keepdims=True)
+
+
+STEEPEST = Exercise(
+    name="steepest_ascent",
+    summary="maximiser of <g, δ> over the L∞/L2/L1 ball of radius eps, per row",
+    reference=ref.steepest_ascent,
+    make_cases=_steepest_cases,
+    outputs=("delta",),
+    overflow_hint=("zero rows must give δ = 0 (guard the division by ||g||), and huge or tiny "
+                   "rows need the norm of g / max|g| times max|g| (sqrt(Σ g²) over/underflows)"),
+    mistakes=(
+        Mistake("L1 ties: take the FIRST index of max |g_i| (np.argmax), not the last",
+                _only(1, _l1_last_index)),
+        Mistake("L1: pick j = argmax |g_i| (absolute value), then move by eps sign(g_j)",
+                _only(1, _l1_signed_argmax)),
+        Mistake("L2: one norm per row (axis=1, keepdims=True), not the norm of the whole array",
+                _only(2, _l2_global_norm)),
+        Mistake("L∞: every coordinate moves by ±eps: δ = eps sign(g)", _only(np.inf, _linf_scaled)),
+    ),
+    tutorial="02",
+)
+
+
+# ----------------------------------------------------------------------------- L2 projection
+def _project_cases(gen):
+    rows = gen.standard_normal((5, 4)) * np.array([0.1, 0.4, 1.0, 2.0, 5.0])[:, None]
+    return [
+        CaseSpec("rows inside and outside, eps=1", (rows, 1.0)),
+        CaseSpec("rows on the sphere", (np.array([[0.6, 0.8], [0.0, -1.0], [3.0, 4.0]]), 1.0)),
+        CaseSpec("zero row", (np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 4.0]]), 2.0)),
+        CaseSpec("huge rows 1e200", (np.array([[1e200, 1e200], [-3e200, 4e200]]), 1.0)),
+        CaseSpec("float32", ((gen.standard_normal((4, 3)) * 2).astype(np.float32), 1.5)),
+        CaseSpec("eps = 0", (gen.standard_normal((2, 3)), 0.0)),
+    ]
+
+
+def _project_all_rows(delta, eps):
+    return eps * delta / np.linalg.norm(delta, axis=1, keepdims=True)
+
+
+def _project_global(delta, eps):
+    return delta * min(1.0, eps / np.linalg.norm(delta))
+
+
+PROJECT_L2 = Exercise(
+    name="project_l2_ball",
+    summary="Euclidean projection of each row onto the L2 ball of radius eps",
+    reference=ref.project_l2_ball,
+    make_cases=_project_cases,
+    outputs=("delta",),
+    overflow_hint=("a zero row stays zero (guard the division), and rows with huge entries "
+                   "need the norm of delta / max|delta| times max|delta|"),
+    mistakes=(
+        Mistake("only rows OUTSIDE the ball move: δ min(1, eps/||δ||); rows inside stay as they are",
+                _project_all_rows),
+        Mistake("one norm per row (axis=1), not the norm of the whole array", _project_global),
+        Mistake("clipping every entry to [-eps, eps] is the L∞ projection: rescale the row",
+                lambda delta, eps: np.clip(delta, -eps, eps)),
+    ),
+    tutorial="06",
+)
+
+
+# ----------------------------------------------------------------------------- PGD step
+def _pgd_case(name, gen, norm, *, n=4, d=5, eps=0.3, box=(0.0, 1.0), dtype=np.float64,
+              edges=False):
+    x0 = gen.random((n, d))
+    if edges:                                        # clean points on the box edges,
+        x0 = np.round(x0)                            # gradients pushing outwards on half of them
+    start = ref.project_l2_ball(gen.standard_normal((n, d)) * eps, eps) if norm == 2 else (
+        project_ball(gen.standard_normal((n, d)) * eps / 2, eps, norm))
+    x = project_box(x0 + start, *box) if box != (None, None) else x0 + start
+    g = gen.standard_normal((n, d))
+    if edges:
+        g = np.where(gen.random((n, d)) < 0.5, np.where(x0 > 0.5, 1.0, -1.0) * np.abs(g), g)
+    x0, x, g = (a.astype(dtype) for a in (x0, x, g))
+    return CaseSpec(name, (x, x0, g), {"step_size": 0.8 * eps, "eps": eps, "norm": norm,
+                                       "clip_min": box[0], "clip_max": box[1]})
+
+
+def _pgd_cases(gen):
+    cases = [_pgd_case(f"random, box [0, 1], {label}", gen, norm) for norm, label in NORMS]
+    cases += [
+        _pgd_case("points on the box edges, L∞", gen, np.inf, edges=True),
+        _pgd_case("points on the box edges, L2", gen, 2, edges=True, eps=0.8),
+        _pgd_case("points on the box edges, L1", gen, 1, edges=True, eps=1.0),
+        _pgd_case("no box (None, None), L2", gen, 2, box=(None, None)),
+        _pgd_case("float32, L∞", gen, np.inf, dtype=np.float32),
+        _pgd_case("float32, L2", gen, 2, dtype=np.float32, eps=0.5),
+    ]
+    return cases
+
+
+def _pgd_mistake(order):
+    """One PGD step with its parts in a wrong ``order`` (a string of step names)."""
+    def fn(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+        parts = {
+            "ascent": lambda z: z + ref.steepest_ascent(g, step_size, norm),
+            "descent": lambda z: z - ref.steepest_ascent(g, step_size, norm),
+            "eps_step": lambda z: z + ref.steepest_ascent(g, eps, norm),
+            "ball": lambda z: x0 + project_ball(z - x0, eps, norm),
+            "ball_at_0": lambda z: project_ball(z, eps, norm),
+            "box": lambda z: project_box(z, clip_min, clip_max),
+        }
+        for step in order.split():
+            x = parts[step](x)
+        return x
+    return fn
+
+
+PGD_STEP = Exercise(
+    name="pgd_step",
+    summary="one PGD step: ascent, projection onto the eps-ball around x0, clip to the box",
+    reference=ref.pgd_step,
+    make_cases=_pgd_cases,
+    outputs=("x_new",),
+    overflow_hint="inf/nan: a zero gradient row must give a zero step (see steepest_ascent)",
+    mistakes=(
+        Mistake("order: project onto the eps-ball around x0 FIRST, then clip to the box (you "
+                "clipped first)", _pgd_mistake("ascent box ball")),
+        Mistake("project the perturbation x' - x0 onto the ball and add x0 back (you projected "
+                "x' itself)", _pgd_mistake("ascent ball_at_0 box")),
+        Mistake("PGD ascends the loss: x + step, not x - step", _pgd_mistake("descent ball box")),
+        Mistake("the step has length step_size, not eps", _pgd_mistake("eps_step ball box")),
+        Mistake("clip to the box [clip_min, clip_max] last", _pgd_mistake("ascent ball")),
+        Mistake("project back onto the eps-ball around x0 after the step",
+                _pgd_mistake("ascent box")),
+    ),
+    tutorial="06",
+)
+
+
+# ----------------------------------------------------------------------------- power iteration
+class MatrixProduct:
+    """``R -> (H_i R_i)_i`` for a stack ``H`` of ``(D, D)`` matrices, in ``R``'s dtype."""
+
+    def __init__(self, H: np.ndarray):
+        self.H = H
+
+    def __call__(self, R: np.ndarray) -> np.ndarray:
+        return np.einsum("nij,nj->ni", self.H.astype(R.dtype), R)
+
+    def __repr__(self) -> str:
+        return f"MatrixProduct(H of shape {self.H.shape})"
+
+
+def _psd(gen, n, D, scale=1.0):
+    A = gen.standard_normal((n, D, D))
+    return scale * np.einsum("nij,nkj->nik", A, A) / D           # (n, D, D) PSD
+
+
+def _fisher_case(gen):
+    from ..models import MLP
+
+    net = MLP([4, 6, 3], activation="tanh")
+    params = net.init_params(rng=gen)
+    X = gen.standard_normal((3, 4))
+    return MatrixProduct(np.stack([_dense(lambda R: net.input_fisher_product(params, X, R), 3, 4, i)
+                                   for i in range(3)]))
+
+
+def _dense(product, n, D, i):
+    """The matrix of sample ``i``'s product (columns: products of unit vectors in row i)."""
+    cols = []
+    for j in range(D):
+        R = np.zeros((n, D))
+        R[i, j] = 1.0
+        cols.append(product(R)[i])
+    return np.stack(cols, axis=1)
+
+
+def _power_cases(gen):
+    a = gen.standard_normal(4)
+    rank_one = np.stack([np.outer(a, a), _psd(gen, 1, 4)[0]])
+    d_orth = np.array([[a[1], -a[0], 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    return [
+        CaseSpec("random PSD, 1 iteration", (MatrixProduct(_psd(gen, 3, 5)),
+                                             gen.standard_normal((3, 5)), 1)),
+        CaseSpec("random PSD, 6 iterations", (MatrixProduct(_psd(gen, 3, 5)),
+                                              gen.standard_normal((3, 5)), 6)),
+        CaseSpec("n_iter = 0: the normalised start", (MatrixProduct(_psd(gen, 2, 3)),
+                                                      gen.standard_normal((2, 3)), 0)),
+        CaseSpec("float32, 3 iterations", (MatrixProduct(_psd(gen, 2, 4)),
+                                           gen.standard_normal((2, 4)).astype(np.float32), 3)),
+        CaseSpec("zero start row and H d = 0", (MatrixProduct(rank_one), d_orth, 2)),
+        CaseSpec("eigenvalues ~1e100, 8 iterations", (MatrixProduct(_psd(gen, 2, 3, 1e100)),
+                                                      gen.standard_normal((2, 3)), 8)),
+        CaseSpec("input Fisher of a tanh MLP, 2 steps", (_fisher_case(gen),
+                                                              gen.standard_normal((3, 4)), 2)),
+    ]
+
+
+def _power_mistake(extra=0, start=True, whole=False):
+    def unit(d):
+        return d / np.linalg.norm(d) if whole else ref.unit_rows(d)
+
+    def fn(fisher_product, d, n_iter):
+        d = unit(d) if start else d
+        for _ in range(max(n_iter + extra, 0)):
+            d = unit(fisher_product(d))
+        return d
+    return fn
+
+
+POWER = Exercise(
+    name="vat_power_iteration",
+    summary="power iteration d <- H d / ||H d|| per row (VAT's direction, exact product)",
+    reference=ref.vat_power_iteration,
+    make_cases=_power_cases,
+    outputs=("d",),
+    overflow_hint=("normalise after every product (they grow like λ^k and overflow) and keep "
+                   "zero rows zero (guard 0/0)"),
+    mistakes=(
+        Mistake("normalise the start vector: n_iter = 0 returns d / ||d|| row-wise",
+                _power_mistake(start=False)),
+        Mistake("normalise each row (one norm per sample), not the whole array",
+                _power_mistake(whole=True)),
+        Mistake("apply the product exactly n_iter times (you did one more)", _power_mistake(1)),
+        Mistake("apply the product exactly n_iter times (you did one fewer)", _power_mistake(-1)),
+    ),
+    tutorial="05",
+)
+
+ATTACK_EXERCISES = [STEEPEST, PROJECT_L2, PGD_STEP, POWER]

@@ -1,0 +1,22 @@
+"""All graded exercises by name, in course order (the case modules define them)."""
+
+from __future__ import annotations
+
+from .attack_cases import ATTACK_EXERCISES
+from .backprop_cases import BACKPROP_EXERCISES
+from .curvature_cases import CURVATURE_EXERCISES
+from .grading import Exercise
+from .numerics_cases import NUMERICS_EXERCISES
+
+__all__ = ["EXERCISES", "get_exercise"]
+
+EXERCISES: dict[str, Exercise] = {
+    ex.name: ex for ex in (NUMERICS_EXERCISES + BACKPROP_EXERCISES + ATTACK_EXERCISES
+                           + CURVATURE_EXERCISES)}
+
+
+def get_exercise(name: str) -> Exercise:
+    """The exercise called ``name``; ValueError listing the names otherwise."""
+    if not isinstance(name, str) or name not in EXERCISES:
+        raise ValueError(f"name: expected one of {list(EXERCISES)}, got {name!r}.")
+    return EXERCISES[name]

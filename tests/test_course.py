@@ -1,0 +1,440 @@
+"""The course's autograder: references and solutions pass, planted mistakes fail with a hint.
+
+Every exercise of :mod:`minadv.course` is checked three ways: the reference (the library's own
+function where minadv has one) and the instructor solution pass every case; at least two
+planted mistakes — the ones students make (a forgotten 1/n, a transpose, naive exp overflow,
+L1 ties to the last index, clipping before projecting, a dropped Hessian term) — fail with the
+hint that names the mistake; the untouched stub reports "not implemented" without a traceback.
+"""
+
+import numpy as np
+import pytest
+from scipy import special
+
+import minadv.course as course
+from minadv.course import references, solutions, stubs
+from minadv.course import solutions as S
+
+NAMES = course.exercises()
+
+
+# ----------------------------------------------------------------------------- the API
+def test_at_least_nine_exercises_in_course_order():
+    assert len(NAMES) >= 9
+    assert NAMES == ["sigmoid", "logsumexp", "softmax_cross_entropy_backward",
+                     "logistic_backward", "affine_backward", "two_layer_backward",
+                     "steepest_ascent", "project_l2_ball", "pgd_step", "vat_power_iteration",
+                     "robust_logistic_hessian", "hvp_one_hidden"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_passes(name):
+    res = course.check(name, getattr(references, name), verbose=False)
+    assert res.passed, [c for c in res.cases if not c.passed]
+    assert len(res.cases) >= 4
+    assert all(c.rel_error <= 1e-4 and c.hint == "" for c in res.cases)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_passes(name):
+    res = course.check(name, getattr(solutions, name), verbose=False)
+    assert res.passed, [c for c in res.cases if not c.passed]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_reports_not_implemented(name, capsys):
+    res = course.check(name, getattr(stubs, name))
+    out = capsys.readouterr().out
+    assert not res.passed
+    assert len(res.cases) == 1 and "not implemented yet" in res.cases[0].hint
+    assert "Traceback" not in out and "not implemented yet" in out
+    assert out.splitlines()[-1].startswith(f"{name}: 0/1 cases passed")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_text(name):
+    text = course.stub(name)
+    assert text.startswith(f"def {name}(")
+    assert "raise NotImplementedError" in text
+    assert "Returns" in text
+
+
+def test_check_prints_one_line_per_case(capsys):
+    res = course.check("affine_backward", solutions.affine_backward)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(res.cases) + 1
+    assert all(line.startswith("\u2713") and "rel. error" in line for line in lines[:-1])
+    assert lines[-1] == f"affine_backward: {len(res.cases)}/{len(res.cases)} cases passed (all cases pass)"
+
+
+def test_check_rejects_unknown_name_and_non_callable():
+    with pytest.raises(ValueError, match="name: expected one of"):
+        course.check("affine_forward", solutions.affine_backward)
+    with pytest.raises(ValueError, match="name: expected one of"):
+        course.stub("nope")
+    with pytest.raises(TypeError, match="fn: expected the function"):
+        course.check("sigmoid", 3)
+
+
+def test_case_records_rel_error_and_hint():
+    res = course.check("affine_backward", lambda dout, cache: S.affine_backward(2 * dout, cache),
+                       verbose=False)
+    assert not res.passed
+    case = res.cases[0]
+    assert case.name and not case.passed and case.rel_error == pytest.approx(1 / 3)
+    assert "off by a constant factor 2" in case.hint
+
+
+def test_student_exception_is_reported_not_raised():
+    def broken(dout, cache):
+        raise KeyError("W")
+    res = course.check("affine_backward", broken, verbose=False)
+    assert not res.passed and all(c.hint == "raised KeyError: 'W'" for c in res.cases)
+
+
+def test_in_place_modification_fails():
+    def in_place(t):
+        t *= 1.0
+        t[...] = S.sigmoid(t)
+        return t
+    res = course.check("sigmoid", in_place, verbose=False)
+    assert any("modified its input arrays in place" in c.hint for c in res.cases)
+
+
+# ----------------------------------------------------------------------------- planted mistakes
+def _log_softmax_naive(z):
+    return z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+
+
+def _softmax_ce_naive(z, y):
+    p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    return p / len(y)
+
+
+def _ce_no_mean(z, y):
+    return S.softmax_cross_entropy_backward(z, y) * z.shape[0]
+
+
+def _ce_no_onehot(z, y):
+    return np.exp(S._log_softmax(z)) / z.shape[0]
+
+
+
+def _logistic_labels01(w, b, X, y):
+    n = X.shape[0]
+    m = y * (X @ w + b)                                  # 0/1 labels used as the sign
+    coef = -S.sigmoid(-m) * y / n
+    return float(np.mean(S._softplus(-m))), X.T @ coef, float(np.sum(coef)), np.outer(coef, w)
+
+
+def _logistic_naive_softplus(w, b, X, y):
+    _, dw, db, dX = S.logistic_backward(w, b, X, y)
+    m = (2 * y - 1) * (X @ w + b)
+    return float(np.mean(np.log(1 + np.exp(-m)))), dw, db, dX
+
+
+def _logistic_dX_sum(w, b, X, y):
+    loss, dw, db, dX = S.logistic_backward(w, b, X, y)
+    return loss, dw, db, dX * X.shape[0]
+
+
+def _affine_dW_transposed(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+
+
+def _affine_db_mean(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout.mean(axis=0)
+
+
+def _two_layer(params, X, y, *, dact=lambda a, h: 1 - h * h, mean=True, naive=False):
+    n = X.shape[0]
+    a = X @ params["W1"] + params["b1"]
+    h = np.tanh(a)
+    z = h @ params["W2"] + params["b2"]
+    log_p = _log_softmax_naive(z) if naive else S._log_softmax(z)
+    dz = np.exp(log_p)
+    dz[np.arange(n), y] -= 1
+    dz = dz / n if mean else dz
+    da = (dz @ params["W2"].T) * dact(a, h)
+    grads = {"W1": X.T @ da, "b1": da.sum(0), "W2": h.T @ dz, "b2": dz.sum(0)}
+    return float(-np.mean(log_p[np.arange(n), y])), grads, da @ params["W1"].T
+
+
+def _l1_ties_last(g, eps, norm):
+    if norm != 1:
+        return S.steepest_ascent(g, eps, norm)
+    j = g.shape[1] - 1 - np.argmax(np.abs(g)[:, ::-1], axis=1)
+    delta = np.zeros_like(g)
+    rows = np.arange(len(g))
+    delta[rows, j] = eps * np.sign(g[rows, j])
+    return delta
+
+
+def _l2_global(g, eps, norm):
+    return eps * g / np.linalg.norm(g) if norm == 2 else S.steepest_ascent(g, eps, norm)
+
+
+def _l2_unguarded(g, eps, norm):
+    if norm != 2:
+        return S.steepest_ascent(g, eps, norm)
+    return eps * g / np.linalg.norm(g, axis=1, keepdims=True)
+
+
+def _project_every_row(delta, eps):
+    return eps * delta / np.linalg.norm(delta, axis=1, keepdims=True)
+
+
+def _project_naive_norm(delta, eps):
+    norms = np.linalg.norm(delta, axis=1, keepdims=True)
+    return np.where(norms > eps, eps * delta / norms, delta)
+
+
+def _pgd(order):
+    def step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+        def ball(z):
+            return x0 + S.pgd_step(z, x0, np.zeros_like(g), 0.0, eps, norm)  - x0
+        ops = {"up": lambda z: z + S.steepest_ascent(g, step_size, norm),
+               "down": lambda z: z - S.steepest_ascent(g, step_size, norm),
+               "ball": ball,
+               "box": lambda z: np.clip(z, clip_min, clip_max)}
+        for op in order.split():
+            x = ops[op](x)
+        return x
+    return step
+
+
+def _power(*, start=True, every=True, whole=False, extra=0):
+    def unit(d):
+        return d / np.linalg.norm(d) if whole else S._unit_rows(d)
+
+    def fn(fisher_product, d, n_iter):
+        d = unit(d) if start else d
+        for _ in range(n_iter + extra):
+            d = fisher_product(d)
+            d = unit(d) if every else d
+        return unit(d) if n_iter + extra > 0 else d
+    return fn
+
+
+def _robust(*, term2=True, plus=False, naive_c=False):
+    def fn(w, X, y, eps):
+        n, dim = X.shape
+        s = (2 * y - 1).astype(X.dtype)
+        nw = np.linalg.norm(w)
+        u = w / nw
+        z = s * (X @ w) - eps * nw
+        c = S.sigmoid(z) * (1 - S.sigmoid(z)) if naive_c else S.sigmoid(z) * S.sigmoid(-z)
+        A = s[:, None] * X + (eps if plus else -eps) * u
+        H = (A.T * c) @ A / n
+        if term2:
+            H = H + (eps / nw) * np.mean(S.sigmoid(-z)) * (np.eye(dim) - np.outer(u, u))
+        return H
+    return fn
+
+
+def _hvp(*, d2=True, dv=True, mean=True):
+    def fn(params, X, y, v):
+        n = X.shape[0]
+        h = np.tanh(X @ params["W1"] + params["b1"])
+        d1 = 1 - h * h
+        z = h @ params["W2"] + params["b2"]
+        p = special.softmax(z, axis=1)
+        delta2 = p.copy()
+        delta2[np.arange(n), y] -= 1
+        r_a = X @ v["W1"] + v["b1"]
+        r_h = d1 * r_a
+        r_z = r_h @ params["W2"] + h @ v["W2"] + v["b2"]
+        r_delta2 = p * r_z - p * np.sum(p * r_z, axis=1, keepdims=True)
+        if mean:
+            delta2, r_delta2 = delta2 / n, r_delta2 / n
+        g = delta2 @ params["W2"].T
+        r_g = r_delta2 @ params["W2"].T + (delta2 @ v["W2"].T if dv else 0)
+        r_delta1 = d1 * r_g + (-2 * h * d1 * r_a * g if d2 else 0)
+        return {"W1": X.T @ r_delta1, "b1": r_delta1.sum(0),
+                "W2": h.T @ r_delta2 + r_h.T @ delta2, "b2": r_delta2.sum(0)}
+    return fn
+
+
+PLANTED = {
+    "sigmoid": [
+        ("naive exp", lambda t: 1 / (1 + np.exp(-t)), "use exp(-|t|)"),
+        ("sigma(-t)", lambda t: S.sigmoid(-t), "you computed σ(-t)"),
+        ("float64 out", lambda t: S.sigmoid(np.asarray(t, dtype=np.float64)),
+         "keep the input dtype"),
+    ],
+    "logsumexp": [
+        ("naive exp", lambda z: np.log(np.sum(np.exp(z), axis=1)), "subtract the row max"),
+        ("max not added back",
+         lambda z: S.logsumexp(z) - np.max(z, axis=1), "did not add it back"),
+        ("axis 0", lambda z: S.logsumexp(z.T), "reduce over axis=1"),
+        ("keepdims", lambda z: S.logsumexp(z)[:, None], "same entries, wrong shape"),
+    ],
+    "softmax_cross_entropy_backward": [
+        ("forgot 1/n", _ce_no_mean, "forgot the 1/n"),
+        ("naive exp", _softmax_ce_naive, "subtract the row max"),
+        ("no one-hot", _ce_no_onehot, "subtract 1 at the true class"),
+    ],
+    "logistic_backward": [
+        ("0/1 labels", _logistic_labels01, "use the signed labels s = 2y - 1"),
+        ("naive softplus", _logistic_naive_softplus, "log1p(exp(-|t|))"),
+        ("dX without 1/n", _logistic_dX_sum, "dX is n = 6 times too large"),
+    ],
+    "affine_backward": [
+        ("dW transposed", _affine_dW_transposed, "dW has shape (3, 5), expected (5, 3): did "
+                                                 "you transpose?"),
+        ("db mean", _affine_db_mean, "db is the sum of dout over the rows, not the mean"),
+        ("dx and dW swapped", lambda dout, cache: S.affine_backward(dout, cache)[1::-1]
+         + (S.affine_backward(dout, cache)[2],), "dx has shape"),
+    ],
+    "two_layer_backward": [
+        ("1 - a^2", lambda p, X, y: _two_layer(p, X, y, dact=lambda a, h: 1 - a * a),
+         "1 - h², with h the layer's output"),
+        ("forgot 1/n", lambda p, X, y: _two_layer(p, X, y, mean=False),
+         "times too large: the loss is the mean"),
+        ("naive softmax", lambda p, X, y: _two_layer(p, X, y, naive=True),
+         "subtract the row max"),
+    ],
+    "steepest_ascent": [
+        ("L1 ties to the last index", _l1_ties_last, "take the FIRST index of max |g_i|"),
+        ("L2 global norm", _l2_global, "one norm per row"),
+        ("L2 unguarded norm", _l2_unguarded, "zero rows must give δ = 0"),
+    ],
+    "project_l2_ball": [
+        ("every row rescaled", _project_every_row, "only rows OUTSIDE the ball move"),
+        ("naive norm", _project_naive_norm, "rows with huge entries"),
+        ("clip entries", lambda d, eps: np.clip(d, -eps, eps), "is the L∞ projection"),
+    ],
+    "pgd_step": [
+        ("clip before project", _pgd("up box ball"), "project onto the eps-ball around x0 "
+                                                     "FIRST, then clip"),
+        ("descent", _pgd("down ball box"), "PGD ascends the loss"),
+        ("no box", _pgd("up ball"), "clip to the box [clip_min, clip_max] last"),
+    ],
+    "vat_power_iteration": [
+        ("normalise only at the end", _power(every=False), "normalise after every product"),
+        ("whole-array norm", _power(whole=True), "normalise each row"),
+        ("one product too many", _power(extra=1), "you did one more"),
+        ("start not normalised", _power(start=False), "normalise the start vector"),
+    ],
+    "robust_logistic_hessian": [
+        ("term 2 missing", _robust(term2=False), "term 2 is missing"),
+        ("sigma (1 - sigma)", _robust(naive_c=True), "cancels to 0 for z > 37"),
+        ("+ eps u", _robust(plus=True), "you used + eps u"),
+    ],
+    "hvp_one_hidden": [
+        ("no tanh''", _hvp(d2=False), "misses the tanh'' term"),
+        ("no delta2 V2^T", _hvp(dv=False), "the δ2 V2ᵀ term is missing"),
+        ("no 1/n", _hvp(mean=False), "divide δ2 and R{δ2} by n"),
+    ],
+}
+
+
+def test_every_exercise_has_two_planted_mistakes():
+    assert set(PLANTED) == set(NAMES)
+    assert all(len(v) >= 2 for v in PLANTED.values())
+
+
+@pytest.mark.parametrize("name,label,fn,hint", [
+    pytest.param(name, label, fn, hint, id=f"{name}-{label}")
+    for name, items in PLANTED.items() for label, fn, hint in items])
+def test_planted_mistake_fails_with_hint(name, label, fn, hint):
+    res = course.check(name, fn, verbose=False)
+    assert not res.passed
+    hints = [c.hint for c in res.cases if not c.passed]
+    assert any(hint in h for h in hints), hints
+
+
+# ----------------------------------------------------------------------------- the references
+def test_pgd_step_reference_is_one_iteration_of_the_library_pgd():
+    from minadv.attacks import pgd
+    from minadv.attacks._common import attack_loss_grad
+    from minadv.models import MLP
+
+    net = MLP([5, 7, 3], activation="tanh")
+    params = net.init_params(rng=0)
+    gen = np.random.default_rng(1)
+    X, y = gen.random((6, 5)), gen.integers(0, 3, size=6)
+    for norm in (np.inf, 2, 1):
+        x1 = pgd(net, params, X, y, 0.3, norm, n_steps=1, step_size=0.2, random_start=False,
+                 clip_min=0.0, clip_max=1.0)
+        g, _, _ = attack_loss_grad(net, params, X, y, False)
+        mine = references.pgd_step(X, X, g, 0.2, 0.3, norm, 0.0, 1.0)
+        np.testing.assert_allclose(mine, x1, rtol=0, atol=1e-15)
+
+
+def test_power_iteration_reference_is_the_exact_vat_direction():
+    from minadv.attacks import vat_perturbation
+    from minadv.models import MLP
+
+    net = MLP([4, 6, 3], activation="tanh")
+    params = net.init_params(rng=0)
+    X = np.random.default_rng(2).standard_normal((5, 4))
+    r = vat_perturbation(net, params, X, 0.5, n_power=3, exact=True, rng=7).r_adv
+    d0 = np.random.default_rng(7).standard_normal(X.shape)          # the same start draw
+    mine = references.vat_power_iteration(lambda R: net.input_fisher_product(params, X, R), d0, 3)
+    np.testing.assert_allclose(0.5 * mine, r, rtol=1e-12, atol=1e-15)
+
+
+def test_planted_mistake_helpers_reduce_to_the_reference():
+    from minadv.course.curvature_cases import hvp_parts, robust_hessian_parts
+    from minadv.course.registry import get_exercise
+
+    gen = np.random.default_rng(0)
+    for spec in get_exercise("robust_logistic_hessian").make_cases(gen)[:2]:
+        np.testing.assert_allclose(robust_hessian_parts(*spec.args),
+                                   references.robust_logistic_hessian(*spec.args), rtol=1e-12)
+    spec = get_exercise("hvp_one_hidden").make_cases(gen)[0]
+    mine, ref = hvp_parts(*spec.args), references.hvp_one_hidden(*spec.args)
+    for k in ref:
+        np.testing.assert_allclose(mine[k], ref[k], rtol=1e-12, atol=1e-15)
+
+
+def test_float32_cases_keep_dtype_in_the_references():
+    from minadv.course.registry import EXERCISES
+
+    for name, ex in EXERCISES.items():
+        for spec in ex.make_cases(np.random.default_rng(0)):
+            if "float32" not in spec.name:
+                continue
+            out = ex.reference(*spec.args, **spec.kwargs)
+            leaves = out.values() if isinstance(out, dict) else (
+                out if isinstance(out, tuple) else (out,))
+            arrays = [a for a in leaves if isinstance(a, np.ndarray) and a.ndim > 0]
+            assert arrays and all(a.dtype == np.float32 for a in arrays), (name, spec.name)
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (lambda t: None, "sigma is None: did you forget the `return`?"),
+    (lambda t: np.array(["a"]), "expected numbers"),
+    (lambda t: (S.sigmoid(t), S.sigmoid(t)), "sigma has shape (2,"),
+])
+def test_malformed_outputs_get_a_hint(fn, hint):
+    res = course.check("sigmoid", fn, verbose=False)
+    assert not res.passed and hint in res.cases[0].hint
+
+
+def test_wrong_structure_hint():
+    res = course.check("affine_backward", lambda dout, cache: S.affine_backward(dout, cache)[:2],
+                       verbose=False)
+    assert res.cases[0].hint == "expected a tuple (dx, dW, db), got a tuple of length 2"
+    res = course.check("hvp_one_hidden", lambda p, X, y, v: {"W1": v["W1"]}, verbose=False)
+    assert "expected a dict with keys ['W1', 'W2', 'b1', 'b2'], got ['W1']" in res.cases[0].hint
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_raises_not_implemented(name):
+    with pytest.raises(NotImplementedError):
+        getattr(stubs, name)(*[None] * getattr(stubs, name).__code__.co_argcount)
+
+
+def test_library_l1_ties_go_to_the_first_index():
+    from minadv.attacks import steepest_ascent
+
+    g = np.array([[1.0, -3.0, 3.0, 0.0], [-5.0, 0.0, 5.0, -5.0]])
+    np.testing.assert_array_equal(steepest_ascent(g, 0.5, 1),
+                                  [[0, -0.5, 0, 0], [-0.5, 0, 0, 0]])
+    np.testing.assert_array_equal(solutions.steepest_ascent(g, 0.5, 1),
+                                  steepest_ascent(g, 0.5, 1))
