@@ -168,13 +168,15 @@ pG, pD, history, snapshots = train_gan(steps)
 fig, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.2))
 for ax, (t, samples) in zip(axes, snapshots.items()):
     modes, dist, good = mode_stats(samples)
-    draw_samples(ax, samples, f"step {t}: {modes}/8 modes, {good:.0%} within 3σ")
+    draw_samples(ax, samples, f"step {t}\n{modes}/8 modes, {good:.0%} within 3σ")
 plt.show()
 
 modes, dist, good = history[-1, 1:]
 print(f"after {steps} steps: {modes:.0f} of 8 modes covered, mean distance to the nearest "
       f"mode {dist:.3f} (σ = {SIGMA}), {good:.0%} of samples within 3σ")
+print(f"most modes covered at any time during training: {history[:, 1].max():.0f}")
 assert modes >= (6 if QUICK else 7) and dist < (0.3 if QUICK else 0.15)
+assert history[:, 1].max() >= (7 if QUICK else 8)
 
 # %% [markdown]
 # Training curves of the success measures, and the discriminator's view at the end: its
@@ -208,12 +210,14 @@ plt.show()
 
 # %% [markdown]
 # ## 4. Mode collapse
-# The generator's gradient only says "move towards where `D` *currently* says real".  If the
-# discriminator learns too slowly (here: its learning rate is 50× smaller than the
-# generator's), the generator's best response is to put *all* its mass on the one region that
-# `D` currently rates most real.  `D` then slowly lowers that region, and the generator jumps
-# to the next one: the samples hop between modes instead of covering them.  This is the mode
-# collapse of Goodfellow's tutorial (2016, §5.1.1) and Metz et al. (2017, Fig. 1).
+# The generator's gradient only says "move towards where `D` *currently* says real".  It
+# never asks for variety: a generator that puts all its samples on the one region `D` rates
+# most real has done its job for this step.  If the discriminator learns too slowly (here:
+# its learning rate is 50× smaller than the generator's), that is what happens.  The samples
+# collapse onto a few thin curves aimed at `D`'s current favourite region; `D` slowly
+# lowers that region and the curves swing elsewhere — the samples hop instead of settling,
+# and at most one mode is covered at any time.  This is the mode collapse of Goodfellow's
+# NIPS tutorial (2016, arXiv:1701.00160, §5.1.1) and of Metz et al. (2017, Fig. 1).
 
 # %%
 collapse_steps = 1000 if QUICK else 3000
@@ -221,19 +225,20 @@ _, _, history_c, snapshots_c = train_gan(collapse_steps, lr_g=5e-3, lr_d=1e-4, n
 fig, axes = plt.subplots(1, len(snapshots_c), figsize=(3 * len(snapshots_c), 3.2))
 for ax, (t, samples) in zip(axes, snapshots_c.items()):
     modes_c, dist_c, good_c = mode_stats(samples)
-    draw_samples(ax, samples, f"weak D, step {t}: {modes_c}/8 modes")
+    draw_samples(ax, samples, f"weak D, step {t}\n{modes_c}/8 modes")
 plt.show()
 modes_c, dist_c, _ = history_c[-1, 1:]
 print(f"weak discriminator: at most {history_c[:, 1].max():.0f} mode(s) covered at any time, "
       f"final mean distance {dist_c:.3f}")
-assert history_c[:, 1].max() <= 2 and dist_c > 3 * dist
+assert history_c[:, 1].max() <= 1 and dist_c > 3 * dist
 
 # %% [markdown]
 # What helps against collapse: keep the discriminator strong and up to date (the balanced
 # learning rates above), let the generator anticipate the discriminator's response (unrolled
 # GANs, Metz et al.), or let `D` see whole minibatches so that it can detect a lack of variety
-# (minibatch discrimination, Salimans et al.).  Even the balanced run is not immune: its
-# modes-covered curve above is the number to watch, and a different seed can drop a mode.
+# (minibatch discrimination, Salimans et al.).  Even the balanced run is not immune: in the
+# default run it covers all 8 modes around step 2000–4000 and has lost one again by step
+# 5000.  The modes-covered curve is the number to watch, not the last picture.
 #
 # ## Summary
 # * A GAN's generator learns through `∇ₓ` of the discriminator's loss: each generator step is
