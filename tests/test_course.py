@@ -438,3 +438,43 @@ def test_library_l1_ties_go_to_the_first_index():
                                   [[0, -0.5, 0, 0], [-0.5, 0, 0, 0]])
     np.testing.assert_array_equal(solutions.steepest_ascent(g, 0.5, 1),
                                   steepest_ascent(g, 0.5, 1))
+
+
+def test_square_transpose_is_named():
+    def dW_transposed(dout, cache):
+        x, W, b = cache
+        return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+    res = course.check("affine_backward", dW_transposed, verbose=False)
+    square = [c for c in res.cases if c.name.startswith("square")][0]
+    assert square.hint == "dW equals the transpose of the expected value: did you transpose?"
+
+
+def test_dtype_hint_only_when_values_are_right():
+    res = course.check("sigmoid", lambda t: S.sigmoid(np.asarray(t, dtype=np.float64)),
+                       verbose=False)
+    f32 = [c for c in res.cases if "float32" in c.name]
+    assert f32 and all(not c.passed and c.hint.startswith("sigma is float64 for float32 inputs")
+                       for c in f32)
+    assert all(c.passed for c in res.cases if "float32" not in c.name)
+
+
+def test_rel_error_is_scale_free():
+    from minadv.course.grading import _rel_error
+
+    a = np.array([3.0, 4.0])
+    b = np.array([3.0, 4.5])
+    for scale in (1e-300, 1.0, 1e300):
+        assert _rel_error(a * scale, b * scale) == pytest.approx(_rel_error(a, b), rel=1e-12)
+    assert _rel_error(np.zeros(2), np.zeros(2)) == 0.0
+    assert _rel_error(np.array([np.inf]), np.array([1.0])) == np.inf
+
+
+def test_cases_are_seeded():
+    def slightly_off(t):
+        return S.sigmoid(t) * (1 + 1e-3)
+    a = course.check("sigmoid", slightly_off, verbose=False, rng=3)
+    b = course.check("sigmoid", slightly_off, verbose=False, rng=np.random.default_rng(3))
+    c = course.check("sigmoid", slightly_off, verbose=False, rng=4)
+    assert [x.rel_error for x in a.cases] == [x.rel_error for x in b.cases]
+    assert [x.rel_error for x in a.cases] != [x.rel_error for x in c.cases]
+    assert all(x.hint == "sigma is off by a constant factor 1.001" for x in a.cases)

@@ -87,7 +87,6 @@ STEEPEST = Exercise(
                 _only(2, _l2_global_norm)),
         Mistake("L∞: every coordinate moves by ±eps: δ = eps sign(g)", _only(np.inf, _linf_scaled)),
     ),
-    tutorial="02",
 )
 
 
@@ -127,7 +126,6 @@ PROJECT_L2 = Exercise(
         Mistake("clipping every entry to [-eps, eps] is the L∞ projection: rescale the row",
                 lambda delta, eps: np.clip(delta, -eps, eps)),
     ),
-    tutorial="06",
 )
 
 
@@ -196,7 +194,6 @@ PGD_STEP = Exercise(
         Mistake("project back onto the eps-ball around x0 after the step",
                 _pgd_mistake("ascent box")),
     ),
-    tutorial="06",
 )
 
 
@@ -288,7 +285,6 @@ POWER = Exercise(
         Mistake("apply the product exactly n_iter times (you did one more)", _power_mistake(1)),
         Mistake("apply the product exactly n_iter times (you did one fewer)", _power_mistake(-1)),
     ),
-    tutorial="05",
 )
 
 ATTACK_EXERCISES = [STEEPEST, PROJECT_L2, PGD_STEP, POWER]

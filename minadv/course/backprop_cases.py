@@ -49,7 +49,6 @@ LOGISTIC = Exercise(
                    "(or np.logaddexp(0, t)) and a stable sigmoid"),
     mistakes=(Mistake("the labels are 0/1: use the signed labels s = 2y - 1 in the margin "
                       "m = s (x·w + b)", _logistic_labels01),),
-    tutorial="00",
 )
 
 
@@ -93,7 +92,6 @@ AFFINE = Exercise(
         Mistake("db is the sum of dout over the rows, not the mean (the 1/n is already in dout)",
                 _affine_db_mean),
     ),
-    tutorial="00",
 )
 
 
@@ -149,7 +147,6 @@ TWO_LAYER = Exercise(
         Mistake("backprop through the tanh: da = dh ⊙ (1 - h²) (the derivative is missing)",
                 lambda p, X, y: _two_layer_manual(p, X, y, lambda a, h: 1.0)),
     ),
-    tutorial="00",
 )
 
 BACKPROP_EXERCISES = [LOGISTIC, AFFINE, TWO_LAYER]

@@ -81,7 +81,6 @@ ROBUST = Exercise(
         Mistake("c = σ(z)(1 - σ(z)) cancels to 0 for z > 37: use c = σ(z) σ(-z)",
                 lambda w, X, y, eps: robust_hessian_parts(w, X, y, eps, naive_c=True)),
     ),
-    tutorial="03",
 )
 
 
@@ -149,7 +148,6 @@ HVP = Exercise(
         Mistake("the loss is the mean over the n rows: divide δ2 and R{δ2} by n",
                 lambda p, X, y, v: hvp_parts(p, X, y, v, mean=False)),
     ),
-    tutorial="01",
 )
 
 CURVATURE_EXERCISES = [ROBUST, HVP]

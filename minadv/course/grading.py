@@ -5,9 +5,10 @@ relative error ``‖got - ref‖ / (‖got‖ + ‖ref‖)`` (cs231n's measure, 
 ``1e-7`` in float64 or ``1e-4`` in float32, without a NumPy warning (an overflow is a bug even
 when the value comes out right) and without modifying its inputs.  A failure carries one hint,
 the first that applies: an exception; the wrong structure or shape ("did you transpose?"); a
-NumPy warning or a non-finite value (the exercise's overflow hint); the wrong dtype; the output
-of a known mistake (each exercise lists its own, e.g. "ties go to the first index"); a constant
-factor (a sign, the batch size ``n``); else where the values differ.
+NumPy warning or a non-finite value (the exercise's overflow hint); modified inputs; then, if
+the values are wrong, the output of a known mistake (each exercise lists its own, e.g. "ties go
+to the first index"), a transpose, a constant factor (a sign, the batch size ``n``), else where
+the values differ; if the values are right, the wrong dtype.
 """
 
 from __future__ import annotations
@@ -82,7 +83,12 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One graded exercise: reference, cases, output names and the hints it knows."""
+    """One graded exercise: reference, cases, output names and the hints it knows.
+
+    ``summary`` is one line for maintainers; ``outputs`` names the returned values (a tuple
+    ``(dx, dW, db)`` has three names, a single array or a dict one); ``overflow_hint`` is shown
+    when NumPy warns or a value is inf/nan; ``mistakes`` are tried in order.
+    """
 
     name: str
     summary: str
@@ -91,7 +97,6 @@ class Exercise:
     outputs: tuple
     overflow_hint: str
     mistakes: tuple = ()
-    tutorial: str = ""
 
 
 class _Mismatch(Exception):
@@ -120,8 +125,11 @@ def _rel_error(got: np.ndarray, ref: np.ndarray) -> float:
     got, ref = got.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
     if not (np.isfinite(got).all() and np.isfinite(ref).all()):
         return 0.0 if np.array_equal(got, ref, equal_nan=True) else np.inf
-    scale = np.linalg.norm(got) + np.linalg.norm(ref)
-    return float(np.linalg.norm(got - ref) / scale) if scale > 0 else 0.0
+    top = max(np.max(np.abs(got), initial=0.0), np.max(np.abs(ref), initial=0.0))
+    if top == 0:
+        return 0.0
+    got, ref = got / top, ref / top                     # no overflow/underflow in the norms
+    return float(np.linalg.norm(got - ref) / (np.linalg.norm(got) + np.linalg.norm(ref)))
 
 
 def _flatten(ref, got, label: str):
@@ -165,6 +173,8 @@ def _shape_hint(label, ref, got) -> str:
 
 
 def _factor_hint(label, ref, got, n, tol) -> str:
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _rel_error(got, ref.T) <= tol:
+        return f"{label} equals the transpose of the expected value: did you transpose?"
     r, g = ref.astype(np.float64).ravel(), got.astype(np.float64).ravel()
     rr = float(r @ r)
     k = float(g @ r) / rr if rr > 0 else 0.0
@@ -220,8 +230,8 @@ def _matches(fn, spec, ref, pairs, label, tol) -> bool:
 
 # ----------------------------------------------------------------------------- one case
 def _sanity_hint(ex, spec, pairs, msgs, after) -> str:
-    """A hint for a warning, a non-finite value, modified inputs or the wrong dtype ("" if
-    none): these fail a case even when the values are right."""
+    """A hint for a warning, a non-finite value or modified inputs ("" if none): these fail a
+    case even when the values are right."""
     if msgs:
         return f"NumPy warned '{msgs[0]}': {ex.overflow_hint}"
     for name, r, g in pairs:
@@ -230,6 +240,10 @@ def _sanity_hint(ex, spec, pairs, msgs, after) -> str:
     if not _same_args((spec.args, spec.kwargs), after):
         return ("your function modified its input arrays in place: work on a copy "
                 "(e.g. x = x.copy(), or out-of-place operations)")
+    return ""
+
+
+def _dtype_hint(pairs) -> str:
     for name, r, g in pairs:
         if r.ndim > 0 and r.dtype.kind == "f" and g.dtype != r.dtype:
             return (f"{name} is {g.dtype} for {r.dtype} inputs: keep the input dtype (create "
@@ -261,7 +275,8 @@ def run_case(ex: Exercise, fn: Callable, spec: CaseSpec) -> Case:
     if problem:
         return Case(spec.name, False, err, problem)
     if err <= tol:
-        return Case(spec.name, True, err)
+        dtype_problem = _dtype_hint(pairs)                # right values, wrong dtype
+        return Case(spec.name, not dtype_problem, err, dtype_problem)
     for mistake in ex.mistakes:
         if _matches(mistake.fn, spec, ref, pairs, label, tol):
             return Case(spec.name, False, err, mistake.hint)

@@ -39,7 +39,6 @@ SIGMOID = Exercise(
                    "compute e = exp(-|t|) once)"),
     mistakes=(Mistake("you computed σ(-t) = 1 - σ(t): the sigmoid is 1 / (1 + exp(-t))",
                       lambda t: special.expit(-t)),),
-    tutorial="00",
 )
 
 
@@ -75,7 +74,6 @@ LOGSUMEXP = Exercise(
         Mistake("one value per row: reduce over axis=1 (the classes), not axis=0",
                 lambda z: special.logsumexp(z, axis=0)),
     ),
-    tutorial="00",
 )
 
 
@@ -118,7 +116,6 @@ SOFTMAX_CE = Exercise(
                 _ce_no_onehot),
         Mistake("the softmax normalises each row (axis=1), not each column", _ce_softmax_axis0),
     ),
-    tutorial="00",
 )
 
 NUMERICS_EXERCISES = [SIGMOID, LOGSUMEXP, SOFTMAX_CE]

@@ -273,7 +273,8 @@ def vat_power_iteration(fisher_product, d, n_iter):
     ----------
     fisher_product : callable, ``(n, D) -> (n, D)``
         Applies each sample's symmetric PSD matrix ``H_i`` to row ``i``:
-        ``fisher_product(R)[i] = H_i R[i]`` (e.g. ``model.input_fisher_product``).
+        ``fisher_product(R)[i] = H_i R[i]``, e.g.
+        ``lambda R: model.input_fisher_product(params, X, R)`` (VAT's input-space Fisher).
     d : ndarray of shape (n, D), float32 or float64, the start vectors (one per row)
     n_iter : int, ``>= 0``
 
