@@ -228,4 +228,16 @@ plt.show()
 #    accuracy with the clean accuracy: what is *label leaking* (Kurakin et al. 2017)?
 # 2. Evaluate the FGSM-trained network with PGD restarts (`n_restarts=5`).  Does it change
 #    the verdict?
-# 3. Write one step of PGD yourself (below) and check it with the autograder.
+# 3. (Autograded) Write one step of PGD yourself (`print(course.stub("pgd_step"))` shows the
+#    task: ascent, projection onto the ball, then the box) and check it:
+
+# %%
+from minadv import course
+
+
+def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+    """Ascent step, projection onto the eps-ball around x0, then the box (see the stub)."""
+    raise NotImplementedError          # your code here
+
+
+attempt = course.check("pgd_step", pgd_step)
