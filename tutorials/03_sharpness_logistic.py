@@ -11,7 +11,7 @@
 # does not sharpen.
 #
 # **Goals.** Derive the closed form, check it against finite differences, reproduce the
-# sharpness table of `theory.md` §2.5, and see *which term* of the Hessian does the sharpening.
+# sharpness table of `docs/theory.md` §2.5, and see *which term* of the Hessian does the sharpening.
 
 # %%
 import matplotlib.pyplot as plt
@@ -41,7 +41,7 @@ from minadv.robust_logistic import critical_radius, flat_hessian, flat_loss_grad
 # only because the attack moves with `w`.
 
 # %%
-X, y, gen = make_sharpness_data()          # theory.md 2.5: n = 400, d = 20, seed 1
+X, y, gen = make_sharpness_data()          # docs/theory.md §2.5: n = 400, d = 20, seed 1
 w = np.random.default_rng(0).normal(size=20)
 eps = 0.5
 loss, grad = flat_loss_grad(w, X, y, eps, norm=2)
@@ -122,7 +122,7 @@ plt.show()
 # Random perturbations of the same norm do not depend on `w` and do not add it.
 #
 # ## Exercises
-# 1. Repeat with `norm=np.inf`.  Is there an `eps/‖w‖` term?  (See `theory.md` §1.3.)
+# 1. Repeat with `norm=np.inf`.  Is there an `eps/‖w‖` term?  (See `docs/theory.md` §1.3.)
 # 2. Plot `curve.lambda_max` against `eps_c − eps` on log axes: what power law do you see?
 # 3. Use `minadv.analysis.landscape` to draw filter-normalised 1-D slices at `w*(0)` and
 #    `w*(0.8)`.  Which is narrower?  (Tutorial 8 does this for neural networks.)

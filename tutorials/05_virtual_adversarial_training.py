@@ -75,7 +75,7 @@ assert np.allclose(*cosines.values(), atol=1e-7)
 # non-zero eigenvalues decides); the papers use `Ip = 1`.
 #
 # ## 2. Sixteen labels on the 100-D moons
-# Points on two planar arcs are embedded linearly into R¹⁰⁰ (`theory.md` §6.4).  An MLP
+# Points on two planar arcs are embedded linearly into R¹⁰⁰ (`docs/theory.md` §6.4).  An MLP
 # 100-100-2 trained by maximum likelihood on 16 labeled points fits them but draws an arbitrary
 # boundary; VAT (eps = 0.6, ξ = 1e-6, one power iteration — the authors' settings) smooths the
 # output distribution around every training point and follows the arcs.
