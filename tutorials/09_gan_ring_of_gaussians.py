@@ -75,8 +75,8 @@ assert abs(dist_r - SIGMA * np.sqrt(np.pi / 2)) < 0.003
 
 # %% [markdown]
 # ## 2. Generator and discriminator as minadv MLPs
-# * `D = MLP([2, 64, 64, 2])`: a classifier with classes 0 = fake, 1 = real.
-# * `G = MLP([2, 64, 64, 2])`: its two output "logits" *are* the sample `x = G(z)`; we never
+# * `D = MLP([2, 32, 32, 2])`: a classifier with classes 0 = fake, 1 = real.
+# * `G = MLP([2, 32, 32, 2])`: its two output "logits" *are* the sample `x = G(z)`; we never
 #   apply its softmax.  We use the model kernels `G.forward(params, z) -> (x, cache)` and
 #   `G.backward(params, cache, dx) -> (grads, dz)`, which accept any upstream gradient `dx`.
 #
@@ -87,8 +87,8 @@ assert abs(dist_r - SIGMA * np.sqrt(np.pi / 2)) < 0.003
 
 # %%
 LATENT = 2
-G = MLP([LATENT, 64, 64, 2], activation="relu")
-D = MLP([2, 64, 64, 2], activation="relu")
+G = MLP([LATENT, 32, 32, 2], activation="relu")
+D = MLP([2, 32, 32, 2], activation="relu")
 REAL, FAKE = 1, 0
 
 
@@ -125,11 +125,14 @@ assert np.allclose(by_hand, attack, atol=1e-12)
 
 # %% [markdown]
 # ## 3. Training
-# Alternate one discriminator step (cross-entropy on 256 real and 256 fake samples) and one
-# generator step, both with Adam (lr 1e-3, β₁ = 0.5 as in DCGAN).
+# Alternate one discriminator step (cross-entropy on 120 real and 120 fake samples) and one
+# generator step, both with Adam (lr 1e-3, β₁ = 0.5 as in DCGAN).  The networks and batches are
+# small on purpose: thousands of steps of tiny matrix products are fastest single-threaded,
+# and products this small stay below the size at which OpenBLAS starts extra threads (which
+# costs far more than it saves on a busy machine).
 
 # %%
-def train_gan(steps, *, lr_g=1e-3, lr_d=1e-3, seed=1, batch=256, n_snapshots=5):
+def train_gan(steps, *, lr_g=1e-3, lr_d=1e-3, seed=2, batch=120, n_snapshots=5):
     gen = np.random.default_rng(seed)
     pG, pD = G.init_params(rng=gen), D.init_params(rng=gen)
     opt_g, opt_d = adam(lr_g, b1=0.5), adam(lr_d, b1=0.5)
@@ -163,7 +166,7 @@ def draw_samples(ax, samples, title):
     ax.set_title(title, fontsize=9)
 
 
-steps = 1500 if QUICK else 4000
+steps = 3000 if QUICK else 6000
 pG, pD, history, snapshots = train_gan(steps)
 fig, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.2))
 for ax, (t, samples) in zip(axes, snapshots.items()):
@@ -175,7 +178,7 @@ modes, dist, good = history[-1, 1:]
 print(f"after {steps} steps: {modes:.0f} of 8 modes covered, mean distance to the nearest "
       f"mode {dist:.3f} (σ = {SIGMA}), {good:.0%} of samples within 3σ")
 print(f"most modes covered at any time during training: {history[:, 1].max():.0f}")
-assert modes >= (6 if QUICK else 8) and dist < (0.3 if QUICK else 0.1)
+assert modes >= (6 if QUICK else 8) and dist < (0.3 if QUICK else 0.12)
 assert history[:, 1].max() >= (7 if QUICK else 8)
 
 # %% [markdown]
@@ -221,7 +224,7 @@ plt.show()
 
 # %%
 collapse_steps = 1000 if QUICK else 2000
-_, _, history_c, snapshots_c = train_gan(collapse_steps, lr_g=5e-3, lr_d=1e-4, n_snapshots=4)
+_, _, history_c, snapshots_c = train_gan(collapse_steps, lr_g=1e-2, lr_d=2e-4, n_snapshots=4)
 fig, axes = plt.subplots(1, len(snapshots_c), figsize=(3 * len(snapshots_c), 3.2))
 for ax, (t, samples) in zip(axes, snapshots_c.items()):
     modes_c, dist_c, good_c = mode_stats(samples)
@@ -233,13 +236,30 @@ print(f"weak discriminator: at most {history_c[:, 1].max():.0f} mode(s) covered 
 assert history_c[:, 1].max() <= 1 and dist_c > 3 * dist
 
 # %% [markdown]
-# What helps against collapse: keep the discriminator strong and up to date (the balanced
-# learning rates above), let the generator anticipate the discriminator's response (unrolled
-# GANs, Metz et al.), or let `D` see whole minibatches so that it can detect a lack of variety
-# (minibatch discrimination, Salimans et al.).  Even the balanced run is not immune: with
-# this seed it covers all 8 modes at step 4000 (mean distance 0.072 against 0.063 for real
-# data), but continued to step 5000 it has lost one of them again (7 of 8, mean distance
-# 0.120).  The modes-covered curve is the number to watch, not the last picture.
+# ### The balanced recipe, other seeds
+# Mode collapse is not only a matter of bad settings.  Run the *same* balanced recipe from
+# other seeds: some runs cover every mode, others settle on a subset and never find the rest
+# (partial collapse, or "mode dropping").  The run shown above is seed 2.
+
+# %%
+sweep_seeds = (0, 1) if QUICK else (0, 1, 3, 4, 5)
+sweep = {seed: train_gan(steps, seed=seed, n_snapshots=1) for seed in sweep_seeds}
+modes_by_seed = {2: modes, **{seed: out[2][-1, 1] for seed, out in sweep.items()}}
+for seed, m in sorted(modes_by_seed.items()):
+    print(f"seed {seed}: {m:.0f} of 8 modes after {steps} steps")
+fig, axes = plt.subplots(1, len(sweep), figsize=(3 * len(sweep), 3.2))
+for ax, (seed, out) in zip(np.atleast_1d(axes), sweep.items()):
+    samples = out[3][steps]
+    draw_samples(ax, samples, f"seed {seed}\n{mode_stats(samples)[0]}/8 modes")
+plt.show()
+assert min(modes_by_seed.values()) < K <= max(modes_by_seed.values())
+
+# %% [markdown]
+# What helps against collapse: keep the discriminator strong and up to date (balanced
+# learning rates), let the generator anticipate the discriminator's response (unrolled GANs,
+# Metz et al.), or let `D` see whole minibatches so that it can detect a lack of variety
+# (minibatch discrimination, Salimans et al.).  Report the modes-covered number over seeds and
+# over training, not one good-looking picture.
 #
 # ## Summary
 # * A GAN's generator learns through `∇ₓ` of the discriminator's loss: each generator step is
