@@ -208,7 +208,7 @@ fig.colorbar(cs, ax=ax3, label="D: P(real)")
 ax3.quiver(x_end[:, 0], x_end[:, 1], push[:, 0], push[:, 1], scale=25, width=0.003)
 ax3.scatter(centres[:, 0], centres[:, 1], marker="x", c="k")
 ax3.set_aspect("equal")
-ax3.set_title("D's view; arrows: −∇ₓL_G on fake samples")
+ax3.set_title("P_D(real); arrows: −∇ₓL_G at fakes", fontsize=10)
 plt.show()
 
 # %% [markdown]
