@@ -6,12 +6,11 @@ cases, the VAT direction), adversarial training objectives, and the analysis tha
 theory (closed-form sharpness, Hessian spectra, smoothness, loss landscapes).
 """
 
-__version__ = "0.1.0"
-
-from . import attacks, datasets, losses, numerics, optim, params, training  # noqa: E402
-from .estimators import LogisticRegression, MLPClassifier  # noqa: E402
-from .io import load_model, save_model  # noqa: E402
-from .models import MLP, LogisticRegressionModel  # noqa: E402
+from . import attacks, datasets, losses, numerics, optim, params, training
+from ._version import __version__
+from .estimators import LogisticRegression, MLPClassifier
+from .io import load_model, save_model
+from .models import MLP, LogisticRegressionModel
 
 __all__ = ["__version__", "numerics", "losses", "params", "datasets", "attacks", "optim",
            "training", "analysis", "MLP", "LogisticRegressionModel", "LogisticRegression",

@@ -9,6 +9,7 @@ model's forward pass 100 times must not scan the input for NaN 100 times).
 from __future__ import annotations
 
 import numbers
+import reprlib
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "check_norm",
     "check_float_dtype",
     "FLOAT_DTYPES",
+    "NotFittedError",
+    "describe",
 ]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -33,7 +36,25 @@ _NORM_ALIASES = {
 }
 
 
-def as_generator(rng: Any = None) -> np.random.Generator:
+def describe(value: Any) -> str:
+    """What arrived, for an error message: ``"str '0.1'"``, ``"the class MLP"``,
+    ``"ndarray of shape (3,) and dtype int64"`` (never a long dump)."""
+    if isinstance(value, np.ndarray):
+        return f"ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    name = getattr(value, "__name__", None)
+    if callable(value) and isinstance(name, str):
+        return f"{type(value).__name__} {name!r}"
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A scikit-learn-style estimator was used before ``fit`` (the same bases as
+    scikit-learn's ``NotFittedError``, so ``except ValueError`` and ``hasattr`` both work)."""
+
+
+def as_generator(rng: Any = None, name: str = "rng") -> np.random.Generator:
     """Return a :class:`numpy.random.Generator` from ``rng``.
 
     Parameters
@@ -41,23 +62,32 @@ def as_generator(rng: Any = None) -> np.random.Generator:
     rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
         ``None`` draws fresh OS entropy (not reproducible); an int or SeedSequence seeds a new
         PCG64 generator; a Generator is returned as is (so the caller's stream advances).
+    name : str, default "rng"
+        The argument name used in error messages (``"random_state"`` for the estimators).
 
     Raises
     ------
     TypeError
-        For anything else, in particular the legacy ``numpy.random.RandomState``.
+        For anything else, in particular the legacy ``numpy.random.RandomState``, floats and
+        bools.
+    ValueError
+        A negative seed.
     """
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, bool) or isinstance(rng, np.bool_):
+        raise TypeError(f"{name}: expected None, an int seed or a numpy.random.Generator, "
+                        f"got bool {rng!r}.")
     if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
-            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}.")
-        if isinstance(rng, bool):
-            raise TypeError("rng: expected None, an int seed or a numpy.random.Generator, got bool.")
+        if isinstance(rng, numbers.Integral) and rng < 0:
+            raise ValueError(f"{name}: a seed must be a non-negative integer, got {rng}.")
         return np.random.default_rng(rng)
+    hint = (" The legacy RandomState is not supported: use numpy.random.default_rng(seed)."
+            if isinstance(rng, np.random.RandomState) else
+            " Use an int seed or numpy.random.default_rng(seed).")
     raise TypeError(
-        "rng: expected None, an int seed, a SeedSequence or a numpy.random.Generator, got "
-        f"{type(rng).__name__}. Use numpy.random.default_rng(seed)."
+        f"{name}: expected None, an int seed, a SeedSequence or a numpy.random.Generator, got "
+        f"{type(rng).__name__} {rng!r}." + hint
     )
 
 
@@ -108,9 +138,13 @@ def check_array(
     """
     if not isinstance(array, np.ndarray):
         if isinstance(array, (list, tuple, numbers.Number)):
-            array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
+            try:
+                array = np.asarray(array, dtype=np.float64 if dtype is None else dtype)
+            except (TypeError, ValueError) as exc:       # text, complex or ragged lists
+                raise TypeError(f"{name}: expected an array of real numbers, got "
+                                f"{describe(array)} ({exc}).") from exc
         else:
-            raise TypeError(f"{name}: expected a NumPy array, got {type(array).__name__}.")
+            raise TypeError(f"{name}: expected a NumPy array, got {describe(array)}.")
     if array.dtype not in FLOAT_DTYPES:
         raise TypeError(
             f"{name}: expected a float32 or float64 array, got dtype {array.dtype}. "
@@ -139,24 +173,28 @@ def check_array(
     return array
 
 
-def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None) -> np.ndarray:
+def check_labels(y: Any, name: str, n_classes: int, n_samples: int | None = None, *,
+                 x_name: str = "X") -> np.ndarray:
     """Validate integer class labels in ``{0, ..., n_classes - 1}`` and return them as int64.
 
     Float arrays holding whole numbers are accepted (``[0., 1.]``); fractional values, values
-    out of range and length mismatches raise ``ValueError``.
+    out of range and length mismatches (with the rows of ``x_name``) raise ``ValueError``.
     """
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of class labels, got shape {arr.shape}.")
     if n_samples is not None and arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name}: has {arr.shape[0]} labels but X has {n_samples} rows; they must match."
+            f"{name}: has {arr.shape[0]} labels but {x_name} has {n_samples} rows; they must "
+            "match."
         )
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name}: expected integer class labels, got dtype {arr.dtype}.")
     if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name}: expected integer class labels, got non-integer values.")
+        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))]
+        if bad.size:
+            raise ValueError(f"{name}: expected integer class labels, got {bad.size} "
+                             f"non-integer values such as {bad[0].item()!r}.")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         raise ValueError(
             f"{name}: labels must lie in {{0, ..., {n_classes - 1}}}, got values in "
@@ -176,8 +214,10 @@ def check_scalar(
     high_inclusive: bool = True,
 ) -> float:
     """Validate a finite real number inside optional bounds and return it as float."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()                              # a 0-d array is a number too
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}.")
+        raise TypeError(f"{name}: expected a real number, got {describe(value)}.")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}.")

@@ -1,24 +1,58 @@
 """The ``minadv`` command.
 
-``minadv reproduce [NAME ...] [--out DIR]``
-    Run the reproductions of :mod:`minadv.reproduce` (all by default), print each table with
-    its reference numbers and checks, optionally save figures.  Exits 1 if a check fails.
+``minadv list``
+    The reproductions: name, paper and data, one line each.
 
-``minadv gradcheck``
+``minadv reproduce [NAME ...] [--quick] [--seed N] [--out DIR] [--markdown-table] [--strict]``
+    Run the reproductions of :mod:`minadv.reproduce` (all by default), print each table with
+    its checks and verdict and one progress line per experiment; ``--out DIR`` writes one PNG
+    per experiment, ``REPORT.md`` and ``index.html``.  Every experiment derives all its
+    randomness from ``--seed`` (default 0).  Exit status 0 once the report is made (a claim
+    that does not reproduce is a result); with ``--strict``, 1 if any claim did not reproduce.
+
+``minadv gradcheck [--seed N]``
     Finite-difference check of every model × activation × output × loss combination: the
     relative error of parameter gradients, input gradients and Hessian-vector products (and HVP
     symmetry).  Exits 1 if any error exceeds its threshold.
+
+``minadv grade ...``
+    The course's exercise grader (:func:`minadv.course.cli.main`).
+
+Usage errors (an unknown experiment, a negative or non-integer seed, an unwritable ``--out``)
+are one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(2)
+
+
+def seed_type(text: str) -> int:
+    """``--seed``: a non-negative integer (argparse names the option in the message)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
 
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -39,54 +73,116 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _cmd_reproduce(args: argparse.Namespace) -> int:
-    import time
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .reproduce import EXPERIMENTS
 
+    width = max(len(n) for n in EXPERIMENTS)
+    paper = max(len(s.paper) for s in EXPERIMENTS.values())
+    for name, spec in EXPERIMENTS.items():
+        print(f"{name:<{width}}  {spec.paper:<{paper}}  {spec.data}")
+    return 0
+
+
+def _check_out(parser: argparse.ArgumentParser, out: str) -> None:
+    """Create ``out`` if needed; a usage error naming ``--out`` when it cannot be written."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"argument --out: expected a folder, got the file {out!r}")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"argument --out: cannot create the folder {out!r} ({exc.strerror})")
+    if not os.access(out, os.W_OK | os.X_OK):
+        parser.error(f"argument --out: the folder {out!r} is not writable")
+
+
+def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .reproduce import EXPERIMENTS, format_experiment, run_experiment
 
-    names = args.names or list(EXPERIMENTS)
-    unknown = [n for n in names if n not in EXPERIMENTS]
+    unknown = [n for n in args.names if n not in EXPERIMENTS]
     if unknown:
-        print(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}",
-              file=sys.stderr)
-        return 2
-    summary = []
-    for name in names:
-        start = time.perf_counter()
-        exp = run_experiment(name, rng=args.seed)
-        print(format_experiment(exp))
-        print(f"   ({time.perf_counter() - start:.1f} s)\n", flush=True)
-        if args.out:
-            from .plotting import save_experiment_figure
+        parser.error(f"argument NAME: unknown experiment {unknown[0]!r}; expected names from "
+                     f"'minadv list': {', '.join(EXPERIMENTS)}")
+    if args.out is not None:
+        _check_out(parser, args.out)
+    names = args.names or list(EXPERIMENTS)
+    results, seconds, start, cpu = [], {}, time.perf_counter(), time.process_time()
+    for i, name in enumerate(names, 1):
+        t0, c0 = time.perf_counter(), time.process_time()
+        exp = run_experiment(name, args.seed, quick=args.quick)
+        seconds[name] = time.perf_counter() - t0
+        # gradcheck's table is `minadv gradcheck`'s output: one summary line here
+        print(format_experiment(exp, brief=name == "gradcheck") + "\n")
+        print(f"[{i}/{len(names)}] {name}: {exp.verdict} ({seconds[name]:.1f} s, CPU "
+              f"{time.process_time() - c0:.1f} s)\n", flush=True)
+        results.append(exp)
+    return _finish(args, results, seconds, time.perf_counter() - start,
+                   time.process_time() - cpu)
 
-            path = save_experiment_figure(exp, args.out)
-            if path:
-                print(f"   figure: {path}\n")
-        summary.append((name, exp.passed, sum(not ok for _, ok in exp.checks)))
-    print("summary: " + ", ".join(f"{n} {'ok' if ok else f'{bad} check(s) FAILED'}"
-                                  for n, ok, bad in summary))
-    return 0 if all(ok for _, ok, _ in summary) else 1
+
+def _finish(args, results, seconds, total, cpu) -> int:
+    from .reproduce import EXPERIMENTS
+    from .reproduce.report import summary_table, write_report
+
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    print(f"seed {args.seed}, {'quick' if args.quick else 'default'} run, "
+          f"{sum(e.passed for e in results)} of {len(results)} reproduced")
+    timing = f"{total:.1f} s, CPU {cpu:.1f} s{load}"
+    print(f"run time: {timing}")
+    if args.markdown_table:
+        print("\n" + summary_table(results, EXPERIMENTS))
+    if args.out is not None:
+        paths = write_report(args.out, results, EXPERIMENTS, seconds, seed=args.seed,
+                             quick=args.quick, timing=timing)
+        print(f"report: {paths[-1]} ({len(paths)} files)")
+    return 1 if args.strict and not all(e.passed for e in results) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="minadv", description="minadv: adversarial training with exact gradients.")
+    """The ``minadv`` argument parser (subcommands ``list``, ``reproduce``, ``gradcheck``,
+    ``grade``)."""
+    parser = OneLineParser(prog="minadv",
+                           description="minadv: adversarial training with exact gradients.")
     parser.add_argument("--version", action="version", version=f"minadv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("list", help="the reproductions: name, paper, data").set_defaults(
+        func=_cmd_list)
     check = sub.add_parser("gradcheck", help="finite-difference check of every model combination")
-    check.add_argument("--seed", type=int, default=0, help="seed of the random problems")
+    check.add_argument("--seed", type=seed_type, default=0, help="seed of the random problems")
     check.set_defaults(func=_cmd_gradcheck)
     rep = sub.add_parser("reproduce", help="reproduce the papers' results on built-in data")
-    rep.add_argument("names", nargs="*", help="experiments to run (default: all)")
-    rep.add_argument("--seed", type=int, default=None,
-                     help="seed for experiments that draw (default: each one's documented seed)")
-    rep.add_argument("--out", default=None, help="folder for figures (PNG); none by default")
-    rep.set_defaults(func=_cmd_reproduce)
+    rep.add_argument("names", nargs="*", metavar="NAME",
+                     help="experiments to run (default: all; see 'minadv list')")
+    rep.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 1 min)")
+    rep.add_argument("--seed", type=seed_type, default=0,
+                     help="non-negative integer; every experiment derives its randomness from it")
+    rep.add_argument("--out", default=None, metavar="DIR",
+                     help="write REPORT.md, index.html and one PNG per experiment into DIR")
+    rep.add_argument("--markdown-table", action="store_true",
+                     help="print the summary table in Markdown (the README's table)")
+    rep.add_argument("--strict", action="store_true",
+                     help="exit 1 if a claim does not reproduce")
+    rep.set_defaults(func=lambda args: _cmd_reproduce(args, rep))
+    sub.add_parser("grade", help="grade a course exercise (minadv grade --list)", add_help=False)
     return parser
 
 
+def _grade(argv: list[str]) -> int:
+    try:
+        from .course.cli import main as grade_main  # imported on demand: the course is big
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("minadv.course", "minadv.course.cli"):
+            raise
+        sys.stderr.write("minadv grade: error: the course package minadv.course is not "
+                         "part of this installation\n")
+        return 2
+    return grade_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``minadv`` console script."""
+    """Entry point of the ``minadv`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["grade"]:                 # everything after `grade` is the grader's
+        return _grade(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

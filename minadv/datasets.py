@@ -261,19 +261,41 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.25, rng: Any = N
     return X[train], X[test], y[train], y[test]
 
 
+def _check_column_values(value: Any, name: str, X: np.ndarray) -> np.ndarray:
+    """A finite scalar or ``(n_features,)`` array, in ``X``'s dtype."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        value = value.astype(X.dtype)
+    arr = check_array(value, name, ndim=None)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != X.shape[1]):
+        raise ValueError(f"{name}: expected a scalar or one value per column, shape "
+                         f"({X.shape[1]},), got shape {arr.shape}.")
+    return arr.astype(X.dtype, copy=False)
+
+
 def standardize(X: Any, mean: Any = None, scale: Any = None):
     """Return ``((X - mean) / scale, mean, scale)``, column-wise.
 
     ``mean`` and ``scale`` default to the column means and standard deviations of ``X``
     (constant columns get scale 1); pass the training set's values to transform a test set.
     The result keeps ``X``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        ``mean`` or ``scale`` of the wrong shape or not finite, or a ``scale`` that is not
+        positive (a zero would give infinities).
     """
     X = check_array(X, "X", ndim=2)
-    if mean is None:
-        mean = X.mean(axis=0)
+    mean = X.mean(axis=0) if mean is None else _check_column_values(mean, "mean", X)
     if scale is None:
         std = X.std(axis=0)
         scale = np.where(std > 0, std, 1.0).astype(X.dtype)
+    else:
+        scale = _check_column_values(scale, "scale", X)
+        bad = np.flatnonzero(np.ravel(scale) <= 0)
+        if bad.size:
+            raise ValueError(f"scale: expected positive values, got {np.ravel(scale)[bad[0]]} "
+                             f"at column {bad[0]}; use 1 for constant columns.")
     return ((X - mean) / scale).astype(X.dtype, copy=False), mean, scale
 
 
@@ -282,9 +304,21 @@ def minmax(X: Any, lo: Any = None, hi: Any = None):
 
     ``lo``/``hi`` default to the column minima/maxima of ``X``; constant columns map to 0.
     The result keeps ``X``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        ``lo`` or ``hi`` of the wrong shape or not finite, or ``lo > hi`` in some column
+        (swapped bounds would flip the data).
     """
     X = check_array(X, "X", ndim=2)
-    lo = X.min(axis=0) if lo is None else lo
-    hi = X.max(axis=0) if hi is None else hi
+    lo = X.min(axis=0) if lo is None else _check_column_values(lo, "lo", X)
+    hi = X.max(axis=0) if hi is None else _check_column_values(hi, "hi", X)
+    swapped = np.flatnonzero(np.ravel(np.broadcast_to(lo > hi, (X.shape[1],))))
+    if swapped.size:
+        j = swapped[0]
+        raise ValueError(f"lo: must be <= hi in every column, got lo = "
+                         f"{np.broadcast_to(lo, (X.shape[1],))[j]} > hi = "
+                         f"{np.broadcast_to(hi, (X.shape[1],))[j]} at column {j} (swapped?).")
     span = np.where(np.asarray(hi - lo) > 0, hi - lo, 1.0)
     return ((X - lo) / span).astype(X.dtype, copy=False), lo, hi

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 import tempfile
 import zipfile
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._validation import NotFittedError
+from ._version import __version__
 from .models import model_from_config
 from .params import Params
 
-__all__ = ["save_model", "load_model", "LoadedModel"]
+__all__ = ["save_model", "load_model", "LoadedModel", "check_path"]
 
 _FORMAT = "minadv-model"
 _FORMAT_VERSION = 1
@@ -41,8 +44,6 @@ class LoadedModel(NamedTuple):
 
 
 def _header(model, params: Params, metadata: Any) -> str:
-    from . import __version__
-
     header = {"format": _FORMAT, "format_version": _FORMAT_VERSION,
               "minadv_version": __version__, "config": model.config(),
               "dtype": model.dtype.name, "param_names": list(params), "metadata": metadata}
@@ -50,10 +51,44 @@ def _header(model, params: Params, metadata: Any) -> str:
         return json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"metadata: must be JSON-serialisable (dicts, lists, str, finite "
-                        f"numbers, bool, None): {exc}") from exc
+                        f"numbers, bool, None), got {reprlib.repr(metadata)}: {exc}") from exc
 
 
-def save_model(path: str | os.PathLike, model, params: Params, *,
+def check_path(path: Any, name: str = "path") -> str:
+    """``os.fspath(path)`` as ``str``; TypeError naming ``name`` for anything else."""
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a file name (str or os.PathLike), got "
+                        f"{type(path).__name__} {path!r}.")
+    path = os.fspath(path)
+    if not path or path.endswith(("/", os.sep)):
+        raise ValueError(f"{name}: expected a file name, got {path!r} (a folder or empty).")
+    return path
+
+
+def _unpack(model: Any, params: Any, metadata: Any):
+    """``(model, params, metadata)`` from a model and its parameters or a fitted estimator."""
+    if hasattr(model, "get_params") and hasattr(model, "fit"):        # an estimator
+        if not hasattr(model, "params_"):
+            raise NotFittedError(f"model: this {type(model).__name__} is not fitted yet; call "
+                                 "fit(X, y) before saving it.")
+        if params is not None:
+            raise ValueError(f"params: a fitted {type(model).__name__} carries its own "
+                             "parameters; pass params=None (or its model_ and params_).")
+        if metadata is None:
+            metadata = {"estimator": type(model).__name__, "classes": model.classes_.tolist()}
+        return model.model_, model.params_, metadata
+    if not hasattr(model, "check_params") or not hasattr(model, "config"):
+        raise TypeError("model: expected a minadv model (MLP, LogisticRegressionModel) or a "
+                        f"fitted estimator, got {type(model).__name__}.")
+    if params is None:
+        raise TypeError("params: required with a model (only a fitted estimator carries its "
+                        "own); pass the dict of parameters, e.g. from model.init_params().")
+    return model, params, metadata
+
+
+def save_model(path: str | os.PathLike, model, params: Params | None = None, *,
                metadata: dict | None = None) -> str:
     """Write ``model`` (its ``config()``) and ``params`` to ``path`` atomically.
 
@@ -61,12 +96,17 @@ def save_model(path: str | os.PathLike, model, params: Params, *,
     ----------
     path : str or PathLike
         Destination; ``.npz`` is appended when missing.
-    model : Model
-        Any model with ``config()`` (rebuilt by :func:`minadv.models.model_from_config`).
-    params : dict
-        Validated against the model (names, shapes, dtype, finite values).
+    model : Model or fitted estimator
+        Any model with ``config()`` (rebuilt by :func:`minadv.models.model_from_config`), or a
+        fitted :class:`~minadv.MLPClassifier`/:class:`~minadv.LogisticRegression` (its
+        ``model_`` and ``params_`` are saved).
+    params : dict or None
+        Validated against the model (names, shapes, dtype, finite values).  ``None`` (only)
+        with a fitted estimator.
     metadata : dict, optional
-        JSON-serialisable extras (training settings, class labels...).
+        JSON-serialisable extras (training settings, class labels...).  For an estimator the
+        default is ``{"estimator": <class name>, "classes": classes_.tolist()}``, since
+        ``params_`` speak the encoded labels ``0..C-1``.
 
     Returns
     -------
@@ -77,9 +117,12 @@ def save_model(path: str | os.PathLike, model, params: Params, *,
     ------
     TypeError, ValueError
         Invalid parameters or non-JSON metadata; the destination is left untouched.
+    NotFittedError
+        An estimator that was never fitted.
     """
+    path = check_path(path)
+    model, params, metadata = _unpack(model, params, metadata)
     params = model.check_params(params)
-    path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
     arrays = {_HEADER: np.array(_header(model, params, metadata))}
@@ -87,6 +130,12 @@ def save_model(path: str | os.PathLike, model, params: Params, *,
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"path: the folder {directory} of {path} does not exist.")
+    _write_atomic(path, directory, arrays)
+    return path
+
+
+def _write_atomic(path: str, directory: str, arrays: dict) -> None:
+    """``np.savez`` to a temporary file in ``directory``, fsync, ``os.replace`` over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=".minadv-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -98,7 +147,6 @@ def save_model(path: str | os.PathLike, model, params: Params, *,
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
 
 
 def _read(path: str) -> tuple[dict, dict]:
@@ -127,6 +175,8 @@ def _read(path: str) -> tuple[dict, dict]:
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Read a file written by :func:`save_model`.
 
+    ``path`` may omit the ``.npz`` that :func:`save_model` appends.
+
     Returns
     -------
     LoadedModel
@@ -141,7 +191,9 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         Truncated, corrupt or foreign file, a newer format version, or parameters that do
         not match the stored architecture.
     """
-    path = os.fspath(path)
+    path = check_path(path)
+    if not os.path.exists(path) and not path.endswith(".npz") and os.path.exists(path + ".npz"):
+        path += ".npz"                                   # save_model appended it
     header, arrays = _read(path)
     version, names = header.get("format_version", 0), header.get("param_names")
     if isinstance(version, bool) or not isinstance(version, int):

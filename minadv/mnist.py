@@ -12,6 +12,23 @@ Safety rules
 * A cached file is re-verified before use; a corrupt or truncated file raises ``ValueError``
   naming the file and the fix (delete it) — it is never deleted silently.
 
+Local files (offline use)
+-------------------------
+:func:`load_mnist` looks for each file in the data folder before downloading anything:
+
+* the folder is ``data_home`` if given, else the environment variable ``MINADV_DATA``, else
+  ``~/.cache/minadv`` (:func:`default_data_home`);
+* a file may be there compressed, under its published name (``train-images-idx3-ubyte.gz``,
+  checked against the published MD5), or uncompressed (``train-images-idx3-ubyte``, or
+  ``train-images.idx3-ubyte`` as some archives name it); an uncompressed file has no published
+  checksum, so only its IDX header and size are checked;
+* with ``download=False`` nothing is fetched: a ``FileNotFoundError`` lists every missing file
+  and the names it looked for.  A failed download (no network) raises an ``OSError`` that does
+  the same.
+
+So on a machine without network, copy the four files (compressed or not) into one folder and
+either pass ``data_home=`` or set ``MINADV_DATA``.
+
 IDX format (LeCun et al.): big-endian magic ``0x0000 TT DD`` (``TT = 0x08`` for unsigned
 bytes, ``DD`` = number of dimensions), ``DD`` big-endian uint32 sizes, then the data.
 """
@@ -29,9 +46,10 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_float_dtype, check_int
+from ._validation import check_float_dtype, check_int, check_scalar
 
-__all__ = ["MNIST_URL", "MNIST_FILES", "load_mnist", "read_idx", "fetch_file", "default_data_home"]
+__all__ = ["MNIST_URL", "MNIST_FILES", "load_mnist", "read_idx", "fetch_file", "default_data_home",
+           "local_mnist_file"]
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 #: file name -> published MD5 (the checksums torchvision and others verify)
@@ -99,12 +117,13 @@ def fetch_file(url: str, path: str, md5: str, *, timeout: float = 30.0) -> str:
     return path
 
 
-def read_idx(path: str) -> np.ndarray:
+def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Parse an (optionally gzipped) IDX file of unsigned bytes into a uint8 array.
 
     Raises ``ValueError`` naming the file for a wrong magic number, an unsupported type, or a
     size that does not match the header (truncated file).
     """
+    path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
@@ -127,12 +146,90 @@ def read_idx(path: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def local_mnist_file(folder: str, name: str) -> str | None:
+    """Path of ``name`` (a published ``.gz`` name) in ``folder``, compressed or uncompressed,
+    or None.  Uncompressed names tried: ``train-images-idx3-ubyte`` and
+    ``train-images.idx3-ubyte``."""
+    for candidate in _local_names(name):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _local_names(name: str) -> tuple[str, ...]:
+    raw = name[:-len(".gz")]
+    return (name, raw, raw.replace("-idx", ".idx", 1))
+
+
+def _mnist_paths(subset: str, home: str, *, download: bool, base_url: str, sums: dict,
+                 timeout: float) -> list[str]:
+    """Local or downloaded paths of the subset's two files; every missing file is named.
+
+    Local compressed files are verified first (a corrupt file is reported before a missing
+    one); uncompressed ones are used as they are (``read_idx`` checks their header)."""
+    names = _SUBSETS[subset]
+    for name in names:
+        if name not in sums:
+            raise ValueError(f"checksums: no MD5 for {name!r}; give all four files or None.")
+    found = {name: local_mnist_file(home, name) for name in names}
+    for name, path in found.items():
+        if path is not None and path.endswith(".gz"):
+            fetch_file("", path, sums[name], timeout=timeout)      # checksum only, no download
+    missing = [name for name in names if found[name] is None]
+    looked = "; ".join(" or ".join(_local_names(n)) for n in missing)
+    where = (f"in {home} (data_home, else $MINADV_DATA, else ~/.cache/minadv), looked for: "
+             f"{looked}")
+    if missing and not download:
+        raise FileNotFoundError(f"MNIST {subset}: {len(missing)} file(s) missing {where}; "
+                                "download=False, so nothing was fetched. Copy the files there "
+                                "(compressed or not) or pass download=True.")
+    for name in missing:
+        try:
+            found[name] = fetch_file(base_url.rstrip("/") + "/" + name,
+                                     os.path.join(home, name), sums[name], timeout=timeout)
+        except OSError as exc:
+            raise OSError(f"MNIST {subset}: {len(missing)} file(s) missing {where}, and the "
+                          f"download failed ({exc}). Copy the files there or retry online.") \
+                from exc
+    return [found[name] for name in names]
+
+
+def _check_mnist_args(subset, digits, n_samples, dtype, data_home, base_url, download,
+                      checksums, timeout):
+    if subset not in _SUBSETS:
+        raise ValueError(f"subset: expected 'train' or 'test', got {subset!r}.")
+    dtype = check_float_dtype(dtype)
+    if digits is not None:
+        if isinstance(digits, (str, bytes)) or not hasattr(digits, "__iter__"):
+            raise TypeError(f"digits: expected a sequence of digits such as (3, 7), got "
+                            f"{type(digits).__name__} {digits!r}.")
+        digits = [check_int(d, "digits", low=0, high=9) for d in digits]
+        if len(set(digits)) != len(digits) or not digits:
+            raise ValueError(f"digits: expected distinct digits, got {digits}.")
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=1)
+    for value, name in ((data_home, "data_home"), (base_url, "base_url")):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{name}: expected a str, got {type(value).__name__} {value!r}.")
+    if not isinstance(download, (bool, np.bool_)):
+        raise TypeError(f"download: expected True or False, got {type(download).__name__}.")
+    if checksums is not None and not isinstance(checksums, dict):
+        raise TypeError(f"checksums: expected a dict {{file name: md5}}, got "
+                        f"{type(checksums).__name__}.")
+    check_scalar(timeout, "timeout", low=0.0, low_inclusive=False)
+    return dtype, digits, n_samples
+
+
 def load_mnist(subset: str = "train", *, digits: Sequence[int] | None = None,
                n_samples: int | None = None, dtype: Any = np.float32,
                data_home: str | None = None, base_url: str = MNIST_URL,
                download: bool = True, checksums: dict | None = None,
                timeout: float = 30.0):
     """MNIST as ``X`` of shape ``(n, 784)`` with pixels in ``[0, 1]`` and integer labels ``y``.
+
+    Files are looked for in the data folder first (compressed or uncompressed IDX, see the
+    module docstring) and downloaded only when missing.
 
     Parameters
     ----------
@@ -145,37 +242,38 @@ def load_mnist(subset: str = "train", *, digits: Sequence[int] | None = None,
         Keep the first ``n_samples`` (after filtering), for quick experiments.
     dtype : {float32, float64}
     data_home : str or None
-        Cache folder (:func:`default_data_home` by default).
+        Data folder; default ``$MINADV_DATA`` if set, else ``~/.cache/minadv``
+        (:func:`default_data_home`).  Files there are used as they are (compressed ones are
+        checked against ``checksums``).
     base_url : str
         Where the four ``.gz`` files live.
     download : bool
-        ``False`` raises ``FileNotFoundError`` instead of downloading a missing file.
+        ``False`` never touches the network: a ``FileNotFoundError`` then names every
+        missing file.
     checksums : dict or None
         ``{file name: md5}``; the published checksums by default.
+    timeout : float > 0
+        Seconds per download.
 
     Returns
     -------
     X : ndarray of shape (n, 784), ``dtype``
     y : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    FileNotFoundError
+        ``download=False`` and files are missing (all are named).
+    OSError
+        A download failed (the missing files and the folder are named).
+    ValueError
+        A corrupt file (checksum or IDX header), or bad arguments.
     """
-    if subset not in _SUBSETS:
-        raise ValueError(f"subset: expected 'train' or 'test', got {subset!r}.")
-    dtype = check_float_dtype(dtype)
-    if digits is not None:
-        digits = [check_int(d, "digits", low=0, high=9) for d in digits]
-        if len(set(digits)) != len(digits) or not digits:
-            raise ValueError(f"digits: expected distinct digits, got {digits}.")
-    if n_samples is not None:
-        n_samples = check_int(n_samples, "n_samples", low=1)
-    home = data_home or default_data_home()
-    sums = MNIST_FILES if checksums is None else checksums
-    paths = []
-    for name in _SUBSETS[subset]:
-        path = os.path.join(home, name)
-        if not os.path.exists(path) and not download:
-            raise FileNotFoundError(f"{path} is missing and download=False.")
-        paths.append(fetch_file(base_url.rstrip("/") + "/" + name, path, sums[name],
-                                timeout=timeout))
+    dtype, digits, n_samples = _check_mnist_args(subset, digits, n_samples, dtype, data_home,
+                                                 base_url, download, checksums, timeout)
+    home = os.fspath(data_home) if data_home is not None else default_data_home()
+    paths = _mnist_paths(subset, home, download=download, base_url=base_url,
+                         sums=MNIST_FILES if checksums is None else checksums, timeout=timeout)
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise ValueError(f"{paths[0]}, {paths[1]}: images {images.shape} and labels "

@@ -110,15 +110,16 @@ def test_bad_arguments(bad, err, match):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("scale", [0.0, 0.01, 0.3, 3.0, 10.0])
-def test_fast_scaled_sign_equals_sign_times_scale(dtype, scale):
-    # the L_inf step trick clip(g * scale / tiny, -scale, scale) (BENCHMARKS.md) for every
-    # normal value, zeros and huge values (overflow to inf is clipped, no warning)
-    from minadv.attacks.steepest import _scaled_sign
+def test_sign_step_equals_sign_times_scale(dtype, scale):
+    # the L_inf step scale * sign(g) for every normal value, subnormals, zeros and huge values
+    from minadv.attacks.norms import sign_step_kernel
     fi = np.finfo(dtype)
-    g = np.array([[0.0, -0.0, fi.tiny, -fi.tiny, 1e-20, -3.0, fi.max, -fi.max, 1.0]],
-                 dtype=dtype)
+    sub = fi.smallest_subnormal
+    g = np.array([[0.0, -0.0, fi.tiny, -fi.tiny, 1e-20, -3.0, fi.max, -fi.max, 1.0, sub, -sub,
+                   fi.tiny / 3]], dtype=dtype)
     expected = np.sign(g) * dtype(scale)
-    np.testing.assert_array_equal(_scaled_sign(g, scale), expected)
+    np.testing.assert_array_equal(sign_step_kernel(g, scale), expected)
+    assert np.all(np.abs(sign_step_kernel(g, scale)[0, [4, 5, 9, 10, 11]]) == dtype(scale))
     out = g.copy()
-    assert _scaled_sign(out, scale, out=out) is out
+    assert sign_step_kernel(out, scale, out=out) is out
     np.testing.assert_array_equal(out, expected)

@@ -350,7 +350,7 @@ def test_planted_mistake_fails_with_hint(name, label, fn, hint):
 # ----------------------------------------------------------------------------- the references
 def test_pgd_step_reference_is_one_iteration_of_the_library_pgd():
     from minadv.attacks import pgd
-    from minadv.attacks._common import attack_loss_grad
+    from minadv.attacks.common import attack_loss_grad
     from minadv.models import MLP
 
     net = MLP([5, 7, 3], activation="tanh")

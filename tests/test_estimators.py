@@ -80,7 +80,7 @@ def test_get_and_set_params():
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(lr=-0.1), ValueError, "lr"),
     (dict(lr=0.0), ValueError, "lr"),
-    (dict(alpha=1.5, objective="fgsm"), ValueError, "alpha"),
+    (dict(clean_weight=1.5, objective="fgsm"), ValueError, "clean_weight"),
     (dict(alpha=-0.5), ValueError, "alpha"),
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(epochs=0), ValueError, "epochs"),
@@ -118,9 +118,134 @@ def test_bad_data_raise_at_fit_and_predict_before_fit():
 @pytest.mark.parametrize("objective", ["erm", "fgsm", "vat"])
 @pytest.mark.parametrize("hyper,name", [({"eps": -1.0}, "eps"), ({"norm": 3}, "norm"),
                                         ({"pgd_steps": 0}, "pgd_steps"),
-                                        ({"vat_xi": 0.0}, "vat_xi"), ({"l2": -1e-3}, "l2"),
+                                        ({"vat_xi": 0.0}, "vat_xi"), ({"alpha": -1e-3}, "alpha"),
                                         ({"vat_power_iterations": -1}, "vat_power_iterations")])
 def test_every_hyperparameter_is_checked_whatever_the_objective(objective, hyper, name):
     X = np.random.default_rng(0).normal(size=(8, 2))
     with pytest.raises(ValueError, match=name):
         LogisticRegression(objective=objective, epochs=1, **hyper).fit(X, np.arange(8) % 2)
+
+
+# ---------------------------------------------------------------------------- hardening
+def test_alpha_is_the_l2_penalty_and_clean_weight_the_fgsm_mixture():
+    """A scikit-learn user's alpha=1e-4 is a weight decay; it must not touch the FGSM mix."""
+    X, y = _moons(40)
+    clf = MLPClassifier(hidden_layer_sizes=4, objective="fgsm", alpha=1e-4, epochs=1,
+                        random_state=0).fit(X, y)
+    assert clf.objective_.l2 == 1e-4 and clf.objective_.alpha == 0.5
+    clf = MLPClassifier(hidden_layer_sizes=4, objective="fgsm", clean_weight=0.0, epochs=1,
+                        random_state=0).fit(X, y)
+    assert clf.objective_.alpha == 0.0 and clf.objective_.l2 == 0.0
+
+
+def test_alpha_trains_exactly_like_the_erm_objective_with_l2():
+    from minadv.models import MLP
+    from minadv.optim import OPTIMIZERS
+    from minadv.training import ERM, fit
+
+    X, y = _moons(40)
+    clf = MLPClassifier(hidden_layer_sizes=4, alpha=0.3, epochs=3, batch_size=8,
+                        random_state=5).fit(X, y)
+    init_rng, _, fit_rng = np.random.default_rng(5).spawn(3)
+    model = MLP([2, 4, 2])
+    ref = fit(model, model.init_params(init_rng), ERM(l2=0.3), X, y,
+              optimizer=OPTIMIZERS["momentum"](lr=0.1), epochs=3, batch_size=8, rng=fit_rng,
+              verbose=0)
+    assert all(np.array_equal(clf.params_[k], ref.params[k]) for k in ref.params)
+
+
+def test_hidden_layer_sizes_accepts_an_int_like_scikit_learn():
+    X, y = _moons(40)
+    clf = MLPClassifier(hidden_layer_sizes=16, epochs=1, random_state=0).fit(X, y)
+    assert clf.model_.sizes == (2, 16, 2) and clf.hidden_layer_sizes == 16   # stored as given
+    assert MLPClassifier(hidden_layer_sizes=np.int64(3), epochs=1).fit(X, y).model_.sizes == \
+        (2, 3, 2)
+
+
+def test_clip_box_reaches_the_training_attack_and_x_must_lie_inside():
+    X, y = _moons(40)
+    X01 = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+    for objective in ("fgsm", "shaham", "pgd"):
+        clf = MLPClassifier(hidden_layer_sizes=4, objective=objective, clip_min=0.0,
+                            clip_max=1.0, pgd_steps=2, epochs=1, random_state=0).fit(X01, y)
+        assert (clf.objective_.clip_min, clf.objective_.clip_max) == (0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^X: the objective's box is \[clip_min, clip_max\]"):
+        MLPClassifier(objective="fgsm", clip_min=0.0, clip_max=1.0, epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"^clip_min: must be <= clip_max, got clip_min=1.0"):
+        MLPClassifier(clip_min=1.0, clip_max=0.0, epochs=1).fit(X01, y)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, LogisticRegression])
+def test_a_typo_names_the_public_class_and_suggests_the_name(cls):
+    with pytest.raises(TypeError, match=rf"^{cls.__name__}: got an unexpected keyword "
+                                        r"argument 'epoch'; did you mean 'epochs'\?"):
+        cls(epoch=3)
+    with pytest.raises(TypeError, match=rf"^{cls.__name__}: .*'l2' is now 'alpha'"):
+        cls(l2=0.1)
+
+
+def test_labels_are_checked_like_type_of_target():
+    X, y = _moons(40)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"^y: expected class labels, got continuous"):
+        MLPClassifier(epochs=1).fit(X, rng.normal(size=40))
+    y_nan = y.astype(float)
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match=r"^y: contains 1 NaN and 0 infinite labels"):
+        MLPClassifier(epochs=1).fit(X, y_nan)
+    with pytest.raises(ValueError, match=r"^y: .*column of shape \(40, 1\); use y.ravel\(\)"):
+        MLPClassifier(epochs=1).fit(X, y[:, None])
+    with pytest.raises(TypeError, match=r"^y: labels must all have one type, got a mix of "
+                                        r"\['int', 'str'\]"):
+        MLPClassifier(epochs=1).fit(X, np.array([1, "a"] * 20, dtype=object))
+    clf = MLPClassifier(hidden_layer_sizes=4, epochs=1, random_state=0).fit(X, y.astype(float))
+    assert clf.classes_.tolist() == [0.0, 1.0]                 # whole floats are classes
+
+
+def test_complex_sparse_and_text_x_are_refused_not_truncated():
+    X, y = _moons(40)
+    with pytest.raises(TypeError, match=r"^X: complex values are not supported .*complex128"):
+        MLPClassifier(epochs=1).fit(X + 1j, y)
+    with pytest.raises(TypeError, match=r"^X: expected numbers, got dtype <U"):
+        MLPClassifier(epochs=1).fit(np.full((40, 2), "a"), y)
+    with pytest.raises(ValueError, match=r"^X: expected a 2-D array .*got shape \(40,\); for "
+                                         r"one feature use X.reshape\(-1, 1\)"):
+        MLPClassifier(epochs=1).fit(X[:, 0], y)
+
+
+def test_predict_and_score_check_their_inputs():
+    X, y = _moons(40)
+    clf = LogisticRegression(epochs=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"^y: expected 40 labels \(one per row of X\), got "
+                                         r"shape \(39,\)"):
+        clf.score(X, y[:-1])
+    with pytest.raises(ValueError, match=r"^X: has 3 features, but LogisticRegression was "
+                                         "fitted with 2 features"):
+        clf.predict(np.zeros((2, 3)))
+    weights = np.where(np.arange(40) < 20, 1.0, 0.0)
+    assert clf.score(X, y, sample_weight=weights) == float(np.mean(clf.predict(X[:20]) == y[:20]))
+
+
+def test_random_state_errors_name_random_state():
+    X, y = _moons(40)
+    with pytest.raises(TypeError, match=r"^random_state: .*RandomState .*default_rng"):
+        MLPClassifier(epochs=1, random_state=np.random.RandomState(0)).fit(X, y)
+    with pytest.raises(ValueError, match=r"^random_state: a seed must be a non-negative"):
+        MLPClassifier(epochs=1, random_state=-1).fit(X, y)
+
+
+def test_not_fitted_error_is_a_value_error_and_an_attribute_error():
+    from minadv.estimators import NotFittedError
+
+    clf = MLPClassifier()
+    assert not hasattr(clf, "classes_") and not clf.__sklearn_is_fitted__()
+    for method in (clf.predict, clf.predict_proba, clf.decision_function):
+        with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
+            method(np.zeros((2, 2)))
+    assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+
+
+def test_verbose_true_is_accepted_as_in_scikit_learn(capsys):
+    X, y = _moons(40)
+    MLPClassifier(hidden_layer_sizes=3, epochs=2, verbose=True, random_state=0).fit(X, y)
+    assert capsys.readouterr().err.count("epoch ") == 2

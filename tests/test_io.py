@@ -133,3 +133,68 @@ def test_save_into_missing_folder_names_the_path(tmp_path):
     target = tmp_path / "nope" / "model.npz"
     with pytest.raises(FileNotFoundError, match="path: the folder .*nope"):
         save_model(str(target), model, model.init_params())
+
+
+# ---------------------------------------------------------------------------- estimators, version
+def test_a_fitted_estimator_saves_with_its_classes_and_loads_exactly(tmp_path):
+    from minadv import MLPClassifier
+    from minadv.datasets import make_moons
+
+    X, y = make_moons(40, noise=0.1, rng=0)
+    clf = MLPClassifier(hidden_layer_sizes=5, epochs=2, random_state=0).fit(X, 2 * y + 3)
+    path = save_model(tmp_path / "clf", clf)
+    loaded = load_model(tmp_path / "clf")                 # the .npz that save_model appended
+    assert path.endswith("clf.npz") and tree_equal(loaded.params, clf.params_)
+    assert loaded.metadata == {"estimator": "MLPClassifier", "classes": [3, 5]}
+    proba = np.exp(loaded.model.output.log_proba(loaded.model.logits(loaded.params, X)))
+    np.testing.assert_array_equal(np.array(loaded.metadata["classes"])[proba.argmax(axis=1)],
+                                  clf.predict(X))
+
+
+def test_estimator_saving_mistakes(tmp_path):
+    from minadv import MLPClassifier
+    from minadv.estimators import NotFittedError
+
+    with pytest.raises(NotFittedError, match=r"^model: this MLPClassifier is not fitted"):
+        save_model(tmp_path / "x", MLPClassifier())
+    model, params = _mlp32()
+    with pytest.raises(TypeError, match=r"^params: required with a model"):
+        save_model(tmp_path / "x", model)
+    with pytest.raises(TypeError, match=r"^path: expected a file name .*got int 3"):
+        save_model(3, model, params)
+    with pytest.raises(TypeError, match=r"^model: expected a minadv model .*got dict"):
+        save_model(tmp_path / "x", params, model)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_version_comes_from_one_module_that_io_reads_directly():
+    import minadv._version
+    import minadv.io
+
+    assert minadv.__version__ == minadv._version.__version__ == minadv.io.__version__
+    source = Path(minadv.io.__file__).read_text()
+    assert "from . import __version__" not in source and "import minadv" not in source
+
+
+def test_packaging_reads_the_version_statically_without_importing_numpy():
+    """``setup.cfg``'s ``version = attr: <module>.__version__`` must name a module that assigns
+    the literal itself: setuptools then reads it with ``ast``; otherwise it imports the package,
+    which needs NumPy inside pip's isolated build environment (and the install fails)."""
+    import ast
+    import configparser
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    spec = cfg["metadata"]["version"].strip()
+    assert spec.startswith("attr:"), spec
+    module, _, attr = spec[len("attr:"):].strip().rpartition(".")
+    source = root.joinpath(*module.split(".")).with_suffix(".py")
+    if not source.exists():
+        source = root.joinpath(*module.split("."), "__init__.py")
+    literals = [node.value.value for node in ast.walk(ast.parse(source.read_text()))
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                and any(isinstance(t, ast.Name) and t.id == attr for t in node.targets)]
+    assert literals == [minadv.__version__], (
+        f"setup.cfg: version = {spec} is not a literal assignment in {source.name}; use "
+        "'version = attr: minadv._version.__version__'")

@@ -145,3 +145,63 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="digits"):
         load_mnist("train", digits=(3, 3), data_home=str(tmp_path), download=False,
                    checksums={})
+
+
+# ---------------------------------------------------------------------------- local files
+def test_offline_error_names_every_missing_file_and_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist("test", data_home=str(tmp_path), download=False)
+    msg = str(info.value)
+    assert str(tmp_path) in msg and "MINADV_DATA" in msg and "2 file(s) missing" in msg
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte", "t10k-labels.idx1-ubyte"):
+        assert name in msg
+
+
+def test_offline_error_names_only_the_file_that_is_missing(fake_files, tmp_path):
+    root, sums, _, _ = fake_files
+    name = "train-images-idx3-ubyte.gz"
+    (tmp_path / name).write_bytes((root / name).read_bytes())
+    with pytest.raises(FileNotFoundError, match="1 file") as info:
+        load_mnist("train", data_home=str(tmp_path), download=False, checksums=sums)
+    assert "train-labels-idx1-ubyte.gz" in str(info.value)
+    assert "looked for: train-images" not in str(info.value)
+
+
+def test_a_failed_download_names_every_missing_file(tmp_path):
+    # port 9 of 127.0.0.1 (discard) is closed here: the connection is refused at once
+    with pytest.raises(OSError, match=r"2 file\(s\) missing .*train-labels-idx1-ubyte"):
+        load_mnist("train", data_home=str(tmp_path), base_url="http://127.0.0.1:9/",
+                   timeout=2.0)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("style", ["gunzip", "dotted"])
+def test_uncompressed_idx_files_in_data_home_are_used_offline(fake_files, tmp_path, style):
+    _, _, images, labels = fake_files
+    for prefix, kind, arr in (("t10k", "images-idx3", images), ("t10k", "labels-idx1", labels)):
+        name = f"{prefix}-{kind}-ubyte"
+        if style == "dotted":
+            name = name.replace("-idx", ".idx", 1)
+        (tmp_path / name).write_bytes(_idx_bytes(arr))
+    X, y = load_mnist("test", data_home=str(tmp_path), download=False, dtype=np.float64)
+    np.testing.assert_array_equal(X, images.reshape(N, 784) / 255.0)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_minadv_data_environment_variable_is_the_default_folder(fake_files, tmp_path,
+                                                                monkeypatch):
+    root, sums, images, _ = fake_files
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    monkeypatch.setenv("MINADV_DATA", str(tmp_path))
+    X, _ = load_mnist("train", download=False, checksums=sums, n_samples=3)
+    np.testing.assert_array_equal(X, images[:3].reshape(3, 784).astype(np.float32) / 255)
+
+
+def test_the_docstrings_document_the_local_file_options():
+    import minadv.mnist as mnist
+
+    for text in (mnist.__doc__, mnist.load_mnist.__doc__):
+        assert "MINADV_DATA" in text and "data_home" in text
+    assert "uncompressed" in mnist.__doc__ and "train-images-idx3-ubyte" in mnist.__doc__

@@ -160,15 +160,15 @@ def test_vat_gradient_matches_finite_differences_with_r_and_p_hat_constant(entmi
 @pytest.mark.parametrize("exact", [False, True])
 def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact):
     """Semi-supervised: CE on the labeled rows + lam * KL at r_vadv of the unlabeled rows."""
-    from minadv.attacks.vat import vat_perturbation_kernel
+    from minadv.attacks.vat import VATConfig, vat_perturbation_kernel
 
     X, y = _data()
     Xu = _data(n=9, seed=8)[0]
     model, params = _mlp()
     obj = VATObjective(eps=0.8, lam=2.0, exact=exact)
     loss, _ = obj(model, params, Batch(X, y, Xu), np.random.default_rng(5))
-    r = vat_perturbation_kernel(model, params, Xu, 0.8, 1e-6, 1, np.random.default_rng(5),
-                                exact=exact).r_adv
+    r = vat_perturbation_kernel(model, params, Xu, VATConfig(eps=0.8, exact=exact),
+                                rng=np.random.default_rng(5)).r_adv
     np.testing.assert_allclose(np.linalg.norm(r, axis=1), 0.8, rtol=1e-12)
     kl = np.mean(model.output.kl(model.output.log_proba(model.logits(params, Xu)),
                                  model.logits(params, Xu + r))[0])

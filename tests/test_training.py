@@ -228,7 +228,7 @@ def test_verbose_prints_one_line_per_epoch_and_zero_is_silent(capsys):
     (dict(optimizer=object()), TypeError, "optimizer"),
     (dict(validation=(np.zeros((4, 2)),)), TypeError, "validation"),
     (dict(grad_fn_batch="other"), ValueError, "grad_fn_batch"),
-    (dict(early_stopping=EarlyStopping(monitor="val_loss")), KeyError, "validation="),
+    (dict(early_stopping=EarlyStopping(monitor="val_loss")), ValueError, "validation="),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, exc, match):
     model, p0, X, y = _moons_mlp()
@@ -271,3 +271,115 @@ def test_evaluate_validates_its_inputs():
     with pytest.raises(ValueError, match="batch_size"):
         evaluate(net, params, X, np.array([0, 1, 1, 0]), batch_size=0)
     assert evaluate(net, params, X, np.array([0, 1, 1, 0]))["accuracy"] == 0.5  # one class for all
+
+
+# ---------------------------------------------------------------------------- hardening
+def test_nan_from_the_last_update_raises_naming_epoch_and_step():
+    """The objective is finite at every call, but the last update makes W1 NaN: the loop
+    must not return it silently."""
+    model, p0, X, y = _moons_mlp()
+    calls = []
+
+    def nan_optimizer_update(grads, state, params, grad_fn=None):
+        calls.append(1)
+        updates = {k: np.zeros_like(v) for k, v in params.items()}
+        if len(calls) == 8:                           # epoch 2, step 4 (4 steps per epoch)
+            updates["b1"] = np.full_like(params["b1"], np.nan)
+        return updates, state
+
+    from minadv.optim import Optimizer
+
+    opt = Optimizer(lambda p: None, nan_optimizer_update)
+    with pytest.raises(FloatingPointError, match=r"'b1' .*epoch 2, step 4"):
+        fit(model, p0, ERM(), X, y, optimizer=opt, epochs=2, batch_size=32, rng=0, verbose=0)
+
+
+def test_an_overflowing_but_finite_update_is_not_reported():
+    """The vdot screen overflows for huge finite weights; the exact check must confirm."""
+    model = LogisticRegressionModel(2)
+    X, y = np.array([[1e-300, 0.0], [0.0, -1e-300]]), np.array([0, 1])
+    from minadv.optim import Optimizer
+
+    def big(grads, state, params, grad_fn=None):
+        return {"w": np.array([1e200, -1e200]), "b": np.array(0.0)}, state
+
+    res = fit(model, model.init_params(), ERM(), X, y, optimizer=Optimizer(lambda p: None, big),
+              epochs=1, batch_size=2, rng=0, verbose=0)
+    np.testing.assert_array_equal(res.params["w"], [1e200, -1e200])
+
+
+@pytest.mark.parametrize("objective", [FGSMObjective(eps=0.1, clip_min=0.0, clip_max=1.0),
+                                       PGDObjective(eps=0.1, steps=2, clip_min=0.0,
+                                                    clip_max=1.0)], ids=["fgsm", "pgd"])
+def test_data_outside_the_objectives_box_is_refused_like_pgd(objective):
+    model, p0, X, y = _moons_mlp()                  # moons span about [-1.2, 2.2]
+    with pytest.raises(ValueError, match=r"^X: the objective's box is .*\[0.0, 1.0\].*holds "
+                                         r"values in \[-1"):
+        fit(model, p0, objective, X, y, optimizer=sgd(0.1), epochs=1, verbose=0)
+    Xb = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))    # inside: trains
+    res = fit(model, p0, objective, Xb, y, optimizer=sgd(0.1), epochs=1, verbose=0, rng=0)
+    assert res.epochs_run == 1
+
+
+def test_fit_computes_training_accuracy_only_when_something_reads_it(monkeypatch):
+    import minadv.training.loop as loop
+
+    model, p0, X, y = _moons_mlp()
+    calls = []
+    real = loop.evaluate_kernel
+    monkeypatch.setattr(loop, "evaluate_kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
+    kw = dict(optimizer=sgd(0.1), epochs=3, batch_size=40, rng=0)
+    res = fit(model, p0, ERM(), X, y, verbose=0, **kw)
+    assert calls == [] and set(res.history) == {"loss", "time"}
+    res2 = fit(model, p0, ERM(), X, y, verbose=0, epoch_metrics=True, **kw)
+    assert len(calls) == 3 and set(res2.history) == {"loss", "accuracy", "time"}
+    assert tree_equal(res.params, res2.params) and res.history["loss"] == res2.history["loss"]
+    assert res2.history["accuracy"][-1] == evaluate(model, res2.params, X, y)["accuracy"]
+    calls.clear()
+    fit(model, p0, ERM(), X, y, verbose=0, callbacks=[lambda e, logs, p: None], **kw)
+    assert len(calls) == 3
+    calls.clear()
+    res3 = fit(model, p0, ERM(), X, y, verbose=0, validation=(X, y), epoch_metrics=False, **kw)
+    assert len(calls) == 3 and "accuracy" not in res3.history and "val_accuracy" in res3.history
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    (dict(objective=FGSMObjective), TypeError, r"^objective: .*the class FGSMObjective.*"
+                                               r"FGSMObjective\(\)"),
+    (dict(callbacks=lambda e, logs, p: None), TypeError, r"^callbacks: .*wrap it"),
+    (dict(callbacks=[None]), TypeError, r"^callbacks\[0\]: .*NoneType"),
+    (dict(validation_attack=lambda m, p, X, y, r: X), ValueError,
+     r"^validation_attack: given without validation"),
+    (dict(early_stopping=EarlyStopping(monitor="val_accuracy")), ValueError,
+     r"^early_stopping.monitor: .*'val_accuracy'.*need validation="),
+    (dict(early_stopping=EarlyStopping(monitor="val_robust_accuracy"), validation="ok"),
+     ValueError, r"^early_stopping.monitor: expected one of \['loss', 'accuracy', 'val_loss', "
+                 r"'val_accuracy'\]"),
+    (dict(validation="wrong-length"), ValueError, r"^validation\[1\] \(y_val\): has 59 labels "
+                                                  r"but validation\[0\] \(X_val\) has 60 rows"),
+    (dict(validation="wrong-width"), ValueError, r"^validation\[0\] \(X_val\): expected shape"),
+    (dict(epoch_metrics="yes"), TypeError, r"^epoch_metrics: "),
+    (dict(optimizer=sgd), TypeError, r"^optimizer: .*call the factory, e\.g\. sgd\(lr=0\.1\)"),
+    (dict(optimizer="adam"), TypeError, r"^optimizer: .*got str"),
+])
+def test_loop_mistakes_are_refused_before_the_first_step(kwargs, exc, pattern):
+    model, p0, X, y = _moons_mlp()
+    Xv, yv = X[:60], y[:60]
+    val = {"ok": (Xv, yv), "wrong-length": (Xv, yv[:-1]), "wrong-width": (Xv[:, :1], yv)}
+    if isinstance(kwargs.get("validation"), str):
+        kwargs = dict(kwargs, validation=val[kwargs["validation"]])
+    steps = []
+    objective = kwargs.pop("objective", lambda m, p, b, r: steps.append(1) or ERM()(m, p, b, r))
+    args = {"optimizer": sgd(0.1), "epochs": 1, "batch_size": 32, "rng": 0, "verbose": 0,
+            **kwargs}
+    with pytest.raises(exc, match=pattern):
+        fit(model, p0, objective, X, y, **args)
+    assert steps == []
+
+
+def test_an_estimator_passed_as_model_gets_a_hint():
+    from minadv import MLPClassifier
+
+    _, p0, X, y = _moons_mlp()
+    with pytest.raises(TypeError, match=r"^model: .*MLPClassifier.*\.model_ and \.params_"):
+        fit(MLPClassifier(), p0, ERM(), X, y, optimizer=sgd(0.1), verbose=0)

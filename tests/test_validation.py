@@ -157,3 +157,15 @@ def test_norm_and_scalar_validation():
         check_scalar(-0.1, "eps", low=0)
     with pytest.raises(ValueError, match="eps: expected a finite number"):
         check_scalar(float("nan"), "eps", low=0)
+
+
+def test_check_scalar_accepts_a_zero_d_array_and_read_idx_a_path(tmp_path):
+    import struct
+
+    from minadv._validation import check_scalar
+    from minadv.mnist import read_idx
+
+    assert check_scalar(np.array(0.25), "eps") == 0.25 and check_scalar(np.array(3), "n") == 3.0
+    path = tmp_path / "x.idx"
+    path.write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 3) + bytes([1, 2, 3]))
+    np.testing.assert_array_equal(read_idx(path), [1, 2, 3])          # a pathlib.Path

@@ -25,7 +25,7 @@ from .._validation import (
     check_norm,
     check_scalar,
 )
-from ..attacks.linear import _worst_case_unboxed
+from ..attacks.linear import linear_worst_case_unboxed as _worst_case_unboxed
 from ..robust_logistic import _hessian, loss_grad_kernel
 
 __all__ = [

@@ -16,6 +16,7 @@ crosses 0 (section 1.3), while L2 stays smooth away from ``w = 0``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -123,10 +124,11 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     X, y : data, validated once here
     eps, norm, n_steps, step_size, random_start, clip_min, clip_max
         As in :func:`minadv.attacks.pgd`.
-    rng : int
-        Seed of the random starts, re-used at every ``theta`` so that two nearby parameter
-        points see the same starts (common random numbers): the ratio then measures the loss,
-        not the attack's noise.
+    rng : None, int or numpy.random.Generator
+        Source of the random starts.  It is turned into a Generator once and a copy of that
+        Generator's state restarts every call, so every ``theta`` sees the same starts (common
+        random numbers): the ratio then measures the loss, not the attack's noise.  A
+        Generator passed in is copied, never advanced.
 
     Notes
     -----
@@ -140,12 +142,13 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
     template = model.param_template()
     X = model.check_X(X)
     y = model.check_y(y, X.shape[0])
-    seed = int(rng) if rng is not None else 0
+    start_state = copy.deepcopy(as_generator(rng))              # common random numbers
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
         params = unflatten(np.asarray(theta, dtype=model.dtype), template)
         X_adv = pgd(model, params, X, y, eps, norm, n_steps=n_steps, step_size=step_size,
-                    random_start=random_start, clip_min=clip_min, clip_max=clip_max, rng=seed)
+                    random_start=random_start, clip_min=clip_min, clip_max=clip_max,
+                    rng=copy.deepcopy(start_state))
         out = model.loss_and_grads_kernel(params, X_adv, y, input_grad=False, l2=l2)
         return flatten(out.grads)
 

@@ -17,11 +17,12 @@ so the result does not depend on ``batch_size`` (up to BLAS rounding).
 References
 ----------
 Madry et al. ICLR 2018, Table 1 / Fig. (accuracy vs eps); Shaham et al. 2015 (accuracy of the
-fast method vs eps); ``theory.md`` sections 4.3, 8.4.
+fast method vs eps); ``docs/theory.md`` §4.3, §8.4.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +30,11 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_int, check_norm
-from ._common import check_box
-from .fast_gradient import _fast_gradient
-from .pgd import check_pgd_options, pgd_kernel
-from .steepest import _lp_norms
+from .box import box_rows, check_box
+from .common import encode_labels, resolve_model
+from .fast_gradient import fast_gradient_kernel
+from .norms import lp_norms_kernel
+from .pgd import PGDConfig, check_pgd_options, pgd_kernel
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -72,6 +74,11 @@ class RobustnessCurve:
 
 
 def _check_grid(eps_grid: Any) -> np.ndarray:
+    values = np.ravel(np.asarray(eps_grid, dtype=object))
+    if isinstance(eps_grid, (str, bytes)) or not all(
+            isinstance(e, (int, float, np.integer, np.floating)) and not isinstance(e, bool)
+            for e in values):
+        raise TypeError(f"eps_grid: expected a sequence of numbers, got {eps_grid!r}.")
     grid = np.atleast_1d(np.asarray(eps_grid, dtype=np.float64))
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(f"eps_grid: expected a non-empty 1-D sequence, got shape {grid.shape}.")
@@ -82,20 +89,31 @@ def _check_grid(eps_grid: Any) -> np.ndarray:
     return grid
 
 
-def _make_attack(attack, norm, options, grid, gen) -> Callable:
-    """Return ``run(model, params, X, y, k, lo, hi) -> X_adv`` for grid point ``k``."""
-    grid = [float(e) for e in grid]         # Python floats: never upcast float32 buffers
-    if callable(attack):
-        return lambda model, params, X, y, k, lo, hi: attack(X, y, grid[k])
+def _attack_name(attack: Any) -> str:
+    return attack if isinstance(attack, str) else getattr(attack, "__name__", repr(attack))
+
+
+def _check_callable(attack: Callable) -> Callable:
+    """A user attack must accept ``(X_batch, y_batch, eps)`` positionally."""
+    try:
+        signature = inspect.signature(attack)
+    except (TypeError, ValueError):                              # no signature (builtins)
+        return attack
+    try:
+        signature.bind(None, None, None)
+    except TypeError as exc:
+        raise TypeError(f"attack: a callable attack must accept (X_batch, y_batch, eps), got "
+                        f"{_attack_name(attack)}{signature} ({exc}).") from None
+    return attack
+
+
+def _builtin_attack(attack: str, norm, options: dict, grid, gen) -> Callable:
+    """``run(model, params, X, y, k, lo, hi)`` for "fgsm", "fgm" or "pgd" at grid point k."""
     if attack in ("fgsm", "fgm", "fast_gradient"):
         if options:
             raise TypeError(f"{attack}: unexpected options {sorted(options)}.")
-        norm = np.inf if attack == "fgsm" else norm
-        return lambda model, params, X, y, k, lo, hi: _fast_gradient(
-            model, params, X, y, False, grid[k], norm, lo, hi)
-    if attack != "pgd":
-        raise ValueError(
-            f"attack: expected 'fgsm', 'fgm', 'pgd' or a callable, got {attack!r}.")
+        return lambda model, params, X, y, k, lo, hi: fast_gradient_kernel(
+            model, params, X, y, eps=grid[k], norm=norm, clip_min=lo, clip_max=hi)
     allowed = {"n_steps", "step_size", "random_start", "n_restarts"}
     if set(options) - allowed:
         raise TypeError(f"pgd: unexpected options {sorted(set(options) - allowed)}.")
@@ -104,18 +122,41 @@ def _make_attack(attack, norm, options, grid, gen) -> Callable:
                                  opts["n_restarts"]) for e in grid]
     streams = [gen.spawn(c[2]) if opts["random_start"] else None for c in checked]
     return lambda model, params, X, y, k, lo, hi: pgd_kernel(
-        model, params, X, y, False, grid[k], norm, checked[k][1], checked[k][0], lo, hi,
-        streams[k])[0]
+        model, params, X, y, PGDConfig(eps=grid[k], norm=norm, step_size=checked[k][1],
+                                       n_steps=checked[k][0], clip_min=lo, clip_max=hi),
+        streams=streams[k])[0]
 
 
-def _box_rows(bound, rows):
-    """The rows of a broadcastable box bound that belong to a batch."""
-    if bound is None or np.ndim(bound) < 2 or bound.shape[0] == 1:
-        return bound
-    return bound[rows]
+def _make_attack(attack, norm, options, grid, gen) -> Callable:
+    """Return ``run(model, params, X, y, k, lo, hi) -> X_adv`` for grid point ``k``."""
+    grid = [float(e) for e in grid]         # Python floats: never upcast float32 buffers
+    if callable(attack):
+        attack = _check_callable(attack)
+        return lambda model, params, X, y, k, lo, hi: attack(X, y, grid[k])
+    if not isinstance(attack, str) or attack not in ("fgsm", "fgm", "fast_gradient", "pgd"):
+        raise ValueError(
+            f"attack: expected 'fgsm', 'fgm', 'pgd' or a callable, got {attack!r}.")
+    if attack == "fgsm" and norm != np.inf:
+        raise ValueError(f"norm: attack='fgsm' is the L_inf attack but norm={norm}; use "
+                         "attack='fgm' for the fast gradient method in that norm.")
+    return _builtin_attack(attack, norm, options, grid, gen)
 
 
-def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
+def _check_adversarial(X_adv: Any, Xb: np.ndarray, attack: Any, eps: float) -> np.ndarray:
+    """The output of a user attack: an array of the batch's shape, finite, in X's dtype."""
+    name = _attack_name(attack)
+    if not isinstance(X_adv, np.ndarray) or X_adv.shape != Xb.shape:
+        raise ValueError(f"attack: {name} must return an array of shape {Xb.shape}, got "
+                         f"{getattr(X_adv, 'shape', type(X_adv).__name__)}.")
+    finite = np.isfinite(X_adv).all(axis=1)                      # (n,)
+    if not finite.all():
+        raise ValueError(f"attack: {name} returned non-finite values (NaN or inf) in "
+                         f"{int(np.sum(~finite))} rows at eps={eps}; its accuracy cannot be "
+                         "evaluated.")
+    return X_adv.astype(Xb.dtype, copy=False)
+
+
+def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any,
                      attack: Any = "pgd", norm: Any = np.inf, *, batch_size: int = 1000,
                      clip_min: Any = None, clip_max: Any = None, rng: Any = None,
                      **attack_options) -> RobustnessCurve:
@@ -124,15 +165,20 @@ def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
     Parameters
     ----------
     model, params
-        The model and its parameters.
+        The model and its parameters, or a fitted estimator and ``params=None`` (labels in its
+        ``classes_``).
     X : ndarray of shape (n, d), the model's dtype
     y : ndarray of shape (n,)
-        True labels.
+        True labels (required, unlike the attacks' ``y=None``: an accuracy needs them; the
+        attacks themselves default to the model's predictions).
     eps_grid : sequence of float
         Non-decreasing radii ``>= 0`` (include 0 to see the clean accuracy).
     attack : {"pgd", "fgsm", "fgm"} or callable
-        ``"fgm"`` is :func:`~minadv.attacks.fast_gradient` in ``norm``; ``"fgsm"`` forces
-        L_inf.  A callable ``attack(X_batch, y_batch, eps) -> X_adv`` is used as is.
+        ``"fgm"`` is :func:`~minadv.attacks.fast_gradient` in ``norm``; ``"fgsm"`` is the
+        L_inf attack and needs ``norm=np.inf`` (any other norm raises rather than run L_inf
+        while reporting sizes in another norm).  A callable
+        ``attack(X_batch, y_batch, eps) -> X_adv`` is used as is; its output must be finite
+        and of the batch's shape.
     norm : {np.inf, 2, 1, "linf", "l2", "l1"}
         Attack norm (also the norm of the reported perturbation sizes).
     batch_size : int
@@ -151,8 +197,10 @@ def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
     Raises
     ------
     ValueError, TypeError
-        Invalid model inputs or labels, a bad grid, ``batch_size < 1``, unknown attack or
-        options, invalid box.
+        Invalid model inputs or labels, a bad grid (e.g. a string), ``batch_size < 1``, unknown
+        attack or options, a callable attack without the ``(X, y, eps)`` signature or whose
+        output is non-finite or of the wrong shape (the message names the attack), ``"fgsm"``
+        with a norm other than L_inf, invalid box.
 
     Examples
     --------
@@ -164,7 +212,8 @@ def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
     >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], "fgsm").accuracy
     array([1. , 0.5, 0. ])
     """
-    params, X, y = model.check_inputs(params, X, y)
+    model, params, classes = resolve_model(model, params)
+    params, X, y = model.check_inputs(params, X, encode_labels(classes, y))
     if y is None:
         raise ValueError("y: robustness evaluation needs the true labels, got None.")
     grid = _check_grid(eps_grid)
@@ -177,16 +226,18 @@ def robustness_curve(model, params: dict, X: np.ndarray, y: Any, eps_grid: Any,
     norms = np.zeros((n, k), dtype=np.float64)
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
-        Xb, yb = X[rows], y[rows]
-        blo, bhi = _box_rows(lo, rows), _box_rows(hi, rows)
+        Xb, blo, bhi = X[rows], box_rows(lo, rows), box_rows(hi, rows)
+        yb = y[rows]
         correct[rows, 0] = model.predict_from_logits(model.forward(params, Xb)[0]) == yb
         for j in range(k):
             if grid[j] == 0:
                 correct[rows, j + 1] = correct[rows, 0]
                 continue
             X_adv = run(model, params, Xb, yb, j, blo, bhi)
+            if callable(attack):
+                X_adv = _check_adversarial(X_adv, Xb, attack, float(grid[j]))
             correct[rows, j + 1] = model.predict_from_logits(model.forward(params, X_adv)[0]) == yb
-            norms[rows, j] = _lp_norms(X_adv - Xb, norm)
+            norms[rows, j] = lp_norms_kernel(X_adv - Xb, norm)
     return _summarise(grid, correct, norms, norm)
 
 

@@ -3,7 +3,7 @@
 For any loss that is non-increasing in the signed margin ``m = y (w^T x + b)`` (logistic,
 hinge, exponential) the inner maximisation over ``||delta||_p <= eps`` only has to minimise
 the linear function ``y w^T delta``.  Without a data box it has the closed forms of
-``theory.md`` section 1.1 (Hoelder, ``q`` the dual exponent):
+``docs/theory.md`` §1.1 (Hoelder, ``q`` the dual exponent):
 
 ====  ====================================  =========================
 norm  delta*                                worst margin
@@ -32,7 +32,7 @@ Zero weights give a zero perturbation.
 References
 ----------
 Goodfellow, Shlens, Szegedy. Explaining and Harnessing Adversarial Examples. ICLR 2015
-(arXiv:1412.6572), section 5.  ``theory.md`` section 1.1.
+(arXiv:1412.6572), section 5.  ``docs/theory.md`` §1.1.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_labels, check_norm, check_scalar
-from ._common import check_box
+from .box import check_box
+from .norms import unit_rows_kernel
 
-__all__ = ["linear_worst_case", "robust_margin"]
+__all__ = ["linear_worst_case", "linear_worst_case_kernel", "linear_worst_case_unboxed",
+           "robust_margin"]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -62,18 +64,22 @@ def _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max):
 
 
 def _check_box(X, clip_min, clip_max):
-    """The attacks' box check (:func:`~minadv.attacks._common.check_box`), None -> ±inf."""
+    """The attacks' box check (:func:`~minadv.attacks.box.check_box`), None -> ±inf."""
     lo, hi = check_box(X, clip_min, clip_max)
     inf = X.dtype.type(np.inf)
     return (-inf if lo is None else lo), (inf if hi is None else hi)
 
 
 # ----------------------------------------------------------------------------- kernels
-def _worst_case_unboxed(w, y_pm, n, eps, norm):
-    """Closed forms of theory section 1.1; returns delta of shape (n, d)."""
+def linear_worst_case_unboxed(w: np.ndarray, y_pm: np.ndarray, n: int, eps: float,
+                              norm) -> np.ndarray:
+    """Unboxed closed forms (module table) without validation; returns delta (n, d).
+
+    ``w`` (d,), ``y_pm`` (n,) in {-1, +1}, ``norm`` canonical.  Used where no box exists
+    (e.g. :func:`minadv.analysis.sharpness_curve`).
+    """
     if norm == 2:
-        nw = np.linalg.norm(w)
-        v = w / nw if nw > 0 else np.zeros_like(w)              # (d,) unit direction
+        v = unit_rows_kernel(w[None, :])[0]                      # (d,) unit (0 for w = 0)
     elif norm == np.inf:
         v = np.sign(w)                                           # (d,)
     else:
@@ -146,9 +152,13 @@ def _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi):
     return (s * amount).astype(X.dtype, copy=False)
 
 
-def _worst_case(w, y_pm, X, eps, norm, lo, hi):
+def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps: float,
+                             norm, lo, hi) -> np.ndarray:
+    """Kernel of :func:`linear_worst_case`: ``y_pm`` in {-1, +1}, ``lo``/``hi`` with ±inf
+    for unbounded sides (no ``None``), everything validated."""
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
-        return _worst_case_unboxed(w, y_pm, X.shape[0], eps, norm).astype(X.dtype, copy=False)
+        return linear_worst_case_unboxed(w, y_pm, X.shape[0], eps, norm).astype(X.dtype,
+                                                                               copy=False)
     return _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi)
 
 
@@ -201,7 +211,7 @@ def linear_worst_case(
 
     Notes
     -----
-    Unboxed closed forms: ``theory.md`` section 1.1.  Boxed: see the module docstring.
+    Unboxed closed forms: ``docs/theory.md`` §1.1.  Boxed: see the module docstring.
 
     Examples
     --------
@@ -211,7 +221,7 @@ def linear_worst_case(
     array([[-0.6, -0.8]])
     """
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)
-    return _worst_case(w, y_pm, X, eps, norm, lo, hi)
+    return linear_worst_case_kernel(w, y_pm, X, eps, norm, lo, hi)
 
 
 def robust_margin(
@@ -227,7 +237,7 @@ def robust_margin(
     """Worst-case signed margin ``min_delta y_pm (w^T (x + delta) + b)`` per sample.
 
     Without a box this is ``y_pm (w^T x + b) - eps ||w||_q`` (``q`` the dual exponent of the
-    attack norm, theory eq. (1.1)); with a box it is the margin at :func:`linear_worst_case`.
+    attack norm, ``docs/theory.md`` eq. (1.1)); with a box it is the margin at :func:`linear_worst_case`.
     Arguments as in :func:`linear_worst_case`.
 
     Returns

@@ -4,7 +4,7 @@ Adversarial training and VAT are *objectives* ``(model, params, batch, rng) -> (
 passed to :func:`fit` together with a pure optimizer from :mod:`minadv.optim`.
 """
 
-from .loop import EarlyStopping, FitResult, evaluate, fit
+from .loop import EarlyStopping, FitResult, evaluate, evaluate_kernel, fit
 from .objectives import (
     ERM,
     OBJECTIVES,
@@ -20,7 +20,7 @@ from .objectives import (
 )
 
 __all__ = [
-    "fit", "evaluate", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
+    "fit", "evaluate", "evaluate_kernel", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
     "FGSMObjective", "ShahamObjective", "PGDObjective", "ExactRobustObjective",
     "VATObjective", "RandomPerturbationObjective", "OBJECTIVES", "make_objective",
 ]

@@ -37,9 +37,9 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from .._validation import check_int, check_norm, check_scalar
-from ..attacks.pgd import pgd_kernel
+from ..attacks.pgd import PGDConfig, pgd_kernel
 from ..attacks.steepest import steepest_ascent_kernel
-from ..attacks.vat import vat_direction_kernel
+from ..attacks.vat import VATConfig, vat_direction_kernel
 from ..params import Params
 
 __all__ = [
@@ -306,9 +306,10 @@ class PGDObjective(Objective):
         X = batch.X
         step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
-        X_adv, _ = pgd_kernel(model, params, X, batch.y, False, float(self.eps), check_norm(self.norm),
-                        float(step), int(self.steps), lo, hi,
-                        [rng] if self.random_start else None)
+        config = PGDConfig(eps=float(self.eps), norm=check_norm(self.norm), step_size=float(step),
+                           n_steps=int(self.steps), clip_min=lo, clip_max=hi)
+        X_adv, _ = pgd_kernel(model, params, X, batch.y, config,
+                              streams=[rng] if self.random_start else None)
         out = model.loss_and_grads_kernel(params, X_adv, batch.y, input_grad=False, l2=self.l2)
         return out.loss, out.grads
 
@@ -392,8 +393,10 @@ class VATObjective(Objective):
         n, nu = X.shape[0], Xu.shape[0]
         z_ref, cache_u = model.forward(params, Xu)          # clean p̂, a constant
         log_p_ref = model.output.log_proba(z_ref)            # computed once per step
-        r = vat_direction_kernel(model, params, Xu, float(self.eps), float(self.xi),
-                                 int(self.n_power), rng, log_p_ref, z_ref, cache_u, self.exact)
+        config = VATConfig(eps=float(self.eps), xi=float(self.xi), n_power=int(self.n_power),
+                           exact=self.exact)
+        r = vat_direction_kernel(model, params, Xu, config, rng=rng, log_p_ref=log_p_ref,
+                                 logits=z_ref, cache=cache_u)
         Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
         Xs[:n] = X
         np.add(Xu, r, out=Xs[n:])
@@ -451,6 +454,7 @@ def make_objective(name: str, **hyper: Any) -> Objective:
     ValueError
         Unknown name, or a keyword the objective does not take.
     """
+    from .. import dropout  # noqa: F401  (registers "dropout" in OBJECTIVES)
     if name not in OBJECTIVES:
         raise ValueError(f"objective: expected one of {sorted(OBJECTIVES)}, got {name!r}.")
     cls = OBJECTIVES[name]
