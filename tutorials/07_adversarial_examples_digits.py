@@ -158,7 +158,7 @@ plt.show()
 # %%
 eps_train = 0.3
 fgsm_trained = train(FGSMObjective(eps=eps_train, alpha=0.5, **BOX))
-grid = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+grid = [0.0, 0.1, 0.2, 0.3] if QUICK else [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "fgsm", **BOX)
 pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "pgd", n_steps=20, rng=0,
                              **BOX)
