@@ -35,10 +35,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._validation import as_generator, check_array, check_scalar
+from .layers import ACTIVATIONS, activation_backward, activation_forward, affine_backward, affine_forward
+from .losses import add_l2_penalty
 from .training.objectives import OBJECTIVES, Batch, Objective
 
 __all__ = ["dropout_mask", "dropout_forward", "dropout_forward_kernel", "dropout_backward",
-           "activation_functions", "dropout_loss_and_grads_kernel", "DropoutObjective"]
+           "dropout_loss_and_grads_kernel", "DropoutObjective"]
 
 
 def dropout_mask(shape: tuple, rate: float, rng: Any, dtype: Any = np.float64) -> np.ndarray:
@@ -102,47 +104,32 @@ def dropout_backward(dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- MLP with dropout
-def activation_functions(model) -> tuple:
-    """``(phi, phi')`` of ``model.activation``, with ``phi'(a, h)`` taking the pre-activation
-    and the output.  The one place that reads the MLP's activation table."""
-    from .models.mlp import ACTIVATIONS
-
-    phi, dphi, _ = ACTIVATIONS[model.activation]
-    return phi, dphi
-
-
 def dropout_loss_and_grads_kernel(model, params, X, y, masks: list, l2: float = 0.0):
     """Mean NLL of an MLP whose hidden outputs are multiplied by fixed ``masks`` and its
     gradient (module docstring); ``masks[l-1]`` is ``(n, sizes[l])`` or None (no dropout).
 
-    Returns ``(loss, grads)`` with ``loss = (1/n) Σ ℓ_i + ½·l2·Σ‖W‖²``.
+    A loop over the layer pairs of :mod:`minadv.layers` with a dropout pair after each hidden
+    activation.  Returns ``(loss, grads)`` with ``loss = (1/n) Σ ℓ_i + ½·l2·Σ‖W‖²``.
     """
-    phi, dphi = activation_functions(model)
+    act = ACTIVATIONS[model.activation]
     n, L = X.shape[0], len(model.sizes) - 1
-    inputs, pre, post, caches = [X], [], [], []         # inputs[l-1] = h̃_{l-1}
+    h, caches = X, []                                   # per layer: (affine, act, dropout)
     for l in range(1, L):
-        a = inputs[-1] @ params[f"W{l}"] + params[f"b{l}"]       # (n, n_l)
-        h = phi(a)
-        h_tilde, cache = dropout_forward_kernel(h, masks[l - 1])
-        pre.append(a)
-        post.append(h)
-        caches.append(cache)
-        inputs.append(h_tilde)
-    z = inputs[-1] @ params[f"W{L}"] + params[f"b{L}"]          # (n, C)
+        a, affine_cache = affine_forward(h, params[f"W{l}"], params[f"b{l}"])    # (n, n_l)
+        h, act_cache = activation_forward(a, act)
+        h, drop_cache = dropout_forward_kernel(h, masks[l - 1])                  # h̃_l
+        caches.append((affine_cache, act_cache, drop_cache))
+    z, out_cache = affine_forward(h, params[f"W{L}"], params[f"b{L}"])            # (n, C)
     losses, delta = model.output.nll(z, y)
-    delta = delta / n                                            # δ_L of the mean loss
+    delta = delta / n                                   # δ_L of the mean loss
     grads = {}
-    for l in range(L, 0, -1):
-        grads[f"W{l}"] = inputs[l - 1].T @ delta                # (n_{l-1}, n_l)
-        grads[f"b{l}"] = delta.sum(axis=0)
-        if l > 1:
-            g = dropout_backward(delta @ params[f"W{l}"].T, caches[l - 2])
-            delta = g * dphi(pre[l - 2], post[l - 2])           # δ_{l-1}
-    loss = float(np.mean(losses))
-    for k in model.weight_names:
-        loss += 0.5 * l2 * float(np.vdot(params[k], params[k]))
-        grads[k] = grads[k] + l2 * params[k]
-    return loss, {k: grads[k] for k in params}
+    dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(delta, out_cache, input_grad=L > 1)
+    for l in range(L - 1, 0, -1):
+        affine_cache, act_cache, drop_cache = caches[l - 1]
+        da = activation_backward(dropout_backward(dh, drop_cache), act_cache, act)   # δ_l
+        dh, grads[f"W{l}"], grads[f"b{l}"] = affine_backward(da, affine_cache, input_grad=l > 1)
+    return add_l2_penalty(float(np.mean(losses)), {k: grads[k] for k in params}, params,
+                          model.weight_names, l2)
 
 
 @dataclasses.dataclass(frozen=True)

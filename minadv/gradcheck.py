@@ -106,7 +106,7 @@ class GradCheckReport(NamedTuple):
         return "\n".join(rows)
 
 
-def check_param_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray,
+def check_param_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                       h: float = 1e-6, l2: float = 0.0) -> float:
     """Relative error of ``model.loss_and_grads`` parameter gradients vs central differences."""
     analytic = flatten(model.loss_and_grads(params, X, y, input_grad=False, l2=l2).grads)
@@ -116,7 +116,7 @@ def check_param_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray
     return rel_error(analytic, numeric)
 
 
-def check_input_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray,
+def check_input_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                       h: float = 1e-6) -> float:
     """Relative error of the input gradient ``∂L/∂X`` vs central differences."""
     analytic = model.loss_and_grads(params, X, y, param_grads=False).input_grad
@@ -124,7 +124,7 @@ def check_input_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray
     return rel_error(analytic, numeric)
 
 
-def check_hvp(model: Model, params: Params, X: np.ndarray, y: np.ndarray, rng: Any = None,
+def check_hvp(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *, rng: Any = None,
               h: float = 1e-5) -> tuple[float, float]:
     """Check the R-operator HVP.
 
@@ -179,7 +179,8 @@ def suite_models(dtype: Any = np.float64) -> list[tuple[str, Model]]:
     return models
 
 
-def suite_problem(model: Model, rng: Any = None, n_samples: int = 6, kink_margin: float = 1e-3):
+def suite_problem(model: Model, rng: Any = None, *, n_samples: int = 6,
+                  kink_margin: float = 1e-3):
     """Random parameters and data for ``model``, redrawn until every hidden pre-activation is at
     least ``kink_margin`` away from 0 (so relu is differentiable within the FD step)."""
     gen = as_generator(rng)
@@ -189,7 +190,8 @@ def suite_problem(model: Model, rng: Any = None, n_samples: int = 6, kink_margin
                   for k, v in params.items()}
         X = gen.standard_normal((n_samples, model.n_features)).astype(model.dtype)
         y = gen.integers(0, model.n_classes, n_samples)
-        pre = model.pre_activations(params, X) if hasattr(model, "pre_activations") else []
+        cache = model.forward(params, X)[1]
+        pre = getattr(cache, "pre", [])                  # an MLP's hidden pre-activations
         if all(np.min(np.abs(a)) > kink_margin for a in pre):
             return params, X, y
     raise RuntimeError("could not draw a kink-free problem")  # pragma: no cover

@@ -2,7 +2,7 @@
 
 Every function here takes and returns arrays of the caller's floating dtype (float32 stays
 float32), raises no overflow/underflow warnings, and is exact to rounding at ``|logit| = 1e4``.
-The identities used are listed in ``theory.md`` section 0:
+The identities used are listed in ``docs/theory.md`` §0:
 
 * ``softplus(t) = log(1 + e^t) = max(t, 0) + log1p(e^{-|t|})``
 * ``log sigmoid(t) = -softplus(-t)``
@@ -34,6 +34,7 @@ __all__ = [
     "softmax",
     "log_sigsoftmax",
     "sigsoftmax",
+    "kl_terms",
     "categorical_kl",
     "entropy",
 ]
@@ -58,41 +59,16 @@ def log_sigmoid(t: np.ndarray) -> np.ndarray:
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """``log sum_k exp(z_k)`` along ``axis`` with the max-shift trick."""
     z = np.asarray(z)
-    shift = np.maximum.reduce(z, axis=axis, keepdims=True)   # = z.max(...), less dispatch
-    if z.dtype.kind != "f":                               # integer input: float64 result
-        out = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True)) + shift
-    else:                                                 # same values, in place
-        t = z - shift
-        np.exp(t, out=t)
-        out = np.add.reduce(t, axis=axis, keepdims=True)
-        np.log(out, out=out)
-        out += shift
+    shift = z.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(z - shift).sum(axis=axis, keepdims=True)) + shift
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """``z - logsumexp(z)``: log-probabilities of a softmax, finite for any finite logits."""
-    if type(z) is not np.ndarray or z.dtype.kind != "f":
-        z = np.asarray(z)
-        return z - logsumexp(z, axis=axis, keepdims=True)
-    # logsumexp(z, keepdims=True) inlined (same operations, same values); the exp buffer is
-    # reused for the result, so a call costs one temporary instead of two.
-    if z.ndim == 2 and z.shape[1] == 2 and axis in (-1, 1):
-        # two classes: the same max and sum as the reductions (a reduction over two entries
-        # is one max / one add; every exp is >= 0, so no signed-zero corner), at a fraction of
-        # a reduction's dispatch cost on small arrays
-        shift = np.maximum(z[:, :1], z[:, 1:])
-        t = z - shift
-        np.exp(t, out=t)
-        lse = t[:, :1] + t[:, 1:]
-    else:
-        shift = np.maximum.reduce(z, axis=axis, keepdims=True)
-        t = z - shift
-        np.exp(t, out=t)
-        lse = np.add.reduce(t, axis=axis, keepdims=True)
-    np.log(lse, out=lse)
-    lse += shift
-    return np.subtract(z, lse, out=t)
+    z = np.asarray(z)
+    shift = z.max(axis=axis, keepdims=True)               # M, so every exp(z - M) <= 1
+    return z - (np.log(np.exp(z - shift).sum(axis=axis, keepdims=True)) + shift)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -110,7 +86,7 @@ def log_sigsoftmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     -----
     With ``a = z + log sigma(z) = z - softplus(-z)``, ``log g = a - logsumexp(a)``.  The
     max-shift is applied to ``a``: shifting ``z`` itself changes the answer, because
-    sigsoftmax is not shift-invariant (``theory.md`` section 11).
+    sigsoftmax is not shift-invariant (``docs/theory.md`` §11).
 
     References
     ----------
@@ -126,17 +102,30 @@ def sigsoftmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.exp(log_sigsoftmax(z, axis=axis))
 
 
+def kl_terms(log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """Elementwise ``p (log p - log q)`` with ``p = exp(log_p)``, and exactly 0 where ``p = 0``.
+
+    The textbook product gives ``0 · (-inf) = NaN`` for ``log p = -inf``; the convention
+    ``0 log 0 = 0`` (the limit) is applied instead.
+    """
+    log_p, log_q = np.asarray(log_p), np.asarray(log_q)
+    p = np.exp(log_p)
+    shape = np.broadcast_shapes(log_p.shape, log_q.shape)
+    diff = np.zeros(shape, dtype=np.result_type(log_p, log_q, p))
+    np.subtract(log_p, log_q, out=diff, where=p > 0)      # never -inf - (-inf) or 0 · inf
+    return p * diff
+
+
 def categorical_kl(log_p: np.ndarray, log_q: np.ndarray, axis: int = -1) -> np.ndarray:
     """``KL(p || q) = sum_k p_k (log p_k - log q_k)`` from two arrays of log-probabilities.
 
     Pass log-probabilities (``log_softmax(z)``), never ``log(softmax(z))``: the latter is
-    ``-inf`` for underflowed probabilities.  Terms with ``p_k = 0`` contribute exactly 0.
+    ``-inf`` for underflowed probabilities.  Terms with ``p_k = 0`` (``log p_k = -inf``)
+    contribute exactly 0 (:func:`kl_terms`).
     """
-    log_p = np.asarray(log_p)
-    return np.sum(np.exp(log_p) * (log_p - np.asarray(log_q)), axis=axis)
+    return np.sum(kl_terms(log_p, log_q), axis=axis)
 
 
 def entropy(log_p: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Shannon entropy ``H(p) = -sum_k p_k log p_k`` from log-probabilities."""
-    log_p = np.asarray(log_p)
-    return -np.sum(np.exp(log_p) * log_p, axis=axis)
+    """Shannon entropy ``H(p) = -sum_k p_k log p_k`` from log-probabilities (``0 log 0 = 0``)."""
+    return -np.sum(kl_terms(log_p, np.zeros((), dtype=np.asarray(log_p).dtype)), axis=axis)

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_generator, check_array
+from ._validation import as_generator, check_array, check_int
 
+#: A parameter set: names mapped to arrays, in a fixed order (the one alias used everywhere).
 Params = dict[str, np.ndarray]
 
 __all__ = [
@@ -42,8 +43,21 @@ def n_params(params: Mapping[str, np.ndarray]) -> int:
     return int(sum(np.size(v) for v in params.values()))
 
 
+def _check_mapping(params: Any, name: str) -> None:
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name}: expected a mapping of named arrays (e.g. model.init_params()), "
+                        f"got {type(params).__name__}.")
+
+
 def flatten(params: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Concatenate all arrays (in the mapping's order, C order) into one vector."""
+    """Concatenate all arrays (in the mapping's order, C order) into one vector.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a mapping (a list of arrays has no names to restore them by).
+    """
+    _check_mapping(params, "params")
     arrays = [np.ravel(v) for v in params.values()]
     return np.concatenate(arrays) if arrays else np.zeros(0)
 
@@ -56,6 +70,7 @@ def unflatten(vector: Any, like: Mapping[str, np.ndarray]) -> Params:
     ValueError
         If ``vector`` is not 1-D or its length differs from the number of parameters.
     """
+    _check_mapping(like, "like")
     vector = np.asarray(vector)
     total = n_params(like)
     if vector.ndim != 1 or vector.shape[0] != total:
@@ -152,7 +167,14 @@ def init_weight(
         Bengio 2010, for tanh/sigmoid); ``"zeros"``.
     rng : None, int or numpy.random.Generator
         The only source of randomness.
+
+    Raises
+    ------
+    ValueError
+        ``fan_in`` or ``fan_out`` below 1 (He's ``sqrt(2 / fan_in)`` needs ``fan_in >= 1``) or an
+        unknown scheme.
     """
+    fan_in, fan_out = check_int(fan_in, "fan_in", low=1), check_int(fan_out, "fan_out", low=1)
     gen = as_generator(rng)
     if scheme == "he":
         w = gen.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)

@@ -51,7 +51,7 @@ def test_gauss_newton_is_psd(name, model):
     rng = np.random.default_rng(4)
     for _ in range(3):
         v = unflatten(rng.normal(size=model.n_params), params)
-        assert flatten(v) @ flatten(model.gnvp(params, X, v)) >= -1e-14
+        assert flatten(v) @ flatten(model.fisher_product(params, X, v)) >= -1e-14
 
 
 def test_logistic_hvp_equals_closed_form_exactly():
@@ -68,7 +68,7 @@ def test_logistic_hvp_equals_closed_form_exactly():
     hv = flatten(model.hvp(params, X, y, v))
     np.testing.assert_allclose(hv, expected, rtol=1e-13, atol=1e-16)
     # loss is linear in its scores: Gauss-Newton = Hessian
-    np.testing.assert_allclose(flatten(model.gnvp(params, X, v)), hv, rtol=1e-14)
+    np.testing.assert_allclose(flatten(model.fisher_product(params, X, v)), hv, rtol=1e-14)
 
 
 def test_l2_penalty_convention():

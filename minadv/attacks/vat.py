@@ -17,7 +17,7 @@ and their ``vat_tf`` code)::
 
 The gradient at ``r = xi d`` equals ``xi H d + O(xi²)``: a finite-difference Hessian-vector
 product.  ``exact=True`` replaces it by the exact product ``H d`` from the model's R-operator
-(``model.input_fisher_kernel``), which is free of the probe size.
+(``model.input_fisher_product_kernel``), which is free of the probe size.
 
 Probe size and dtype.  The probe ``r = xi d/||d||`` has coordinates of size about
 ``xi / sqrt(d)``; ``x + r`` rounds them away unless they exceed ``eps_mach |x|``, and the
@@ -117,7 +117,7 @@ def vat_direction_kernel(model, params: dict, X: np.ndarray, config: VATConfig, 
     for _ in range(config.n_power):
         unit_rows_kernel(d, out=d)
         if config.exact:
-            d = model.input_fisher_kernel(params, X, d, logits=logits, cache=cache)
+            d = model.input_fisher_product_kernel(params, X, d, logits=logits, cache=cache)
         else:
             d *= X.dtype.type(config.xi)
             _, d, _ = _kl_and_grad(model, params, X, d, log_p_ref)   # ∝ H d

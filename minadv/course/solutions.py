@@ -157,18 +157,23 @@ def hvp_one_hidden(params, X, y, v):
     n = X.shape[0]
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     V1, c1, V2, c2 = v["W1"], v["b1"], v["W2"], v["b2"]
-    h = np.tanh(X @ W1 + b1)                             # (n, h)
-    d1 = 1 - h * h                                       # tanh'(a)
+    a = X @ W1 + b1
+    h = np.tanh(a)                                       # (n, h)
+    e = np.exp(-2 * np.abs(a))
+    d1 = 4 * e / (1 + e) ** 2                            # tanh'(a) = 1 - h², without cancelling
     z = h @ W2 + b2
     p = np.exp(_log_softmax(z))                          # (n, C)
     delta2 = p.copy()
-    delta2[np.arange(n), y] -= 1
+    rows = np.arange(n)
+    delta2[rows, y] = 0
+    delta2[rows, y] = -delta2.sum(axis=1)                # p_y - 1 = -sum_{k != y} p_k
     delta2 /= n
     r_a = X @ V1 + c1                                    # R-forward
     r_h = d1 * r_a
     r_z = r_h @ W2 + h @ V2 + c2
-    pr = p * r_z
-    r_delta2 = (pr - p * pr.sum(axis=1, keepdims=True)) / n   # R-backward
+    m = p.argmax(axis=1)[:, None]                        # pivot on the most probable class:
+    dz = r_z - np.take_along_axis(r_z, m, axis=1)        # (diag p - p pᵀ) 1 = 0
+    r_delta2 = p * (dz - (p * dz).sum(axis=1, keepdims=True)) / n   # R-backward
     g = delta2 @ W2.T
     r_g = delta2 @ V2.T + r_delta2 @ W2.T
     r_delta1 = -2 * h * d1 * r_a * g + d1 * r_g

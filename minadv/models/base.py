@@ -5,21 +5,28 @@ family, dtype).  It holds **no learned state**: every method takes the parameter
 ``dict`` of named arrays, so the same model object serves any number of parameter sets, and the
 functional kernels can be called from attacks and optimizers without hidden caches.
 
-The protocol has two levels.
+:class:`Model` (a ``typing.Protocol``) lists exactly what attacks, training and analysis call;
+:class:`BaseModel` implements the checked methods and the derivative products on top of four
+subclass kernels (``forward``, ``backward``, ``jvp_logits``, ``hvp_kernel``).  One naming
+rule: a checked method ``name`` validates and calls its unchecked kernel ``name_kernel``.
 
 *Checked* methods (validate their arguments, for users):
     ``init_params(rng)``, ``logits``, ``predict_proba``, ``predict``, ``loss``,
-    ``loss_and_grads``, ``hvp``, ``gnvp``, ``input_fisher_product``, ``check_inputs``.
+    ``loss_and_grads``, ``hvp``, ``fisher_product``, ``input_fisher_product``, ``check_inputs``.
 
 *Kernels* (no validation, for library code that validated once with ``check_inputs``):
     ``forward(params, X) -> (logits, cache)``
     ``backward(params, cache, dlogits, param_grads=True, input_grad=True) -> (grads, input_grad)``
-    ``loss_and_grads_kernel(params, X, y, ...)`` (``loss_and_grads`` without the checks)
-    ``hvp_kernel``, ``jvp_logits`` (the R-forward pass).
+    ``loss_and_grads_kernel``, ``hvp_kernel``, ``fisher_product_kernel``,
+    ``input_fisher_product_kernel``, ``jvp_logits`` (the R-forward pass), and ``hvp_closure`` (the one
+    speed place for repeated HVPs).
+
+Key order: every returned parameter dict (gradients, HVPs, Fisher products) has the names in
+the order of the caller's ``params``, so ``flatten(params)`` and ``flatten(grads)`` agree.
 
 Cache contract: every array in the cache that ``forward`` returns has the batch on its first
-axis, so caches of two batches can be stacked row-wise (the FGSM and VAT objectives run one
-backward pass over ``[x; x_adv]``).
+axis, so caches of two batches can be stacked row-wise with :func:`stack_caches` (the FGSM and
+VAT objectives run one backward pass over ``[x; x_adv]``).
 
 All derivatives are of the *mean* objective (``losses`` module docstring): ``input_grad[i]`` is
 ``(1/n) ∇_{x_i} ℓ_i``, so it agrees with a finite difference of ``loss``.  Attacks only use its
@@ -28,15 +35,16 @@ direction per row.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from .._validation import check_array, check_labels, check_scalar
-from ..losses import OutputFamily, l2_penalty
+from ..losses import OutputFamily, add_l2_hvp, add_l2_penalty, l2_penalty
 from ..params import Params, check_params
 
-__all__ = ["LossGrads", "Model"]
+__all__ = ["LossGrads", "Model", "BaseModel", "stack_caches", "copy_into"]
 
 
 class LossGrads(NamedTuple):
@@ -63,7 +71,68 @@ class LossGrads(NamedTuple):
     logits: np.ndarray
 
 
-class Model:
+def stack_caches(a: Any, b: Any) -> Any:
+    """Concatenate two forward caches row-wise (tuple/list/NamedTuple trees of batch-first
+    arrays), e.g. to backpropagate ``[x; x_adv]`` in one pass."""
+    if isinstance(a, np.ndarray):
+        return np.concatenate([a, b], axis=0)
+    parts = [stack_caches(u, v) for u, v in zip(a, b)]
+    return type(a)(*parts) if hasattr(a, "_fields") else type(a)(parts)
+
+
+def copy_into(result: Params, order: Params, out: Params | None = None) -> Params:
+    """``result`` with the names in ``order``'s order; copied into ``out``'s arrays if given."""
+    if out is None:
+        return {k: result[k] for k in order}
+    for k in order:
+        out[k][...] = result[k]
+    return out
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What attacks, training, analysis and I/O call on a model (no learned state).
+
+    Description: ``n_features``, ``n_classes``, ``dtype``, ``output`` (an
+    :class:`~minadv.losses.OutputFamily`), ``weight_names`` (the L2-penalised arrays),
+    ``param_shapes``, ``n_params``, ``config()``, ``init_params(rng)``, ``param_template()``.
+    Validation: ``check_params``, ``check_X``, ``check_y``, ``check_inputs``.
+    Kernels and their checked forms are listed in the module docstring.
+    """
+
+    n_features: int
+    n_classes: int
+    dtype: np.dtype
+    output: OutputFamily
+    weight_names: tuple[str, ...]
+
+    @property
+    def param_shapes(self) -> dict[str, tuple]: ...
+    @property
+    def n_params(self) -> int: ...
+    def config(self) -> dict: ...
+    def init_params(self, rng: Any = None) -> Params: ...
+    def param_template(self) -> Params: ...
+    def check_params(self, params: Any) -> Params: ...
+    def check_X(self, X: Any, name: str = "X") -> np.ndarray: ...
+    def check_y(self, y: Any, n_samples: int, name: str = "y") -> np.ndarray: ...
+    def check_inputs(self, params: Any, X: Any, y: Any = None) -> tuple: ...
+    def forward(self, params: Params, X: np.ndarray) -> tuple[np.ndarray, Any]: ...
+    def backward(self, params: Params, cache: Any, dlogits: np.ndarray, *,
+                 param_grads: bool = True, input_grad: bool = True) -> tuple: ...
+    def predict_from_logits(self, logits: np.ndarray) -> np.ndarray: ...
+    def loss_and_grads_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, *,
+                              param_grads: bool = True, input_grad: bool = True,
+                              l2: float = 0.0) -> LossGrads: ...
+    def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray) -> Callable: ...
+    def fisher_product_kernel(self, params: Params, X: np.ndarray, vector: Params, *,
+                              l2: float = 0.0) -> Params: ...
+    def input_fisher_product_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
+                            logits: np.ndarray | None = None, cache: Any = None
+                            ) -> np.ndarray: ...
+
+
+class BaseModel:
     """Base class: validation and the derivative products built on the subclass kernels.
 
     Subclasses set ``n_features``, ``n_classes``, ``dtype``, ``output`` (an
@@ -129,24 +198,12 @@ class Model:
         dlogits /= X.shape[0]
         grads, gx = self.backward(params, cache, dlogits, param_grads=param_grads,
                                   input_grad=input_grad)
-        loss = float(np.mean(sample_losses))
-        if l2:
-            penalty, penalty_grads = l2_penalty(params, self.weight_names, l2)
-            loss += penalty
-            if grads is not None:
-                grads = {k: grads[k] + penalty_grads[k] for k in grads}
+        loss = float(sample_losses.mean())
+        if grads is None:
+            return LossGrads(loss + l2_penalty(params, self.weight_names, l2)[0] if l2 else loss,
+                             sample_losses, None, gx, logits)
+        loss, grads = add_l2_penalty(loss, grads, params, self.weight_names, l2)
         return LossGrads(loss, sample_losses, grads, gx, logits)
-
-    def cache_buffers(self, n_rows: int) -> list | None:
-        """Arrays a forward pass of ``n_rows`` rows can write its cache into, or None.
-
-        Models that support it (relu MLPs) also implement ``forward_into(params, X, buffers)``
-        (forward, writing the cache into ``buffers``, e.g. a row block of each buffer) and
-        ``cache_from_buffers(X, buffers)``.  Training objectives use this to run two forward
-        passes into the halves of one stacked cache and backpropagate once over ``2B`` rows
-        without concatenating caches; with None they concatenate.
-        """
-        return None
 
     def hvp_closure(self, params: Params, X: np.ndarray, y: np.ndarray):
         """``hvp(V, out=None) -> H V`` at fixed ``(θ, X, y)`` (no validation).
@@ -155,28 +212,20 @@ class Model:
         :meth:`hvp_kernel` and copies into ``out`` if given.
         """
         def hvp(vector: Params, out: Params | None = None) -> Params:
-            result = self.hvp_kernel(params, X, y, vector)
-            if out is None:
-                return result
-            for k, v in result.items():
-                out[k][...] = v
-            return out
+            return copy_into(self.hvp_kernel(params, X, y, vector), params, out)
 
         return hvp
 
-    def gnvp_kernel(self, params: Params, X: np.ndarray, vector: Params) -> Params:
-        """Gauss-Newton (Fisher) product ``Jᵀ F J v / n`` without validation.
-
-        ``J`` is the Jacobian of the logits w.r.t. the parameters and ``F`` the Fisher matrix of
-        the output distribution at the logits (``diag p - p pᵀ`` for softmax).  Always PSD.
-        """
+    def fisher_product_kernel(self, params: Params, X: np.ndarray, vector: Params, *,
+                              l2: float = 0.0) -> Params:
+        """:meth:`fisher_product` without validation."""
         logits, cache = self.forward(params, X)
         r_logits = self.jvp_logits(params, cache, vector, None)
         u = self.output.kl_hvp(logits, r_logits) / X.shape[0]
         grads, _ = self.backward(params, cache, u, param_grads=True, input_grad=False)
-        return grads
+        return add_l2_hvp(grads, vector, self.weight_names, l2)
 
-    def input_fisher_kernel(self, params: Params, X: np.ndarray, R: np.ndarray,
+    def input_fisher_product_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
                             logits=None, cache=None) -> np.ndarray:
         """``Jₓᵀ F Jₓ r / n`` per sample, without validation (VAT's exact power iteration)."""
         if cache is None:
@@ -185,6 +234,18 @@ class Model:
         u = self.output.kl_hvp(logits, r_logits) / X.shape[0]
         _, gx = self.backward(params, cache, u, param_grads=False, input_grad=True)
         return gx
+
+    # Transitional aliases for callers in other modules written against the old names
+    # (minadv/analysis/hessian.py calls gnvp_kernel, minadv/attacks/vat.py calls
+    # input_fisher_kernel): delete both once those call sites use the new names.
+    def gnvp_kernel(self, params: Params, X: np.ndarray, vector: Params) -> Params:
+        """Old name of :meth:`fisher_product_kernel` (transitional; see the comment above)."""
+        return self.fisher_product_kernel(params, X, vector)
+
+    def input_fisher_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
+                            logits=None, cache=None) -> np.ndarray:
+        """Old name of :meth:`input_fisher_product_kernel` (transitional)."""
+        return self.input_fisher_product_kernel(params, X, R, logits=logits, cache=cache)
 
     # ----------------------------------------------------------------- checked API
     def logits(self, params: Params, X: np.ndarray) -> np.ndarray:
@@ -246,27 +307,55 @@ class Model:
         """Exact Hessian-vector product ``∇²_θ L(θ) v`` by Pearlmutter's R-operator.
 
         The Hessian is that of the mean loss (plus ``l2·v`` on the weights).  Cost: about two
-        gradients.  ``theory.md`` section 12 lists the R-forward/R-backward recursions.
+        gradients.  ``docs/theory.md`` §12 lists the R-forward/R-backward recursions.
         """
         params, X, y = self.check_inputs(params, X, y)
         vector = self.check_direction(vector)
         l2 = check_scalar(l2, "l2", low=0.0)
-        out = self.hvp_kernel(params, X, y, vector)
-        if l2:
-            out = {k: out[k] + l2 * vector[k] if k in self.weight_names else out[k] for k in out}
-        return out
+        return add_l2_hvp(self.hvp_kernel(params, X, y, vector), vector, self.weight_names, l2)
 
-    def gnvp(self, params: Params, X: np.ndarray, vector: Params) -> Params:
-        """Gauss-Newton product ``Jᵀ F J v / n`` (PSD cross-check of :meth:`hvp`)."""
+    def fisher_product(self, params: Params, X: np.ndarray, vector: Params, *,
+                       l2: float = 0.0) -> Params:
+        r"""Fisher-information product ``Jᵀ F J v / n`` (plus ``l2·v`` on the weights).
+
+        ``J`` is the Jacobian of the logits w.r.t. the parameters and ``F`` the Fisher matrix
+        of the output distribution at the logits, ``F = E_{y~p}[∇_z ℓ ∇_z ℓᵀ]`` (``diag p -
+        p pᵀ`` for softmax, ``σ(f)σ(-f)`` for logistic, ``S (diag g - g gᵀ) S`` with ``S =
+        diag(1 + σ(-z))`` for sigsoftmax; ``docs/theory.md`` §11).  No labels are needed and the
+        result is positive semi-definite.
+
+        For softmax and logistic outputs this is the generalised Gauss-Newton product
+        ``Jᵀ ∇²_z ℓ J v`` (the NLL's logit Hessian does not depend on the label).  For
+        sigsoftmax it is not: there ``∇²_z ℓ = F + diag((g - e_y) ⊙ ∂s/∂z)``, which is
+        indefinite; ``F`` is the Gauss-Newton matrix with the network split one step later,
+        at ``a = z + log σ(z)`` where the loss is a convex softmax cross-entropy.
+        ``hvp - fisher_product`` is the part of the Hessian that comes from curvature of the
+        network (and, for sigsoftmax, of ``a(z)``) weighted by the residuals.
+
+        Parameters
+        ----------
+        params : dict
+        X : ndarray of shape (n, n_features)
+        vector : dict
+            Direction, same names/shapes/dtype as ``params``.
+        l2 : float >= 0
+            Adds the Hessian ``l2·I`` of the weight penalty, as in :meth:`hvp`.
+
+        Returns
+        -------
+        dict
+            Names in ``params``' order.
+        """
         params, X, _ = self.check_inputs(params, X)
-        return self.gnvp_kernel(params, X, self.check_direction(vector))
+        l2 = check_scalar(l2, "l2", low=0.0)
+        return self.fisher_product_kernel(params, X, self.check_direction(vector), l2=l2)
 
     def input_fisher_product(self, params: Params, X: np.ndarray, R: np.ndarray) -> np.ndarray:
         """Input-space product ``Jₓᵀ (diag p - p pᵀ) Jₓ r`` per sample, divided by ``n``.
 
         This is the Hessian of the mean ``KL(p(x) ‖ p(x + r))`` w.r.t. ``r`` at ``r = 0``
-        (Miyato et al.; ``theory.md`` section 6.2), applied to each row of ``R``.
+        (Miyato et al.; ``docs/theory.md`` §6.2), applied to each row of ``R``.
         """
         params, X, _ = self.check_inputs(params, X)
         R = check_array(R, "R", ndim=2, dtype=self.dtype, shape=X.shape)
-        return self.input_fisher_kernel(params, X, R)
+        return self.input_fisher_product_kernel(params, X, R)

@@ -1,8 +1,8 @@
 """Binary logistic regression ``p(y=1|x) = sigma(wᵀx + b)`` with explicit derivatives.
 
 Parameters are ``{"w": (d,), "b": ()}``; labels are ``{0, 1}``.  With ``c_i = sigma(f_i)
-sigma(-f_i)`` the Hessian of the mean loss is ``[X 1]ᵀ diag(c) [X 1] / n`` (``theory.md``
-section 12, last bullet), which the R-operator below reproduces exactly.
+sigma(-f_i)`` the Hessian of the mean loss is ``[X 1]ᵀ diag(c) [X 1] / n`` (``docs/theory.md``
+§12, last bullet), which the R-operator below reproduces exactly.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import numpy as np
 from .._validation import as_generator, check_float_dtype, check_int
 from ..losses import LOGISTIC
 from ..params import Params
-from .base import Model
+from .base import BaseModel
 
 __all__ = ["LogisticRegressionModel"]
 
 
-class LogisticRegressionModel(Model):
+class LogisticRegressionModel(BaseModel):
     """Binary logistic regression.
 
     Parameters
@@ -76,8 +76,9 @@ class LogisticRegressionModel(Model):
         """``∂/∂w = Xᵀ δ``, ``∂/∂b = Σ δ``, ``∂/∂X = δ wᵀ`` for ``δ = ∂L/∂f``."""
         X = cache
         grads = None
-        if param_grads:
+        if param_grads:                                   # in the caller's key order
             grads = {"w": dlogits @ X, "b": np.asarray(np.sum(dlogits), dtype=self.dtype)}
+            grads = {k: grads[k] for k in params}
         gx = np.multiply.outer(dlogits, params["w"]) if input_grad else None
         return grads, gx
 

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import check_int, check_scalar
+from ..params import Params
 
 __all__ = [
     "Optimizer",
@@ -44,10 +45,14 @@ __all__ = [
     "exponential_decay",
     "cosine_decay_schedule",
     "check_lr",
+    "check_bool",
+    "check_grads",
     "call_grad_fn",
+    "lr_at",
+    "like_dtype",
+    "sgd_direction",
 ]
 
-Params = dict[str, np.ndarray]
 Schedule = Callable[[int], float]
 
 
@@ -95,13 +100,7 @@ def apply_updates(params: Mapping[str, np.ndarray], updates: Mapping[str, np.nda
         raise ValueError(
             f"updates: expected the names {list(params)} of params, got {list(updates)}."
         )
-    out: Params = {}
-    for k, p in params.items():
-        if type(p) is not np.ndarray:
-            p = np.asarray(p)
-        s = p + updates[k]
-        out[k] = s if type(s) is np.ndarray and s.dtype == p.dtype else np.asarray(s, dtype=p.dtype)
-    return out
+    return {k: like_dtype(np.asarray(p) + updates[k], p) for k, p in params.items()}
 
 
 def check_lr(lr: Any, name: str = "lr") -> Schedule:
@@ -112,20 +111,30 @@ def check_lr(lr: Any, name: str = "lr") -> Schedule:
     return constant_schedule(value)
 
 
-def _lr_at(schedule: Schedule, count: int) -> float:
+def lr_at(schedule: Schedule, count: int) -> float:
     """The learning rate of step ``count`` as a Python float (never upcasts float32)."""
     return float(schedule(count))
 
 
-def _like(value: Any, ref: np.ndarray) -> np.ndarray:
+def like_dtype(value: Any, ref: np.ndarray) -> np.ndarray:
     """``value`` as an array of ``ref``'s dtype (0-d arithmetic returns NumPy scalars)."""
-    return np.asarray(value, dtype=np.asarray(ref).dtype)
+    return np.asarray(value, dtype=ref.dtype if isinstance(ref, np.ndarray) else np.asarray(ref).dtype)
 
 
 # --------------------------------------------------------------------------- SGD
 
 
-def _sgd_direction(g, p, buf, momentum: float, nesterov: bool, weight_decay: float):
+def check_grads(grads: Any, params: Mapping[str, np.ndarray], name: str = "grads") -> None:
+    """Raise ``ValueError`` unless ``grads`` is a mapping with every name of ``params``."""
+    if not isinstance(grads, Mapping):
+        raise TypeError(f"{name}: expected a mapping of named arrays, got {type(grads).__name__}.")
+    missing = [k for k in params if k not in grads]
+    if missing:
+        raise ValueError(f"{name}: expected the names {list(params)} of params, "
+                         f"missing {missing}.")
+
+
+def sgd_direction(g, p, buf, *, momentum: float, nesterov: bool, weight_decay: float):
     """One coordinate block of SGD: returns ``(direction, new_buffer)`` (PyTorch convention)."""
     if weight_decay:
         g = g + weight_decay * p                      # L2 penalty (wd/2)||p||^2
@@ -135,7 +144,7 @@ def _sgd_direction(g, p, buf, momentum: float, nesterov: bool, weight_decay: flo
     return (g + momentum * buf if nesterov else buf), buf
 
 
-def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
+def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
         weight_decay: float = 0.0) -> Optimizer:
     r"""Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
@@ -174,7 +183,7 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
     schedule = check_lr(lr)
     momentum = check_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
     weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0)
-    nesterov = _check_bool(nesterov, "nesterov")
+    nesterov = check_bool(nesterov, "nesterov")
     if nesterov and momentum == 0.0:
         raise ValueError("nesterov: Nesterov momentum requires momentum > 0, got momentum=0.")
 
@@ -182,27 +191,17 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
         trace = {k: np.zeros_like(v) for k, v in params.items()} if momentum else {}
         return SGDState(count=0, trace=trace)
 
-    heavy_ball = bool(momentum) and not nesterov and not weight_decay
-    ndarray = np.ndarray
-
     def update(grads, state: SGDState, params, *, grad_fn=None):
         del grad_fn  # plain SGD uses the given gradient only
-        step = -_lr_at(schedule, state.count)
+        check_grads(grads, params)
+        step = -lr_at(schedule, state.count)
         updates, trace = {}, {}
-        old_trace = state.trace
         for k, p in params.items():
-            g, buf = grads[k], old_trace.get(k)
-            if (heavy_ball and type(g) is ndarray and type(buf) is ndarray
-                    and g.dtype == buf.dtype == p.dtype):
-                buf = momentum * buf                  # fast path, same values: fresh buffers
-                buf += g                              # (state is never mutated)
-                updates[k] = buf * step
-                trace[k] = buf
-                continue
-            d, buf = _sgd_direction(g, p, buf, momentum, nesterov, weight_decay)
-            updates[k] = _like(step * d, p)
+            d, buf = sgd_direction(grads[k], p, state.trace.get(k), momentum=momentum,
+                                   nesterov=nesterov, weight_decay=weight_decay)
+            updates[k] = like_dtype(step * d, p)
             if buf is not None:
-                trace[k] = _like(buf, p)
+                trace[k] = like_dtype(buf, p)
         return updates, SGDState(count=state.count + 1, trace=trace)
 
     return Optimizer(init, update)
@@ -211,7 +210,8 @@ def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False,
 # --------------------------------------------------------------------------- Adam
 
 
-def adam(lr: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
+         eps: float = 1e-8) -> Optimizer:
     r"""Adam (Kingma & Ba 2015) with bias correction.
 
     Parameters
@@ -251,15 +251,16 @@ def adam(lr: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 
 
     def update(grads, state: AdamState, params, *, grad_fn=None):
         del grad_fn
+        check_grads(grads, params)
         t = state.count + 1
-        lr_t = _lr_at(schedule, state.count)
+        lr_t = lr_at(schedule, state.count)
         c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t              # bias corrections
         updates, mu, nu = {}, {}, {}
         for k, p in params.items():
             g = grads[k]
-            mu[k] = _like(b1 * state.mu[k] + (1.0 - b1) * g, p)
-            nu[k] = _like(b2 * state.nu[k] + (1.0 - b2) * (g * g), p)
-            updates[k] = _like(-lr_t * (mu[k] / c1) / (np.sqrt(nu[k] / c2) + eps), p)
+            mu[k] = like_dtype(b1 * state.mu[k] + (1.0 - b1) * g, p)
+            nu[k] = like_dtype(b2 * state.nu[k] + (1.0 - b2) * (g * g), p)
+            updates[k] = like_dtype(-lr_t * (mu[k] / c1) / (np.sqrt(nu[k] / c2) + eps), p)
         return updates, AdamState(count=t, mu=mu, nu=nu)
 
     return Optimizer(init, update)
@@ -327,7 +328,7 @@ def exponential_decay(init_value: float, decay_rate: float, transition_steps: in
     init_value = check_scalar(init_value, "init_value", low=0.0)
     decay_rate = check_scalar(decay_rate, "decay_rate", low=0.0, low_inclusive=False)
     transition_steps = check_int(transition_steps, "transition_steps", low=1)
-    staircase = _check_bool(staircase, "staircase")
+    staircase = check_bool(staircase, "staircase")
 
     def schedule(count: int) -> float:
         p = count // transition_steps if staircase else count / transition_steps
@@ -362,7 +363,7 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     return schedule
 
 
-def _check_bool(value: Any, name: str) -> bool:
+def check_bool(value: Any, name: str) -> bool:
     """Validate a bool flag."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a bool, got {type(value).__name__}.")

@@ -11,11 +11,11 @@ where :math:`\\langle\\cdot\\rangle` is the mean under the Gibbs density
 :math:`\\propto \\exp(-f(x') - \\tfrac{\\gamma}{2}\\|x-x'\\|^2)`.  Since
 :math:`\\mathrm{Hess}(-F) = \\gamma I - \\gamma^2\\,\\mathrm{Cov}(x') \\preceq \\gamma I`, the
 surrogate's upward curvature is capped by the scope :math:`\\gamma` even where ``f`` has
-kinks (theory.md sections 3.5 and 9.1).  The Gibbs mean is estimated by ``L`` steps of
+kinks (``docs/theory.md`` §3.5 and §9.1).  The Gibbs mean is estimated by ``L`` steps of
 stochastic-gradient Langevin dynamics (SGLD) on fresh minibatches, averaged by an EMA.
 
 Reference code: ``ucla-vision/entropy-sgd``, ``entropyoptim.lua`` (used for the paper's
-experiments) and ``python/optim.py`` (PyTorch port); theory.md section 9.2.
+experiments) and ``python/optim.py`` (PyTorch port); ``docs/theory.md`` §9.2.
 """
 
 from __future__ import annotations
@@ -27,17 +27,18 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_int, check_scalar
+from ..params import Params
 from .base import (
     Optimizer,
     Schedule,
     SGDState,
-    _check_bool,
-    _like,
-    _lr_at,
-    _sgd_direction,
     call_grad_fn,
+    check_bool,
     check_lr,
+    like_dtype,
+    lr_at,
     sgd,
+    sgd_direction,
 )
 
 __all__ = [
@@ -47,8 +48,6 @@ __all__ = [
     "local_entropy_grad",
     "langevin_mean",
 ]
-
-Params = dict[str, np.ndarray]
 
 
 class EntropySGDState(NamedTuple):
@@ -106,7 +105,7 @@ def local_entropy_grad(params: Mapping[str, np.ndarray], gibbs_mean: Mapping[str
     0.990099...
     """
     gamma = float(gamma)
-    return {k: _like(gamma * (x - gibbs_mean[k]), x) for k, x in params.items()}
+    return {k: like_dtype(gamma * (x - gibbs_mean[k]), x) for k, x in params.items()}
 
 
 def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: float,
@@ -145,18 +144,19 @@ def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: fl
         g = call_grad_fn(grad_fn, xp, "entropy_sgd", "a fresh minibatch per Langevin step")
         new_xp = {}
         for k, x in params.items():
-            d, b = _sgd_direction(g[k], None, buf[k], momentum, nesterov, 0.0)
+            d, b = sgd_direction(g[k], None, buf[k], momentum=momentum, nesterov=nesterov,
+                                 weight_decay=0.0)
             eta = gen.standard_normal(np.shape(x), dtype=np.asarray(x).dtype)   # xi ~ N(0, I)
             d = d + gamma * (xp[k] - x) + weight_decay * xp[k] + noise_scale * eta
-            new_xp[k] = _like(xp[k] - sgld_lr * d, x)
-            mu[k] = _like(beta * mu[k] + (1.0 - beta) * new_xp[k], x)   # beta weights OLD mu
+            new_xp[k] = like_dtype(xp[k] - sgld_lr * d, x)
+            mu[k] = like_dtype(beta * mu[k] + (1.0 - beta) * new_xp[k], x)   # beta weights OLD mu
             if b is not None:
-                buf[k] = _like(b, x)
+                buf[k] = like_dtype(b, x)
         xp = new_xp
     return mu
 
 
-def _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay) -> dict:
+def _check_hyper(*, L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay) -> dict:
     """Validate Entropy-SGD hyper-parameters; return them converted."""
     return dict(
         L=check_int(L, "L", low=0),
@@ -170,7 +170,7 @@ def _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_deca
     )
 
 
-def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
+def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03,
                 scoping: float = 1e-3, sgld_lr: float = 0.1, noise: float = 1e-4,
                 beta: float = 0.75, momentum: float = 0.9, nesterov: bool = True,
                 weight_decay: float = 0.0, scale_by_gamma: bool = False,
@@ -187,7 +187,7 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
         the given ``grads`` (the Lua code's behaviour), bitwise.
     gamma0 : float >= 0, default 0.03
         Initial scope :math:`\gamma_0`.  0.03 is the authors' CIFAR-10 value and the start
-        recommended for adversarial training (theory.md 3.6); their MNIST runs use 1e-4.
+        recommended for adversarial training (``docs/theory.md`` §3.6); their MNIST runs use 1e-4.
     scoping : float >= 0, default 1e-3
         :math:`g_1` in :math:`\gamma_t = \gamma_0(1+g_1)^t`, ``t`` = 1, 2, ... counting outer
         updates (see :func:`scoped_gamma`).
@@ -222,7 +222,7 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
 
     Notes
     -----
-    One outer update ``t = count + 1`` (theory.md 9.2): :math:`\gamma = \gamma_0(1+g_1)^t`;
+    One outer update ``t = count + 1`` (``docs/theory.md`` §9.2): :math:`\gamma = \gamma_0(1+g_1)^t`;
     :math:`\mu` = :func:`langevin_mean` (``L`` SGLD steps from :math:`x`); then
     :math:`x \leftarrow x - \eta_{\text{count}}\, G` with :math:`G = x - \mu` and no momentum
     on :math:`G` (the Lua form; the PyTorch port applies weight decay and Nesterov momentum to
@@ -243,12 +243,14 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
     "Entropy-SGD: Biasing Gradient Descent Into Wide Valleys", ICLR, eq. (7) and Algorithm 1.
     """
     schedule = check_lr(lr)
-    hp = _check_hyper(L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay)
-    nesterov = _check_bool(nesterov, "nesterov")
-    scale_by_gamma = _check_bool(scale_by_gamma, "scale_by_gamma")
+    hp = _check_hyper(L=L, gamma0=gamma0, scoping=scoping, sgld_lr=sgld_lr, noise=noise,
+                      beta=beta, momentum=momentum, weight_decay=weight_decay)
+    nesterov = check_bool(nesterov, "nesterov")
+    scale_by_gamma = check_bool(scale_by_gamma, "scale_by_gamma")
     if gibbs_mean_fn is not None and not callable(gibbs_mean_fn):
         raise TypeError(f"gibbs_mean_fn: expected a callable, got {type(gibbs_mean_fn).__name__}.")
-    base = sgd(schedule, hp["momentum"], nesterov, hp["weight_decay"])
+    base = sgd(schedule, momentum=hp["momentum"], nesterov=nesterov,
+               weight_decay=hp["weight_decay"])
     key = as_generator(rng).integers(0, 2**63, size=4, dtype=np.uint64)
 
     def init(params: Mapping[str, np.ndarray]) -> EntropySGDState:
@@ -269,12 +271,12 @@ def entropy_sgd(lr: float | Schedule = 1.0, L: int = 20, gamma0: float = 0.03,
             return updates, state._replace(count=state.count + 1, base=base_state)
         gamma = scoped_gamma(hp["gamma0"], hp["scoping"], state.count + 1)
         mu = gibbs_mean(params, grad_fn, gamma, state.count)
-        step = -_lr_at(schedule, state.count)
+        step = -lr_at(schedule, state.count)
         if scale_by_gamma:
             outer = local_entropy_grad(params, mu, gamma)         # gamma (x - mu)
         else:
             outer = {k: x - mu[k] for k, x in params.items()}     # Lua: x - mu
-        updates = {k: _like(step * outer[k], x) for k, x in params.items()}
+        updates = {k: like_dtype(step * outer[k], x) for k, x in params.items()}
         return updates, state._replace(count=state.count + 1)
 
     return Optimizer(init, update, "fresh")

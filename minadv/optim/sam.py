@@ -16,12 +16,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import check_scalar
-from ..params import tree_norm
-from .base import Optimizer, _like, call_grad_fn
+from ..params import Params, tree_norm
+from .base import Optimizer, call_grad_fn, check_grads, like_dtype
 
 __all__ = ["SAMState", "sam", "sam_perturbation"]
-
-Params = dict[str, np.ndarray]
 
 
 class SAMState(NamedTuple):
@@ -47,7 +45,7 @@ def sam_perturbation(grads: Mapping[str, np.ndarray], rho: float) -> Params:
     """
     norm = tree_norm(grads)
     scale = float(rho) / norm if norm > 0.0 else 0.0
-    return {k: _like(scale * g, g) for k, g in grads.items()}
+    return {k: like_dtype(scale * g, g) for k, g in grads.items()}
 
 
 def sam(base: Optimizer, rho: float = 0.05) -> Optimizer:
@@ -90,8 +88,9 @@ def sam(base: Optimizer, rho: float = 0.05) -> Optimizer:
         return SAMState(count=0, base=base.init(params))
 
     def update(grads, state: SAMState, params, *, grad_fn=None):
+        check_grads(grads, params)
         eps_hat = sam_perturbation({k: grads[k] for k in params}, rho)
-        perturbed = {k: _like(p + eps_hat[k], p) for k, p in params.items()}  # w + eps_hat
+        perturbed = {k: like_dtype(p + eps_hat[k], p) for k, p in params.items()}  # w + eps_hat
         g_sam = call_grad_fn(grad_fn, perturbed, "sam", "the gradient on the SAME minibatch")
         updates, base_state = base.update({k: g_sam[k] for k in params}, state.base, params)
         return updates, SAMState(count=state.count + 1, base=base_state)

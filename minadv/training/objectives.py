@@ -13,11 +13,9 @@ then treated as constants (no gradient flows through the attack), which is Dansk
 when the inner maximiser is exact.
 
 Forward passes are never repeated: an objective that needs the clean input gradient gets it from
-the same forward/backward pass that gives the clean loss, and the weight gradients of a clean and
-a perturbed half-batch are one product over the stacked rows (``BENCHMARKS.md``).  Stacking two
-forward caches relies on one property of the protocol's kernels: a cache is a tuple/list tree
-whose arrays all have the batch as their first axis (true for :class:`~minadv.models.MLP` and
-:class:`~minadv.models.LogisticRegressionModel`).
+the same forward/backward pass that gives the clean loss.  VAT+EntMin appends the clean
+unlabeled rows to its single backward pass with :func:`~minadv.models.stack_caches` (the
+protocol's cache contract makes every cache array batch-first).
 
 References
 ----------
@@ -40,6 +38,8 @@ from .._validation import check_int, check_norm, check_scalar
 from ..attacks.pgd import PGDConfig, pgd_kernel
 from ..attacks.steepest import steepest_ascent_kernel
 from ..attacks.vat import VATConfig, vat_direction_kernel
+from ..losses import add_l2_penalty
+from ..models.base import Model, stack_caches
 from ..params import Params
 
 __all__ = [
@@ -57,8 +57,6 @@ __all__ = [
 ]
 
 
-
-
 class Batch(NamedTuple):
     """One minibatch: labeled ``X`` ``(B, d)``, labels ``y`` ``(B,)`` and optional unlabeled rows
     ``X_unlabeled`` ``(B_u, d)`` (used by the VAT family only)."""
@@ -69,36 +67,6 @@ class Batch(NamedTuple):
 
 
 # -------------------------------------------------------------------------------- helpers
-def _penalize(model, params: Params, loss: float, grads: Params, l2: float):
-    """Add ``½·l2·Σ‖W‖²`` and its gradient (weights only) in place of the returned dict."""
-    if not l2:
-        return loss, grads
-    for k in model.weight_names:
-        w = params[k]
-        loss += 0.5 * l2 * float(np.vdot(w, w))
-        grads[k] = grads[k] + l2 * w
-    return loss, grads
-
-
-def _stack_caches(a: Any, b: Any, _memo: dict | None = None) -> Any:
-    """Concatenate two forward caches row-wise (tuple/list trees of ``(n, ...)`` arrays).
-
-    An array that appears twice in a cache (a relu MLP stores each hidden buffer as both its
-    pre-activation and its output) is concatenated once and shared in the result too."""
-    memo = {} if _memo is None else _memo
-    if isinstance(a, np.ndarray):
-        key = (id(a), id(b))
-        if key not in memo:
-            memo[key] = (np.concatenate([a, b], axis=0), a, b)   # keep a, b alive: ids stay valid
-        return memo[key][0]
-    return type(a)(_stack_caches(u, v, memo) for u, v in zip(a, b))
-
-
-def _mean(a: np.ndarray):
-    """``np.mean(a)`` of a 1-d array (same pairwise sum and division, less dispatch)."""
-    return np.add.reduce(a) / a.shape[0]
-
-
 def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([a, b], axis=0)
 
@@ -125,11 +93,11 @@ class Objective:
     name: ClassVar[str] = "objective"
     uses_unlabeled: ClassVar[bool] = False
 
-    def validate(self, model) -> None:
+    def validate(self, model: Model) -> None:
         """Raise ``ValueError``/``TypeError`` for bad hyper-parameters."""
         check_scalar(self.l2, "l2", low=0.0)
 
-    def __call__(self, model, params: Params, batch: Batch,
+    def __call__(self, model: Model, params: Params, batch: Batch,
                  rng: np.random.Generator) -> tuple[float, Params]:  # pragma: no cover
         raise NotImplementedError
 
@@ -142,53 +110,43 @@ class ERM(Objective):
     l2: float = 0.0
     name: ClassVar[str] = "erm"
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         out = model.loss_and_grads_kernel(params, batch.X, batch.y, input_grad=False, l2=self.l2)
         return out.loss, out.grads
 
 
 # -------------------------------------------------------------------------------- one step
-def _one_step(model, params, X, y, eps, norm, alpha, lo, hi):
+def _one_step_example(X, gx, eps, norm, lo, hi):
+    """``clip(x + eps · steepest-ascent direction of gx)`` (the attack-kernel call)."""
+    delta = steepest_ascent_kernel(gx, eps, norm, out=gx)  # gx is not needed any more
+    return _clip(X + delta, lo, hi)
+
+
+def _one_step(model: Model, params: Params, X, y, *, eps, norm, alpha, lo, hi):
     """Mixed clean/one-step-adversarial loss; ``alpha`` weighs the clean half.
 
-    Passes: clean forward, backward to the input only, adversarial forward, then ONE backward
-    over the stacked ``[x; x_adv]`` rows with ``dlogits`` scaled by ``alpha`` and ``1 - alpha``
-    (skipping the clean rows when ``alpha = 0``).  When the model offers cache buffers (a relu
-    MLP, ``Model.cache_buffers``) the two forward passes write straight into the row halves of
-    ``2B``-row buffers, so the stacked cache costs no copies.
+    Passes: clean forward, backward to the input only, adversarial forward, then the weight
+    gradients of each half with its ``dlogits`` scaled by ``alpha`` and ``1 - alpha`` (the
+    clean half skipped when ``alpha = 0``).  One product over the stacked ``2B`` rows instead
+    of the two backward passes was measured on W1 (FGSM training) at 1 thread: same time (the
+    row concatenation costs what the larger product saves), so the plain form stays.
     """
     n = X.shape[0]
-    bufs = model.cache_buffers(2 * n) if alpha != 0.0 else None
-    stacked = bufs is not None
-    if stacked:
-        X2 = np.empty((2 * n,) + X.shape[1:], dtype=X.dtype)
-        X2[:n] = X
-        z, cache = model.forward_into(params, X2[:n], [b[:n] for b in bufs])
-    else:
-        z, cache = model.forward(params, X)
+    z, cache = model.forward(params, X)
     losses, dz = model.output.nll(z, y)
     dz /= n
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
-    delta = steepest_ascent_kernel(gx, eps, norm, out=gx)  # gx is not needed any more
-    if stacked:
-        X_adv = np.add(X, delta, out=X2[n:])
-        _clip(X_adv, lo, hi)
-        z_adv, _ = model.forward_into(params, X_adv, [b[n:] for b in bufs])
-    else:
-        X_adv = _clip(X + delta, lo, hi)
-        z_adv, cache_adv = model.forward(params, X_adv)
+    z_adv, cache_adv = model.forward(params, _one_step_example(X, gx, eps, norm, lo, hi))
     losses_adv, dz_adv = model.output.nll(z_adv, y)
-    loss = (1.0 - alpha) * float(np.mean(losses_adv))
+    loss = (1.0 - alpha) * float(losses_adv.mean())
     dz_adv *= (1.0 - alpha) / n
+    grads, _ = model.backward(params, cache_adv, dz_adv, param_grads=True, input_grad=False)
     if alpha == 0.0:
-        grads, _ = model.backward(params, cache_adv, dz_adv, param_grads=True, input_grad=False)
         return loss, grads
-    loss += alpha * float(np.mean(losses))
+    loss += alpha * float(losses.mean())
     dz *= alpha                                            # already divided by n
-    cache = model.cache_from_buffers(X2, bufs) if stacked else _stack_caches(cache, cache_adv)
-    grads, _ = model.backward(params, cache, _stack(dz, dz_adv),
-                              param_grads=True, input_grad=False)
-    return loss, grads
+    clean, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
+    return loss, {k: clean[k] + grads[k] for k in grads}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,18 +181,18 @@ class FGSMObjective(Objective):
     clip_max: float | None = None
     name: ClassVar[str] = "fgsm"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_scalar(self.alpha, "alpha", low=0.0, high=1.0)
         check_norm(self.norm)
         _check_box(self.clip_min, self.clip_max)
 
-    def __call__(self, model, params, batch, rng):
-        loss, grads = _one_step(model, params, batch.X, batch.y, float(self.eps),
-                                check_norm(self.norm), float(self.alpha), self.clip_min,
-                                self.clip_max)
-        return _penalize(model, params, loss, grads, self.l2)
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
+        loss, grads = _one_step(model, params, batch.X, batch.y, eps=float(self.eps),
+                                norm=check_norm(self.norm), alpha=float(self.alpha),
+                                lo=self.clip_min, hi=self.clip_max)
+        return add_l2_penalty(loss, grads, params, model.weight_names, self.l2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,7 +210,7 @@ class ShahamObjective(FGSMObjective):
     norm: Any = 2
     name: ClassVar[str] = "shaham"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         if self.alpha != 0.0:
             raise ValueError("alpha: Shaham et al. update on the perturbed batch only; "
@@ -293,7 +251,7 @@ class PGDObjective(Objective):
     clip_max: float | None = None
     name: ClassVar[str] = "pgd"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_norm(self.norm)
@@ -302,7 +260,7 @@ class PGDObjective(Objective):
             check_scalar(self.step_size, "step_size", low=0.0, low_inclusive=False)
         _check_box(self.clip_min, self.clip_max)
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X = batch.X
         step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
@@ -317,7 +275,7 @@ class PGDObjective(Objective):
 # -------------------------------------------------------------------------------- exact
 @dataclasses.dataclass(frozen=True)
 class ExactRobustObjective(Objective):
-    r"""Exact adversarial logistic loss (theory.md eq. (1.1)) for binary logistic regression.
+    r"""Exact adversarial logistic loss (``docs/theory.md`` eq. (1.1)) for binary logistic regression.
 
     .. math::
         L(w, b) = \frac1B \sum_i \mathrm{softplus}\big(\epsilon\|w\|_q - y_i(w^\top x_i+b)\big)
@@ -332,7 +290,7 @@ class ExactRobustObjective(Objective):
     l2: float = 0.0
     name: ClassVar[str] = "exact_robust"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_norm(self.norm)
@@ -340,7 +298,7 @@ class ExactRobustObjective(Objective):
             raise TypeError("exact_robust: the closed-form robust loss exists only for binary "
                             f"logistic regression, got {model!r}; use 'pgd' for other models.")
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         from .. import robust_logistic as rl
 
         X = batch.X
@@ -380,14 +338,14 @@ class VATObjective(Objective):
     name: ClassVar[str] = "vat"
     uses_unlabeled: ClassVar[bool] = True
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_scalar(self.xi, "xi", low=0.0, low_inclusive=False)
         check_int(self.n_power, "n_power", low=0)
         check_scalar(self.lam, "lam", low=0.0)
 
-    def __call__(self, model, params, batch, rng):
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X, y = batch.X, batch.y
         Xu = X if batch.X_unlabeled is None else batch.X_unlabeled
         n, nu = X.shape[0], Xu.shape[0]
@@ -403,7 +361,7 @@ class VATObjective(Objective):
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
         ce, dce = model.output.nll(z[:n], y)
         kl, dkl = model.output.kl(log_p_ref, z[n:])
-        loss = float(_mean(ce)) + self.lam * float(_mean(kl))
+        loss = float(ce.mean()) + self.lam * float(kl.mean())
         dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
         np.divide(dce, n, out=dz[:n])
         np.multiply(dkl, self.lam / nu, out=dz[n:])
@@ -413,10 +371,10 @@ class VATObjective(Objective):
         if dz.dtype != X.dtype:
             dz = dz.astype(X.dtype)
         grads, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
-        return _penalize(model, params, loss, grads, self.l2)
+        return add_l2_penalty(loss, grads, params, model.weight_names, self.l2)
 
     @staticmethod
-    def _add_entropy(model, z, z_ref, n, dz, cache, cache_u):
+    def _add_entropy(model: Model, z, z_ref, n, dz, cache, cache_u):
         """Entropy of the clean labeled rows (``z[:n]``) and clean unlabeled rows (``z_ref``),
         appended as extra rows (the clean unlabeled cache) of the single backward pass."""
         ent_l, dent_l = model.output.entropy(z[:n])
@@ -424,7 +382,7 @@ class VATObjective(Objective):
         m = n + z_ref.shape[0]
         dz[:n] += dent_l / m
         loss = (float(np.sum(ent_l)) + float(np.sum(ent_u))) / m
-        return loss, _stack(dz, dent_u / m), _stack_caches(cache, cache_u)
+        return loss, _stack(dz, dent_u / m), stack_caches(cache, cache_u)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -435,7 +393,7 @@ class RandomPerturbationObjective(VATObjective):
     n_power: int = 0
     name: ClassVar[str] = "random"
 
-    def validate(self, model):
+    def validate(self, model: Model) -> None:
         super().validate(model)
         if self.n_power != 0:
             raise ValueError("n_power: random perturbation training uses n_power = 0.")
