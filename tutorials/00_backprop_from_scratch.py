@@ -234,8 +234,24 @@ assert min(sweep) < 1e-9 and sweep[0] > 1e-6 and sweep[-1] > 1e-6
 # `minadv.models.MLP.loss_and_grads` runs exactly this loop over layers — forward through the
 # affine/activation pairs, the stable softmax cross-entropy, backward through the same pairs —
 # and returns the loss, the parameter gradients and the input gradient in one call.
-# minadv's layers module holds the same forward/backward pairs (`affine_forward`,
-# `affine_backward`, …) that you wrote above.
+# Its building blocks live in `minadv.layers`: the same forward/backward pairs you wrote
+# (`affine_forward`/`affine_backward`, `activation_forward`/`activation_backward`; the
+# library's affine cache is `(x, W)`, since the backward pass never needs `b`).
+
+# %%
+from minadv import layers
+
+a1, my_cache = affine_forward(X, params["W1"], params["b1"])
+lib_a1, lib_cache = layers.affine_forward(X, params["W1"], params["b1"])
+dout = rng.normal(size=a1.shape)
+for mine_g, lib_g in zip(affine_backward(dout, my_cache), layers.affine_backward(dout, lib_cache)):
+    assert rel_error(mine_g, lib_g) < 1e-15
+tanh = layers.ACTIVATIONS["tanh"]
+h1, my_tanh_cache = tanh_forward(a1)
+lib_h1, lib_tanh_cache = layers.activation_forward(a1, tanh)
+assert rel_error(tanh_backward(dout, my_tanh_cache),
+                 layers.activation_backward(dout, lib_tanh_cache, tanh)) < 1e-15
+print("affine and tanh pairs: identical to minadv.layers")
 
 # %%
 lib = net.loss_and_grads(params, X, y)
