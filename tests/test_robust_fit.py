@@ -256,3 +256,16 @@ def test_just_below_critical_radius_the_optimum_is_tiny_but_certified(norm, fit_
     eps_c = critical_radius(X, y, norm, fit_intercept)
     fit = fit_robust_logistic(X, y, (1 - 1e-6) * eps_c, norm, fit_intercept=fit_intercept)
     assert fit.certified and 0 < np.max(np.abs(fit.w)) < 1e-2
+
+
+def test_tutorial_04_exercise_1_answer_exact_zeros_on_the_kinks():
+    """Tutorial 04, exercise 1: the L∞-robust fit at eps = 0.3 of the §2.5 data puts 19 of the
+    20 weights exactly at 0 (only the signal coordinate w₀ survives), and certifies it."""
+    from minadv.analysis import fit_robust_logistic
+    from minadv.datasets import make_sharpness_data
+
+    X, y, _ = make_sharpness_data()
+    fit = fit_robust_logistic(X, y, 0.3, norm=np.inf)
+    assert fit.certified and fit.kkt_residual <= 1e-8
+    assert np.count_nonzero(fit.w == 0.0) == 19
+    assert fit.w[0] > 0 and np.flatnonzero(fit.w).tolist() == [0]

@@ -15,9 +15,11 @@
 # (jupytext percent format).
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
-from minadv.gradcheck import check_model, numerical_gradient, rel_error
+from minadv import course
+from minadv.gradcheck import check_model, numerical_directional_derivative, numerical_gradient, rel_error
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.numerics import sigmoid, softplus
 from minadv.params import flatten, unflatten
@@ -84,6 +86,37 @@ print(report)
 assert report.passed
 
 # %% [markdown]
+# Why trust the R-operator more than the finite difference?  Sweep the step `h` of the finite
+# difference of exact gradients: its error against `Hv` is U-shaped (rounding `O(ε/h)` on the
+# left, truncation `O(h²)` on the right) and never reaches the R-operator's symmetry error,
+# which is at the level of rounding.
+
+# %%
+v_dir = unflatten(rng.normal(size=theta.size), params)
+hv_exact = flatten(net.hvp(params, X, y, v_dir))
+
+
+def grad_at(t):
+    return flatten(net.loss_and_grads(unflatten(t, params), X, y, input_grad=False).grads)
+
+
+hs = np.logspace(-10, -1, 19)
+fd_errors = [rel_error(hv_exact, numerical_directional_derivative(grad_at, theta,
+                                                                  flatten(v_dir), h))
+             for h in hs]
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.loglog(hs, fd_errors, "o-", label="finite difference of gradients vs R-operator")
+ax.axhline(report.hvp_symmetry, color="C2", ls="--",
+           label=f"R-operator symmetry error {report.hvp_symmetry:.0e}")
+ax.set_xlabel("finite-difference step h")
+ax.set_ylabel("relative error")
+ax.set_title("Exact HVP vs finite differences")
+ax.legend(fontsize=8)
+plt.show()
+assert min(fd_errors) < 1e-8 and fd_errors[0] > 1e3 * min(fd_errors)
+assert fd_errors[-1] > 1e3 * min(fd_errors)
+
+# %% [markdown]
 # For logistic regression the Hessian has the closed form `[X 1]ᵀ diag(c) [X 1] / n` with
 # `c_i = σ(f_i) σ(−f_i)`; the R-operator reproduces it to rounding.
 
@@ -112,3 +145,14 @@ assert rel_error(hv, H @ v) < 1e-14
 #    disagree when a pre-activation sits within `h` of 0?  (See `suite_problem`.)
 # 2. Run the check in float32 (`MLP(..., dtype=np.float32)`).  What `h` minimises the error?
 # 3. Derive `R{δ_L}` for the softmax cross-entropy and compare with `losses.SOFTMAX.nll_hvp`.
+# 4. (Autograded) Write the R-operator Hessian-vector product of a one-hidden-layer tanh
+#    network yourself (`print(course.stub("hvp_one_hidden"))` shows the task) and check it:
+
+
+# %%
+def hvp_one_hidden(params, X, y, v):
+    """Hv of the mean softmax cross-entropy of the tanh net W1, b1, W2, b2 (dict in, dict out)."""
+    raise NotImplementedError          # your code here
+
+
+attempt = course.check("hvp_one_hidden", hvp_one_hidden)

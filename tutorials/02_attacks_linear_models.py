@@ -18,11 +18,14 @@
 # the closed form.
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
+from minadv import course
 from minadv.analysis.sharpness_curve import fit_robust_logistic
 from minadv.attacks import fast_gradient, fgsm, linear_worst_case, pgd, steepest_ascent
 from minadv.models import LogisticRegressionModel
+from minadv.plotting import plot_curve, plot_decision_boundary
 
 rng = np.random.default_rng(0)
 
@@ -56,6 +59,29 @@ for d in (10, 100, 1000):
     print(f"{d:4d}   {clean:9.3f}  {robust:9.3f}   {eps * np.abs(fit.w).sum():8.3f}")
 assert fgsm_accuracy[0] > fgsm_accuracy[1] > fgsm_accuracy[2]
 assert fgsm_accuracy[2] < 0.2          # at d = 1000 an eps = 0.1 attack breaks the model
+
+fig = plot_curve([10, 100, 1000], {"FGSM, eps = 0.1": fgsm_accuracy}, xlabel="input dimension d",
+                 ylabel="test accuracy under FGSM",
+                 title="Same clean problem, same eps: larger d, weaker model")
+fig.axes[0].set_xscale("log")
+plt.show()
+
+# %% [markdown]
+# In two dimensions we can watch it happen: every FGSM arrow (eps = 0.5) points straight at
+# the decision boundary, along `−y·sign(w)`, and the points within `eps‖w‖₁/‖w‖₂` of the
+# boundary (in distance) cross it.
+
+# %%
+X2, y2 = gaussian_problem(60, 2, signal=1.5)
+fit2 = fit_robust_logistic(X2, y2, 0.0, l2=1e-2, fit_intercept=True)
+model2 = LogisticRegressionModel(2)
+X2_adv = fgsm(model2, fit2.params, X2, y2, 0.5)
+fig = plot_decision_boundary(lambda Z: model2.predict_proba(fit2.params, Z), X2, y2, lim=3.0, X_adv=X2_adv,
+                             title="FGSM on a 2-D linear classifier (eps = 0.5)")
+plt.show()
+crossed = np.mean(model2.predict(fit2.params, X2_adv) != model2.predict(fit2.params, X2))
+print(f"fraction of points pushed across the boundary: {crossed:.2f}")
+assert np.allclose(np.abs(X2_adv - X2), 0.5)                 # every coordinate moves by eps
 
 # %% [markdown]
 # ## 2. Steepest ascent = exact worst case for a linear model
@@ -96,6 +122,15 @@ loss_pgd = model.loss(fit.params, X_pgd, y)
 print(f"loss at closed form {loss_exact:.10f}, at PGD-40 {loss_pgd:.10f}")
 assert abs(loss_pgd - loss_exact) <= 1e-8 * loss_exact
 
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(trace.loss[0], "o-", label="PGD: mean loss after k steps")
+ax.axhline(loss_exact, color="k", ls=":", label="closed-form optimum")
+ax.set_xlabel("PGD step k (0 = random start)")
+ax.set_ylabel("mean loss")
+ax.set_title("PGD climbs to the exact worst case")
+ax.legend()
+plt.show()
+
 # %% [markdown]
 # ## Summary
 # * For linear models the inner maximisation of adversarial training is solved exactly by one
@@ -107,3 +142,14 @@ assert abs(loss_pgd - loss_exact) <= 1e-8 * loss_exact
 #    sparse does `w` become, and what happens to the FGSM accuracy?
 # 2. Plot `trace.loss` of the PGD run: how many steps does it take to reach the optimum?
 # 3. Why does the L1 attack change exactly one coordinate?  Which one?
+# 4. (Autograded) Write the steepest-ascent step for the three norms yourself (ties in L1: the
+#    first index).  `print(course.stub("steepest_ascent"))` shows the task.
+
+
+# %%
+def my_steepest_ascent(g, eps, norm):
+    """argmax_{‖δ‖_p ≤ eps} <g, δ> row by row, for norm in {np.inf, 2, 1}."""
+    raise NotImplementedError          # your code here
+
+
+attempt = course.check("steepest_ascent", my_steepest_ascent)

@@ -13,11 +13,15 @@
 # regression; see where the kinks are; verify the local-entropy smoothing bound numerically.
 
 # %%
+import os
+
+import matplotlib.pyplot as plt
 import numpy as np
 
 from minadv.analysis.smoothness import gradient_lipschitz_ratios, robust_logistic_grad_fn
 from minadv.datasets import make_sharpness_data
 from minadv.optim import entropy_sgd, local_entropy_grad
+from minadv.plotting import plot_smoothness
 
 # %% [markdown]
 # ## 1. Where the L∞ adversarial loss has kinks
@@ -43,6 +47,11 @@ for row in zip(ts, r_inf, r_l2):
     print("{:9.0e}  {:12.4g}  {:10.5f}".format(*row))
 assert r_inf[-1] / r_inf[0] >= 100            # grows like 1/t: no Lipschitz constant
 assert r_l2.max() / r_l2.min() <= 2           # bounded: the L2 adversarial loss is smooth here
+
+fig = plot_smoothness(ts, {"L∞ attack (kink at w₃ = 0)": r_inf, "L2 attack": r_l2})
+fig.axes[0].plot(ts, r_inf[0] * ts[0] / ts, "k:", label="slope −1 (∝ 1/t)")
+fig.axes[0].legend()
+plt.show()
 
 # %% [markdown]
 # The L∞ ratio is `jump / 2t` with `jump = 2·eps·mean(s)`: check the prefactor.
@@ -81,6 +90,16 @@ for t in (1e-1, 1e-2, 1e-3):
     print(f"t={t:.0e}:  ratio of f = {raw:9.1f}   ratio of F_gamma = {smooth:.4f}  (<= gamma = {gamma})")
     assert 0 <= smooth <= gamma + 1e-6
 
+xs = np.linspace(-3, 3, 121 if os.environ.get("MINADV_QUICK") == "1" else 241)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(xs, a * np.sign(xs), label="f'(x) = a·sign(x)  (jumps by 2a)")
+ax.plot(xs, [surrogate_grad(x) for x in xs], label="∇F_γ(x) = γ(x − ⟨x'⟩)  (slope ≤ γ)")
+ax.set_xlabel("x")
+ax.set_ylabel("gradient")
+ax.set_title(f"Local entropy smooths the kink of a|x| (a = {a}, γ = {gamma})")
+ax.legend()
+plt.show()
+
 # %% [markdown]
 # On a quadratic `f = a x²/2` the Gibbs measure is Gaussian, `⟨x'⟩ = γx/(a+γ)`, so one outer
 # step of EntropySGD uses the gradient `aγ/(a+γ)·x`: the curvature `a` is replaced by
@@ -106,8 +125,23 @@ assert local_entropy_grad({"x": np.array([1.0])}, {"x": np.array([0.25])}, 2.0)[
 #   L∞ adversarial training (Kanai et al.).
 #
 # ## Exercises
-# 1. Train `fit_robust_logistic(X, y, 0.3, norm=np.inf)`: how many weights end (nearly) at 0,
-#    i.e. on a kink?
+# 1. Train `fit_robust_logistic(X, y, 0.3, norm=np.inf)` (from `minadv.analysis`): how many
+#    weights end exactly at 0, i.e. on a kink? The fit is certified (`fit.certified`,
+#    `fit.kkt_residual`): a zero weight is optimal because its subgradient interval contains 0.
 # 2. Repeat part 1 with the one-sided ratio (`symmetric=False`).  Why does it *not* grow when
 #    stepping from `w₃ = 1e-9` in the +e₃ direction?
 # 3. For `f = a|x|` derive `Var(x')` in closed form and check `γ − γ² Var(x')` at `x = 0`.
+# 4. (Autograded) The local entropy on a grid, `F_γ(x) = −log Σ_j exp(−f(x'_j) − γ/2 (x − x'_j)²)
+#    + const`, is a log-sum-exp; `gibbs_mean_1d` above subtracts the maximum before `exp` for
+#    the same reason.  Write a stable row-wise `logsumexp` (`print(course.stub("logsumexp"))`):
+
+# %%
+from minadv import course
+
+
+def logsumexp(z):
+    """Row-wise log Σ_k exp(z_k) of z (n, C) -> (n,), stable for huge logits."""
+    raise NotImplementedError          # your code here
+
+
+attempt = course.check("logsumexp", logsumexp)
