@@ -33,6 +33,7 @@ Objective names: ``"erm"``, ``"fgsm"`` (Goodfellow's mixture), ``"shaham"``, ``"
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import numbers
 from typing import Any
@@ -217,9 +218,13 @@ class _AdversarialClassifier:
         return self
 
     def __sklearn_tags__(self):
-        """Tags for scikit-learn >= 1.6 (imported here only: minadv does not depend on it)."""
-        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+        """Tags for scikit-learn >= 1.6.
 
+        scikit-learn only calls this when it is installed and asks; minadv does not depend on
+        it, so the module is looked up here, at call time, never when minadv is imported."""
+        utils = importlib.import_module("sklearn.utils")
+        Tags, TargetTags = utils.Tags, utils.TargetTags
+        ClassifierTags, InputTags = utils.ClassifierTags, utils.InputTags
         multi = isinstance(self, MLPClassifier)
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
                     classifier_tags=ClassifierTags(multi_class=multi),

@@ -279,16 +279,7 @@ def plot_slice_1d(alphas: Any, losses: Mapping[str, Any], *, ax: Any = None,
     matplotlib.figure.Figure
         One line per entry of ``losses``.
     """
-    fig, ax = _axes(ax)
-    for label, values in losses.items():
-        ax.plot(alphas, values, _marker(len(alphas)), label=label)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    _legend(ax, len(losses))
-    return _finish(fig, path)
+    return plot_curve(alphas, losses, xlabel, "loss", title, ax, logy, path=path)
 
 
 def plot_slice_2d(alphas: Any, betas: Any, values: Any, ax: Any = None, title: str = "loss", *,
