@@ -14,15 +14,22 @@ import pytest
 from minadv.datasets import make_moons
 from minadv.estimators import LogisticRegression, MLPClassifier, NotFittedError
 
-sklearn = pytest.importorskip("sklearn")
+# scikit-learn is a test-only extra: each module through importorskip, so the file skips cleanly
+sk_base = pytest.importorskip("sklearn.base")
+sk_exceptions = pytest.importorskip("sklearn.exceptions")
+sk_model_selection = pytest.importorskip("sklearn.model_selection")
+sk_pipeline = pytest.importorskip("sklearn.pipeline")
+sk_preprocessing = pytest.importorskip("sklearn.preprocessing")
+sk_utils = pytest.importorskip("sklearn.utils")
+sk_validation = pytest.importorskip("sklearn.utils.validation")
 
-from sklearn.base import clone, is_classifier  # noqa: E402
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils import get_tags  # noqa: E402
-from sklearn.utils.validation import check_is_fitted  # noqa: E402
+clone, is_classifier = sk_base.clone, sk_base.is_classifier
+SklearnNotFittedError = sk_exceptions.NotFittedError
+GridSearchCV, cross_val_score = sk_model_selection.GridSearchCV, sk_model_selection.cross_val_score
+make_pipeline = sk_pipeline.make_pipeline
+StandardScaler = sk_preprocessing.StandardScaler
+get_tags = sk_utils.get_tags
+check_is_fitted = sk_validation.check_is_fitted
 
 
 def _data(n=90):
@@ -64,10 +71,8 @@ def test_cross_val_score_runs_and_scores_each_fold_with_our_score():
     scores = cross_val_score(_mlp(), X, y, cv=3)
     assert scores.shape == (3,) and np.all((scores >= 0.5) & (scores <= 1.0))
     # fold by fold, by hand: StratifiedKFold (the classifier default) + clone + fit + score
-    from sklearn.model_selection import StratifiedKFold
-
     manual = [clone(_mlp()).fit(X[tr], y[tr]).score(X[te], y[te])
-              for tr, te in StratifiedKFold(3).split(X, y)]
+              for tr, te in sk_model_selection.StratifiedKFold(3).split(X, y)]
     np.testing.assert_array_equal(scores, manual)
 
 
