@@ -381,23 +381,14 @@ def plot_training_curves(history: Mapping[str, Any], *, ax: Any = None, xlabel: 
     matplotlib.figure.Figure
         One line per entry, against ``0, 1, …, len - 1``.
     """
-    fig, ax = _axes(ax)
-    for label, values in history.items():
-        values = np.asarray(values)
-        ax.plot(np.arange(len(values)), values, _marker(len(values)), label=label)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    _legend(ax, len(history))
-    return _finish(fig, path)
+    return plot_curve(None, history, xlabel, ylabel, title, ax, logy, path=path)
 
 
 def plot_curve(x: Any, curves: Mapping[str, Any], xlabel: str = "", ylabel: str = "",
                title: str = "", ax: Any = None, logy: bool = False, *,
                path: str | os.PathLike | None = None):
-    """Generic line plot ``{label: values}`` against ``x`` (FGSM accuracy vs d, …).
+    """Generic line plot ``{label: values}`` against ``x`` (FGSM accuracy vs d, …); ``x=None``
+    plots each series against its own index ``0, 1, …`` (series may differ in length).
 
     Returns
     -------
@@ -406,7 +397,8 @@ def plot_curve(x: Any, curves: Mapping[str, Any], xlabel: str = "", ylabel: str 
     """
     fig, ax = _axes(ax)
     for label, values in curves.items():
-        ax.plot(x, values, _marker(len(x)), label=label)
+        xs = np.arange(len(values)) if x is None else x
+        ax.plot(xs, values, _marker(len(xs)), label=label)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

@@ -166,13 +166,18 @@ def draw_samples(ax, samples, title):
     ax.set_title(title, fontsize=9)
 
 
+def show_snapshots(snapshots, prefix=""):
+    """One panel per snapshot: the samples, the modes, and how many modes are covered."""
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.2))
+    for ax, (t, samples) in zip(axes, snapshots.items()):
+        modes, _, good = mode_stats(samples)
+        draw_samples(ax, samples, f"{prefix}step {t}\n{modes}/8 modes, {good:.0%} within 3σ")
+    plt.show()
+
+
 steps = 3000 if QUICK else 6000
 pG, pD, history, snapshots = train_gan(steps)
-fig, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.2))
-for ax, (t, samples) in zip(axes, snapshots.items()):
-    modes, dist, good = mode_stats(samples)
-    draw_samples(ax, samples, f"step {t}\n{modes}/8 modes, {good:.0%} within 3σ")
-plt.show()
+show_snapshots(snapshots)
 
 modes, dist, good = history[-1, 1:]
 print(f"after {steps} steps: {modes:.0f} of 8 modes covered, mean distance to the nearest "
@@ -225,11 +230,7 @@ plt.show()
 # %%
 collapse_steps = 1000 if QUICK else 2000
 _, _, history_c, snapshots_c = train_gan(collapse_steps, lr_g=1e-2, lr_d=2e-4, n_snapshots=4)
-fig, axes = plt.subplots(1, len(snapshots_c), figsize=(3 * len(snapshots_c), 3.2))
-for ax, (t, samples) in zip(axes, snapshots_c.items()):
-    modes_c, dist_c, good_c = mode_stats(samples)
-    draw_samples(ax, samples, f"weak D, step {t}\n{modes_c}/8 modes")
-plt.show()
+show_snapshots(snapshots_c, prefix="weak D, ")
 modes_c, dist_c, _ = history_c[-1, 1:]
 print(f"weak discriminator: at most {history_c[:, 1].max():.0f} mode(s) covered at any time, "
       f"final mean distance {dist_c:.3f}")
