@@ -1,21 +1,24 @@
 """Graded exercises for the minadv course, with an autograder.
 
 Each exercise has a stub (signature and task, :mod:`minadv.course.stubs`), a reference (the
-library's own function where minadv has one, :mod:`minadv.course.references`), instructor
-solutions kept apart (:mod:`minadv.course.solutions`) and a checker that runs random and
-adversarial cases (saturated logits, ties, box edges, float32, zero rows, huge scales)::
+library's own function where minadv has one, :mod:`minadv.course.references`) and a checker
+that runs random and adversarial cases (saturated logits, ties, box edges, one-sided boxes,
+float32, zero rows, huge scales)::
 
+    >>> import numpy as np
     >>> import minadv.course
     >>> minadv.course.exercises()[:3]
     ['sigmoid', 'logsumexp', 'softmax_cross_entropy_backward']
     >>> print(minadv.course.stub("sigmoid").splitlines()[0])
     def sigmoid(t):
-    >>> from minadv.course import solutions
-    >>> minadv.course.check("sigmoid", solutions.sigmoid, verbose=False).passed
-    True
+    >>> naive = lambda t: 1 / (1 + np.exp(-t))          # overflows at t = -1000
+    >>> minadv.course.check("sigmoid", naive, verbose=False).passed
+    False
 
-From a shell: ``minadv grade --list`` and ``minadv grade NAME path/to/solution.py``
-(:func:`minadv.course.cli.main`).
+:func:`check` runs the function in this process (a notebook, also JupyterLite).  From a
+shell, ``minadv grade`` runs submissions in a separate interpreter with a time and memory
+limit and grades a whole class (:mod:`minadv.course.cli`).  The instructor solutions are not
+part of the package.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .grading import Case, CheckResult, run_case
+from .grading import Case, CheckResult, finish_hints, run_case
 from .registry import EXERCISES, get_exercise
 
 __all__ = ["check", "exercises", "stub", "Case", "CheckResult"]
@@ -43,7 +46,8 @@ def stub(name: str) -> str:
     return inspect.getsource(getattr(stubs, name))
 
 
-def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0) -> CheckResult:
+def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0,
+          timeout: float | None = 10.0) -> CheckResult:
     """Grade ``fn`` on every case of exercise ``name``; print one line per case.
 
     Parameters
@@ -57,6 +61,11 @@ def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0) -> Che
         summary line.
     rng : None, int or numpy.random.Generator
         Seed of the random cases (the adversarial ones are fixed).
+    timeout : float or None
+        Time budget of one case in seconds (default 10): a case that runs longer fails.
+        Enforced with ``signal.setitimer`` on the main thread of a POSIX interpreter; where
+        no such timer exists (Windows, a worker thread, Pyodide/JupyterLite) it is not, and
+        interrupting the kernel fails the running case and stops the check.
 
     Returns
     -------
@@ -64,6 +73,7 @@ def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0) -> Che
         ``.passed`` is True when every case passes; ``.cases`` lists
         :class:`~minadv.course.grading.Case` (``name``, ``passed``, ``rel_error``, ``hint``).
         A stub that still raises ``NotImplementedError`` gives one failed case saying so.
+        ``SystemExit`` inside ``fn`` fails the case (the session goes on).
 
     Raises
     ------
@@ -80,17 +90,18 @@ def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0) -> Che
     cases = []
     for spec in ex.make_cases(as_generator(rng)):
         try:
-            cases.append(run_case(ex, fn, spec))
+            cases.append(run_case(ex, fn, spec, timeout=timeout))
         except NotImplementedError:
             cases.append(Case(spec.name, False, float("nan"),
                               "not implemented yet: replace `raise NotImplementedError` with "
                               f"your code (see minadv.course.stub({name!r}))"))
             break
-        if verbose:
-            print(cases[-1].line())
+        except KeyboardInterrupt:
+            cases.append(Case(spec.name, False, float("nan"),
+                              "interrupted (KeyboardInterrupt): the remaining cases did not run"))
+            break
+    cases = finish_hints(cases)
     result = CheckResult(name, cases)
     if verbose:
-        if cases and not cases[-1].passed and "not implemented" in cases[-1].hint:
-            print(cases[-1].line())
-        print(result.summary())
+        print(str(result))
     return result

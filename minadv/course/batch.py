@@ -1,0 +1,216 @@
+"""Grading a class: find the submissions, grade them in parallel, write a gradebook.
+
+A submissions folder holds one entry per student: a ``.py`` file, a ``.ipynb`` notebook (its
+code cells are extracted from the JSON, no Jupyter needed; ``!shell`` and ``%magic`` lines and
+``%%cell`` magics are skipped) or a folder of such files (each exercise is graded from the
+first file, in name order, that defines it at module level).  The student's name is the file's
+stem or the folder's name.
+
+Partial credit: an exercise scores the fraction of its cases passed (``cases_passed /
+cases_total``, in [0, 1]); a student's total is the sum over the exercises graded.  Every
+student gets the same cases, drawn from the grader's seed (``--seed``; by default
+:data:`GRADER_SEED`, not the seed 0 that students see in ``check()``).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .grading import Case, CheckResult
+from .imports import refusals
+from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, prepare_cases, run_submission
+from .registry import get_exercise
+
+__all__ = ["GRADER_SEED", "Submission", "StudentResult", "discover", "notebook_source",
+           "grade_students", "write_gradebook", "gradescope_results", "write_gradescope",
+           "default_jobs"]
+
+GRADER_SEED = 20260516
+GRADEBOOK_FIELDS = ("student", "exercise", "cases_passed", "cases_total", "score", "seconds",
+                    "error")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's files (``.py`` and ``.ipynb``)."""
+
+    student: str
+    files: tuple
+
+
+@dataclass
+class StudentResult:
+    """One student's results: ``{exercise: CheckResult}``."""
+
+    student: str
+    results: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results.values())
+
+
+def _code_files(folder: Path) -> tuple:
+    return tuple(sorted(p for p in folder.iterdir() if p.suffix in (".py", ".ipynb")
+                        and not p.name.startswith(".")))
+
+
+def discover(folder) -> list[Submission]:
+    """The students in ``folder``: one per ``.py``/``.ipynb`` file or sub-folder, by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"submissions: expected a folder, got {str(folder)!r}")
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "__")):
+            continue
+        if entry.is_dir():
+            files = _code_files(entry)
+            if files:
+                found.append(Submission(entry.name, files))
+        elif entry.suffix in (".py", ".ipynb"):
+            found.append(Submission(entry.stem, (entry,)))
+    return found
+
+
+def notebook_source(path) -> str:
+    """The code cells of the notebook ``path`` as one Python source (magics skipped)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    chunks = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        text = cell.get("source", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        if text.lstrip().startswith("%%"):
+            continue                                    # a cell magic: not Python
+        lines = [line for line in text.splitlines()
+                 if not line.lstrip().startswith(("!", "%"))]
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
+def _source(path: Path) -> str:
+    return notebook_source(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
+
+
+def _defines(source: str, name: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in node.targets):
+            return True
+    return False
+
+
+def _refused(prepared_cases, messages) -> CheckResult:
+    text = "refused: " + "; ".join(messages[:3]) + (" (pass --allow-imports to override)")
+    cases = [Case(p.spec.name, False, float("nan"), text) for p in prepared_cases]
+    return CheckResult(prepared_cases[0].exercise, cases)
+
+
+def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
+                     memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
+    """Grade one student on the prepared exercises (see :func:`prepare_cases`)."""
+    sources = {f: _source(Path(f)) for f in sub.files}
+    plan: dict = {}                                     # file -> exercise names
+    for name in prepared:
+        owner = next((f for f in sub.files if _defines(sources[f], name)), sub.files[0])
+        plan.setdefault(owner, []).append(name)
+    out = StudentResult(sub.student)
+    for file, names in plan.items():
+        allowed_anywhere = {a for n in names for a in get_exercise(n).allowed}
+        tasks = []
+        for name in names:
+            why = [] if allow_imports else refusals(sources[file], get_exercise(name),
+                                                    allowed_anywhere=allowed_anywhere)
+            if why:
+                out.results[name] = _refused(prepared[name], why)
+            else:
+                tasks += prepared[name]
+        if not tasks:
+            continue
+        with tempfile.TemporaryDirectory(prefix="minadv-src-") as tmp:
+            path = Path(file)
+            if path.suffix == ".ipynb":                  # run the extracted code
+                path = Path(tmp, path.stem + ".py")
+                path.write_text(sources[file], encoding="utf-8")
+            out.results.update(run_submission(
+                path, Path(file).parent, tasks, timeout=timeout, memory_mb=memory_mb,
+                allowed=sorted(allowed_anywhere), allow_imports=allow_imports))
+    out.results = {name: out.results[name] for name in prepared}   # course order
+    return out
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                               # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_students(subs, names, *, seed=GRADER_SEED, jobs=None, timeout=DEFAULT_TIMEOUT,
+                   memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> list[StudentResult]:
+    """Grade every submission on the exercises ``names``, ``jobs`` students at a time."""
+    with tempfile.TemporaryDirectory(prefix="minadv-cases-") as folder:
+        prepared = prepare_cases(names, seed, folder)
+        with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+            return list(pool.map(lambda s: grade_submission(
+                s, prepared, timeout=timeout, memory_mb=memory_mb,
+                allow_imports=allow_imports), subs))
+
+
+def _first_problem(result: CheckResult) -> str:
+    bad = [c for c in result.cases if not c.passed]
+    return f"{bad[0].name}: {bad[0].hint}".replace("\n", " ") if bad else ""
+
+
+def _seconds(result: CheckResult) -> float:
+    return sum(c.seconds for c in result.cases if c.seconds == c.seconds)    # skip nan
+
+
+def write_gradebook(path, students) -> None:
+    """The CSV gradebook: one row per student and exercise (:data:`GRADEBOOK_FIELDS`)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(GRADEBOOK_FIELDS)
+        for st in students:
+            for name, res in st.results.items():
+                writer.writerow([st.student, name, res.n_passed, len(res.cases),
+                                 f"{res.score:.4f}", f"{_seconds(res):.4f}",
+                                 _first_problem(res)])
+
+
+def gradescope_results(student: StudentResult) -> dict:
+    """Gradescope's ``results.json`` for one student: one test per exercise, ``max_score`` 1,
+    ``score`` the fraction of cases passed."""
+    tests = [{"name": name, "score": round(res.score, 6), "max_score": 1.0,
+              "status": "passed" if res.passed else "failed", "output": str(res)}
+             for name, res in student.results.items()]
+    return {"score": round(student.score, 6), "tests": tests}
+
+
+def write_gradescope(path, students) -> list[Path]:
+    """One student: ``path`` is the ``results.json``.  Several: ``path`` is a folder with
+    ``<student>/results.json`` each.  Returns the files written."""
+    path = Path(path)
+    targets = ([(path, students[0])] if len(students) == 1 else
+               [(path / st.student / "results.json", st) for st in students])
+    for file, st in targets:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(gradescope_results(st), indent=1, ensure_ascii=False),
+                        encoding="utf-8")
+    return [file for file, _ in targets]
