@@ -17,8 +17,8 @@ float32, zero rows, huge scales)::
 
 :func:`check` runs the function in this process (a notebook, also JupyterLite).  From a
 shell, ``minadv grade`` runs submissions in a separate interpreter with a time and memory
-limit and grades a whole class (:mod:`minadv.course.cli`).  The instructor solutions are not
-part of the package.
+limit and grades a whole class (:mod:`minadv.course.cli`).  No worked answer ships with the
+package.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Instructor solutions: plain NumPy answers to every exercise of :mod:`minadv.course.stubs`.
+"""Instructor solutions: plain NumPy answers to every exercise of ``minadv.course.stubs``.
 
-Written the way a student would (no minadv imports), so that ``tests/test_course.py`` shows an
-independent implementation passes each checker.  Keep this file away from the students' copy
-of the stubs.
+Written the way a student would (no minadv imports).  This file is NOT part of the installed
+package (the wheel ships no solution; ``tests/test_course_wheel.py`` checks it): the tests load
+it by path (``tests/course_helpers.py``).  Keep it away from the students' copy of the course.
+Helpers that append solutions for new exercises: plain functions named after the exercise.
 """
 
 from __future__ import annotations
