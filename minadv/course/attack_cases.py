@@ -13,6 +13,7 @@ import numpy as np
 from ..attacks import project_ball, project_box
 from . import references as ref
 from .grading import CaseSpec, Exercise, Mistake
+from .runner import MatrixProduct
 
 __all__ = ["ATTACK_EXERCISES", "MatrixProduct"]
 
@@ -41,8 +42,20 @@ def _steepest_cases(gen):
         CaseSpec("float32, L∞", (gen.standard_normal((3, 4)).astype(np.float32), 0.1, np.inf)),
         CaseSpec("float32, L2", (gen.standard_normal((3, 4)).astype(np.float32), 0.5, 2)),
         CaseSpec("float32, L1", (gen.standard_normal((3, 4)).astype(np.float32), 0.5, 1)),
+        CaseSpec("zero gradient entries and a zero row, L∞", (_with_zeros(gen), 0.25, np.inf)),
+        CaseSpec("zero gradient entries and a zero row, float32 L∞",
+                 (_with_zeros(gen).astype(np.float32), 0.25, np.inf)),
     ]
     return cases
+
+
+def _with_zeros(gen, n=4, d=6):
+    """Gradients with exact zeros: about a third of the entries, and the whole row 1."""
+    g = gen.standard_normal((n, d))
+    g[gen.random((n, d)) < 0.35] = 0.0
+    g[1] = 0.0
+    g[0, 0] = 0.0                                    # at least one zero entry in a nonzero row
+    return g
 
 
 def _l1_last_index(g, eps):
@@ -66,6 +79,10 @@ def _l2_global_norm(g, eps):
     return eps * g / np.linalg.norm(g)
 
 
+def _linf_where(g, eps):
+    return np.where(g >= 0, eps, -eps).astype(g.dtype)
+
+
 def _linf_scaled(g, eps):
     return eps * g / np.max(np.abs(g), axis=1, keepdims=True)
 
@@ -86,7 +103,13 @@ STEEPEST = Exercise(
         Mistake("L2: one norm per row (axis=1, keepdims=True), not the norm of the whole array",
                 _only(2, _l2_global_norm)),
         Mistake("L∞: every coordinate moves by ±eps: δ = eps sign(g)", _only(np.inf, _linf_scaled)),
+        Mistake("L∞: a coordinate with zero gradient does not move (np.sign(0) = 0); "
+                "np.where(g >= 0, eps, -eps) moves it", _only(np.inf, _linf_where)),
     ),
+    nan_hint=("nan from 0/0: a zero row (g_i = 0) must give δ_i = 0: guard the division by "
+              "||g_i|| (e.g. np.divide(..., where=norm > 0))"),
+    tutorial="02_attacks_linear_models.py",
+    task="maximiser of <g, δ> over the L∞/L2/L1 ball of radius eps, row by row",
 )
 
 
@@ -100,6 +123,7 @@ def _project_cases(gen):
         CaseSpec("huge rows 1e200", (np.array([[1e200, 1e200], [-3e200, 4e200]]), 1.0)),
         CaseSpec("float32", ((gen.standard_normal((4, 3)) * 2).astype(np.float32), 1.5)),
         CaseSpec("eps = 0", (gen.standard_normal((2, 3)), 0.0)),
+        CaseSpec("eps = 0 with a zero row", (np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]]), 0.0)),
     ]
 
 
@@ -126,6 +150,10 @@ PROJECT_L2 = Exercise(
         Mistake("clipping every entry to [-eps, eps] is the L∞ projection: rescale the row",
                 lambda delta, eps: np.clip(delta, -eps, eps)),
     ),
+    nan_hint=("nan from 0/0: a zero row stays zero, also for eps = 0 (eps / ||δ|| is 0/0 "
+              "there): only rows with ||δ_i|| > eps are rescaled"),
+    tutorial="06_adversarial_training_mlp.py",
+    task="Euclidean projection of each row onto the L2 ball of radius eps",
 )
 
 
@@ -155,8 +183,35 @@ def _pgd_cases(gen):
         _pgd_case("no box (None, None), L2", gen, 2, box=(None, None)),
         _pgd_case("float32, L∞", gen, np.inf, dtype=np.float32),
         _pgd_case("float32, L2", gen, 2, dtype=np.float32, eps=0.5),
+        _pgd_zero_gradient(gen),
+        _pgd_one_sided(gen, "min"),
+        _pgd_one_sided(gen, "max"),
     ]
     return cases
+
+
+def _pgd_zero_gradient(gen, n=4, d=6, eps=0.3):
+    """L∞ from the centre x = x0 (inside the box, far from its edges) with zero gradient
+    entries and a zero row: a zero-gradient coordinate must not move."""
+    x0 = 0.3 + 0.4 * gen.random((n, d))
+    return CaseSpec("zero gradient entries and a zero row, L∞",
+                    (x0.copy(), x0, _with_zeros(gen, n, d)),
+                    {"step_size": 0.8 * eps, "eps": eps, "norm": np.inf, "clip_min": 0.0,
+                     "clip_max": 1.0})
+
+
+def _pgd_one_sided(gen, side, n=4, d=5, eps=0.3):
+    """A box bounded on one side only, clean points near that bound and gradients pushing
+    through it: the one given bound must clip."""
+    near = 0.1 * gen.random((n, d))                               # distance to the bound
+    g = gen.standard_normal((n, d))
+    if side == "min":
+        x0, g, box = near, -np.abs(g), (0.0, None)
+    else:
+        x0, g, box = 1.0 - near, np.abs(g), (None, 1.0)
+    return CaseSpec(f"box with clip_{side} only, L∞", (x0.copy(), x0, g),
+                    {"step_size": 0.8 * eps, "eps": eps, "norm": np.inf, "clip_min": box[0],
+                     "clip_max": box[1]})
 
 
 def _pgd_mistake(order):
@@ -164,6 +219,8 @@ def _pgd_mistake(order):
     def fn(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
         parts = {
             "ascent": lambda z: z + ref.steepest_ascent(g, step_size, norm),
+            "ascent_where": lambda z: z + (_linf_where(g, step_size) if norm == np.inf
+                                           else ref.steepest_ascent(g, step_size, norm)),
             "descent": lambda z: z - ref.steepest_ascent(g, step_size, norm),
             "eps_step": lambda z: z + ref.steepest_ascent(g, eps, norm),
             "ball": lambda z: x0 + project_ball(z - x0, eps, norm),
@@ -174,6 +231,13 @@ def _pgd_mistake(order):
             x = parts[step](x)
         return x
     return fn
+
+
+def _pgd_both_or_nothing(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+    """Mistake: the box is applied only when both bounds are given."""
+    x_new = _pgd_mistake("ascent ball")(x, x0, g, step_size, eps, norm)
+    return x_new if clip_min is None or clip_max is None else project_box(x_new, clip_min,
+                                                                          clip_max)
 
 
 PGD_STEP = Exercise(
@@ -190,27 +254,23 @@ PGD_STEP = Exercise(
                 "x' itself)", _pgd_mistake("ascent ball_at_0 box")),
         Mistake("PGD ascends the loss: x + step, not x - step", _pgd_mistake("descent ball box")),
         Mistake("the step has length step_size, not eps", _pgd_mistake("eps_step ball box")),
+        Mistake("a box given on one side only still clips that side (np.clip(x, clip_min, "
+                "None) works; `if clip_min is not None and clip_max is not None` skips it)",
+                _pgd_both_or_nothing),
         Mistake("clip to the box [clip_min, clip_max] last", _pgd_mistake("ascent ball")),
         Mistake("project back onto the eps-ball around x0 after the step",
                 _pgd_mistake("ascent box")),
+        Mistake("L∞: a coordinate with zero gradient does not move (np.sign(0) = 0); "
+                "np.where(g >= 0, step, -step) moves it", _pgd_mistake("ascent_where ball box")),
     ),
+    nan_hint="nan from 0/0: a zero gradient row must give a zero step (see steepest_ascent)",
+    tutorial="07_adversarial_examples_digits.py",
+    task="one PGD step: ascent, projection onto the eps-ball around x0, clip to the box",
+    allowed=("minadv.attacks.project_ball",),
 )
 
 
 # ----------------------------------------------------------------------------- power iteration
-class MatrixProduct:
-    """``R -> (H_i R_i)_i`` for a stack ``H`` of ``(D, D)`` matrices, in ``R``'s dtype."""
-
-    def __init__(self, H: np.ndarray):
-        self.H = H
-
-    def __call__(self, R: np.ndarray) -> np.ndarray:
-        return np.einsum("nij,nj->ni", self.H.astype(R.dtype), R)
-
-    def __repr__(self) -> str:
-        return f"MatrixProduct(H of shape {self.H.shape})"
-
-
 def _psd(gen, n, D, scale=1.0):
     A = gen.standard_normal((n, D, D))
     return scale * np.einsum("nij,nkj->nik", A, A) / D           # (n, D, D) PSD
@@ -237,9 +297,12 @@ def _dense(product, n, D, i):
 
 
 def _power_cases(gen):
-    a = gen.standard_normal(4)
+    # Row 0: H = 9 [[1, 1], [1, 1]] ⊕ 0 and d ∝ (1, -1, 0, 0): H d is exactly 0 in floating
+    # point for any summation order (x + (-x) = 0 exactly, the unit row has two entries of
+    # the same magnitude), so the answer is unambiguous: the row stays zero.  Row 1: d = 0.
+    a = np.array([3.0, 3.0, 0.0, 0.0])
     rank_one = np.stack([np.outer(a, a), _psd(gen, 1, 4)[0]])
-    d_orth = np.array([[a[1], -a[0], 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    d_orth = np.array([[5.0, -5.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
     return [
         CaseSpec("random PSD, 1 iteration", (MatrixProduct(_psd(gen, 3, 5)),
                                              gen.standard_normal((3, 5)), 1)),
@@ -249,7 +312,7 @@ def _power_cases(gen):
                                                       gen.standard_normal((2, 3)), 0)),
         CaseSpec("float32, 3 iterations", (MatrixProduct(_psd(gen, 2, 4)),
                                            gen.standard_normal((2, 4)).astype(np.float32), 3)),
-        CaseSpec("zero start row and H d = 0", (MatrixProduct(rank_one), d_orth, 2)),
+        CaseSpec("zero start row, and H d = 0 exactly", (MatrixProduct(rank_one), d_orth, 2)),
         CaseSpec("eigenvalues ~1e100, 8 iterations", (MatrixProduct(_psd(gen, 2, 3, 1e100)),
                                                       gen.standard_normal((2, 3)), 8)),
         CaseSpec("input Fisher of a tanh MLP, 2 steps", (_fisher_case(gen),
@@ -285,6 +348,11 @@ POWER = Exercise(
         Mistake("apply the product exactly n_iter times (you did one more)", _power_mistake(1)),
         Mistake("apply the product exactly n_iter times (you did one fewer)", _power_mistake(-1)),
     ),
+    nan_hint=("nan: 0/0 from a zero row (a zero start, or H d = 0: guard the division, the row "
+              "stays zero), or inf/inf from products that overflowed (normalise after every "
+              "product)"),
+    tutorial="05_virtual_adversarial_training.py",
+    task="power iteration d <- H d / ||H d|| per row (VAT's direction)",
 )
 
 ATTACK_EXERCISES = [STEEPEST, PROJECT_L2, PGD_STEP, POWER]

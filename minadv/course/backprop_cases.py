@@ -26,7 +26,15 @@ def _logistic_cases(gen):
         _logistic_case("saturated margins ~±1e3", gen, 8, 3, margin_scale=1e3),
         _logistic_case("random float32 n=5, d=3", gen, 5, 3, dtype=np.float32),
         _logistic_case("float32 margins ~±100", gen, 6, 3, margin_scale=100.0, dtype=np.float32),
+        _logistic_case("one row n=1, d=5", gen, 1, 5),
+        _zero_margin_case(gen),
     ]
+
+
+def _zero_margin_case(gen):
+    """w = 0 and b = 0: every margin is 0, σ(0) = 1/2 and the loss is log 2 exactly."""
+    X, y = gen.standard_normal((5, 3)), gen.integers(0, 2, size=5)
+    return CaseSpec("zero margins (w = 0, b = 0)", (np.zeros(3), 0.0, X, y), n=5)
 
 
 def _logistic_labels01(w, b, X, y):
@@ -49,6 +57,8 @@ LOGISTIC = Exercise(
                    "(or np.logaddexp(0, t)) and a stable sigmoid"),
     mistakes=(Mistake("the labels are 0/1: use the signed labels s = 2y - 1 in the margin "
                       "m = s (x·w + b)", _logistic_labels01),),
+    tutorial="00_backprop_from_scratch.py",
+    task="mean logistic loss of a linear classifier and its gradients in w, b and X",
 )
 
 
@@ -66,6 +76,8 @@ def _affine_cases(gen):
         _affine_case("square n = d = m = 4", gen, 4, 4, 4),
         _affine_case("random float32 n=3, d=2, m=5", gen, 3, 2, 5, np.float32),
         _affine_case("one row n=1, d=3, m=2", gen, 1, 3, 2),
+        _affine_case("one input feature n=7, d=1, m=6", gen, 7, 1, 6),
+        _affine_case("float32 square n = d = m = 5", gen, 5, 5, 5, np.float32),
     ]
 
 
@@ -92,6 +104,8 @@ AFFINE = Exercise(
         Mistake("db is the sum of dout over the rows, not the mean (the 1/n is already in dout)",
                 _affine_db_mean),
     ),
+    tutorial="00_backprop_from_scratch.py",
+    task="backward pass of the affine layer out = x W + b: (dx, dW, db)",
 )
 
 
@@ -115,6 +129,8 @@ def _two_layer_cases(gen):
         _two_layer_case("random float32 n=4, d=3, h=5, C=4", gen, 4, 3, 5, 4, np.float32),
         _two_layer_case("saturated logits ~±1e3", gen, 6, 3, 4, 3, w2_scale=1e3),
         _two_layer_case("one row n=1, d=2, h=3, C=2", gen, 1, 2, 3, 2),
+        _two_layer_case("random float64 n=8, d=5, h=7, C=5", gen, 8, 5, 7, 5),
+        _two_layer_case("float32 logits ~±30", gen, 6, 3, 4, 3, np.float32, w2_scale=30.0),
     ]
 
 
@@ -147,6 +163,8 @@ TWO_LAYER = Exercise(
         Mistake("backprop through the tanh: da = dh ⊙ (1 - h²) (the derivative is missing)",
                 lambda p, X, y: _two_layer_manual(p, X, y, lambda a, h: 1.0)),
     ),
+    tutorial="00_backprop_from_scratch.py",
+    task="loss, parameter gradients and input gradient of a two-layer tanh network",
 )
 
 BACKPROP_EXERCISES = [LOGISTIC, AFFINE, TWO_LAYER]

@@ -21,14 +21,16 @@ def _robust_case(name, gen, n, d, eps, *, w_scale=1.0, dtype=np.float64):
                     n=n)
 
 
-def _confident_case(gen):
-    """All robust margins in [36, 45] (eps = 0): σ(z)(1 - σ(z)) cancels to 0 there."""
+def _confident_case(gen, sign=1.0):
+    """All robust margins in ±[36, 45] (eps = 0).  At z ~ +40, σ(z)(1 - σ(z)) cancels to 0;
+    at z ~ -40, σ(-z)(1 - σ(-z)) does: only c = σ(z) σ(-z) is right on both sides."""
     n, d = 12, 3
     y = gen.integers(0, 2, size=n)
     X = gen.standard_normal((n, d))
-    X[:, 0] = (2 * y - 1) * (0.72 + 0.18 * gen.random(n))            # s_i x_i1 in [0.72, 0.9]
+    X[:, 0] = sign * (2 * y - 1) * (0.72 + 0.18 * gen.random(n))     # s_i x_i1 in ±[0.72, 0.9]
     w = np.array([50.0, 0.0, 0.0])
-    return CaseSpec("confident margins z ~ 40 (eps = 0)", (w, X, y, 0.0), n=n)
+    label = "z ~ +40" if sign > 0 else "z ~ -40"
+    return CaseSpec(f"confident margins {label} (eps = 0)", (w, X, y, 0.0), n=n)
 
 
 def _robust_cases(gen):
@@ -39,18 +41,20 @@ def _robust_cases(gen):
         _robust_case("saturated margins ~±1e3", gen, 10, 3, 0.2, w_scale=1e3),
         _robust_case("small ||w|| ~ 1e-4 (term 2 large)", gen, 10, 3, 0.4, w_scale=1e-4),
         _confident_case(gen),
+        _confident_case(gen, -1.0),
     ]
 
 
 def robust_hessian_parts(w, X, y, eps, *, term2=True, sign=-1.0, labels01=False,
-                         mean_c=False, naive_c=False):
+                         mean_c=False, naive_c=False, naive_p=False):
     """Eq. (1.3) written out, with switches that plant the usual mistakes."""
     s = y.astype(X.dtype) if labels01 else (2.0 * y - 1.0).astype(X.dtype)
     nw = np.linalg.norm(w)
     u = w / nw
     z = s * (X @ w) - eps * nw                                     # robust margins (n,)
     sig = special.expit(z)
-    c = sig * (1 - sig) if naive_c else sig * special.expit(-z)
+    p = special.expit(-z)
+    c = sig * (1 - sig) if naive_c else (p * (1 - p) if naive_p else sig * p)
     A = s[:, None] * X + sign * eps * u                            # (n, d) a_i
     H = (A.T * c) @ A / X.shape[0]
     if term2:
@@ -80,7 +84,11 @@ ROBUST = Exercise(
                 lambda w, X, y, eps: robust_hessian_parts(w, X, y, eps, mean_c=True)),
         Mistake("c = σ(z)(1 - σ(z)) cancels to 0 for z > 37: use c = σ(z) σ(-z)",
                 lambda w, X, y, eps: robust_hessian_parts(w, X, y, eps, naive_c=True)),
+        Mistake("c = p (1 - p) with p = σ(-z) cancels to 0 for z < -37: use c = σ(z) σ(-z)",
+                lambda w, X, y, eps: robust_hessian_parts(w, X, y, eps, naive_p=True)),
     ),
+    tutorial="03_sharpness_logistic.py",
+    task="closed-form Hessian of the L2 adversarial logistic loss (two terms)",
 )
 
 
@@ -104,6 +112,9 @@ def _hvp_cases(gen):
         _hvp_case("nearly saturated tanh (|a| ~ 3)", gen, 6, 3, 4, 3, w1_scale=3.0),
         _hvp_case("saturated logits ~±1e3", gen, 5, 2, 3, 3, w2_scale=1e3),
         _hvp_case("one row n=1", gen, 1, 4, 3, 3),
+        _hvp_case("random float64 n=8, d=5, h=6, C=4", gen, 8, 5, 6, 4),
+        _hvp_case("float32, nearly saturated tanh", gen, 6, 3, 4, 3, dtype=np.float32,
+                  w1_scale=3.0),
     ]
 
 
@@ -148,6 +159,8 @@ HVP = Exercise(
         Mistake("the loss is the mean over the n rows: divide δ2 and R{δ2} by n",
                 lambda p, X, y, v: hvp_parts(p, X, y, v, mean=False)),
     ),
+    tutorial="01_exact_gradients.py",
+    task="exact Hessian-vector product of a one-hidden-layer tanh net (R-operator)",
 )
 
 CURVATURE_EXERCISES = [ROBUST, HVP]

@@ -20,11 +20,15 @@ SATURATED_32 = np.array([-100.0, -90.0, -20.0, 0.0, 20.0, 90.0, 100.0], dtype=np
 
 # ----------------------------------------------------------------------------- sigmoid
 def _sigmoid_cases(gen):
+    tails = np.concatenate([-745 + 45 * gen.random(4), 700 + 45 * gen.random(4)])
     return [
         CaseSpec("random float64 (4, 5)", (3 * gen.standard_normal((4, 5)),)),
         CaseSpec("saturated t = ±1e3 (float64)", (SATURATED_64.copy(),)),
         CaseSpec("random float32 (3, 4)", (gen.standard_normal((3, 4)).astype(np.float32),)),
         CaseSpec("saturated t = ±100 (float32)", (SATURATED_32.copy(),)),
+        CaseSpec("3-D array (2, 3, 4)", (4 * gen.standard_normal((2, 3, 4)),)),
+        # σ(t) ~ 1e-323 .. 1e-304 for t in [-745, -700]: exp(-|t|) is still representable
+        CaseSpec("tails t in ±[700, 745] (float64)", (tails,)),
     ]
 
 
@@ -39,6 +43,9 @@ SIGMOID = Exercise(
                    "compute e = exp(-|t|) once)"),
     mistakes=(Mistake("you computed σ(-t) = 1 - σ(t): the sigmoid is 1 / (1 + exp(-t))",
                       lambda t: special.expit(-t)),),
+    tutorial="00_backprop_from_scratch.py",
+    task="stable elementwise sigmoid 1 / (1 + exp(-t)) that never overflows",
+    forbidden=("scipy.special.expit", "scipy.special.log_expit", "scipy.stats.logistic"),
 )
 
 
@@ -53,6 +60,7 @@ def _logsumexp_cases(gen):
         CaseSpec("float32 logits ±100", (np.array([[100.0, 90.0, 0.0], [-100.0, -200.0, -150.0]],
                                                   dtype=np.float32),)),
         CaseSpec("one class (3, 1)", (gen.standard_normal((3, 1)),)),
+        CaseSpec("random float32 (6, 5)", ((3 * gen.standard_normal((6, 5))).astype(np.float32),)),
     ]
 
 
@@ -74,6 +82,9 @@ LOGSUMEXP = Exercise(
         Mistake("one value per row: reduce over axis=1 (the classes), not axis=0",
                 lambda z: special.logsumexp(z, axis=0)),
     ),
+    tutorial="04_smoothness_entropy_sgd.py",
+    task="row-wise log Σ_k exp(z_ik) without overflow (subtract the row max)",
+    forbidden=("scipy.special.logsumexp",),
 )
 
 
@@ -91,6 +102,10 @@ def _softmax_ce_cases(gen):
         CaseSpec("saturated logits ±1e3", (sat, np.array([1, 0, 2])), n=3),
         CaseSpec("float32 logits ±100", (z32, np.array([0, 2])), n=2),
         CaseSpec("two classes, one row", (gen.standard_normal((1, 2)), np.array([1])), n=1),
+        CaseSpec("random float32 (5, 3)", ((2 * gen.standard_normal((5, 3))).astype(np.float32),
+                                           _labels(gen, 5, 3)), n=5),
+        CaseSpec("one class C = 1 (dz = 0)", (gen.standard_normal((4, 1)), np.zeros(4, int)),
+                 n=4),
     ]
 
 
@@ -116,6 +131,9 @@ SOFTMAX_CE = Exercise(
                 _ce_no_onehot),
         Mistake("the softmax normalises each row (axis=1), not each column", _ce_softmax_axis0),
     ),
+    tutorial="00_backprop_from_scratch.py",
+    task="dL/dz of the mean softmax cross-entropy, (softmax(z) - onehot(y)) / n",
+    forbidden=("scipy.special.softmax", "scipy.special.log_softmax"),
 )
 
 NUMERICS_EXERCISES = [SIGMOID, LOGSUMEXP, SOFTMAX_CE]

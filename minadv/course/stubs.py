@@ -282,8 +282,8 @@ def vat_power_iteration(fisher_product, d, n_iter):
     -------
     ndarray of shape (n, D), ``d``'s dtype, unit rows
         ``d_0 = d / ||d||`` row-wise, then ``n_iter`` times ``d_{k+1} = H d_k / ||H d_k||``.
-        ``n_iter = 0`` returns the normalised start.  A zero row (zero start or ``H_i d = 0``)
-        stays zero, never NaN.
+        ``n_iter = 0`` returns the normalised start.  A zero row (a zero start, or a product
+        ``H_i d`` that is exactly 0) stays zero, never NaN.
 
     Notes
     -----
