@@ -1,7 +1,9 @@
-"""``minadv grade`` (minadv.course.cli.main): list, pass (0), fail (1), usage errors (2)."""
+"""``minadv grade`` (minadv.course.cli.main): help, list, pass (0), fail (1), usage errors (2),
+and isolation: nothing a submission does in its own interpreter changes the verdict."""
 
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -22,6 +24,12 @@ def affine_backward(dout, cache):
     return dout @ W.T, dout.T @ x, dout.sum(axis=0)      # dW transposed
 """
 
+WRONG = """
+def affine_backward(dout, cache):
+    x, W, b = cache
+    return 2 * dout @ W.T, x.T @ dout, dout.sum(axis=0)
+"""
+
 
 @pytest.fixture
 def write(tmp_path):
@@ -32,16 +40,25 @@ def write(tmp_path):
     return _write
 
 
-def test_list(capsys):
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--batch" in out and "--timeout" in out and "--gradescope" in out
+
+
+def test_list_shows_tutorial_and_task(capsys):
     assert main(["--list"]) == 0
     out, err = capsys.readouterr()
-    assert out.splitlines() == course.exercises() and err == ""
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == course.exercises() and err == ""
+    assert "00_backprop_from_scratch.py" in lines[0] and "sigmoid" in lines[0]
+    assert all(len(line.split()) >= 4 for line in lines)          # name, tutorial, task
 
 
 def test_pass_exits_0(write, capsys):
     assert main(["affine_backward", write(GOOD)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[-1].startswith("affine_backward: 4/4 cases passed")
+    assert out.splitlines()[-1].startswith("affine_backward: 6/6 cases passed")
 
 
 def test_fail_exits_1_with_hint(write, capsys):
@@ -56,6 +73,24 @@ def test_stub_exits_1_without_traceback(write, capsys):
     assert "not implemented yet" in captured.out and "Traceback" not in captured.err
 
 
+def test_notebook_file(tmp_path, capsys):
+    import json
+
+    cells = [{"cell_type": "markdown", "source": ["# my answers"]},
+             {"cell_type": "code", "source": ["%matplotlib inline\n", "!pip install nothing\n",
+                                              "import numpy as np"]},
+             {"cell_type": "code", "source": GOOD},
+             {"cell_type": "code", "source": ["%%bash\n", "echo not python"]},
+             {"cell_type": "code", "source": ["import minadv.course\n",
+                                              "minadv.course.check('affine_backward', "
+                                              "affine_backward)"]}]
+    path = tmp_path / "answers.ipynb"
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                                "metadata": {}}))
+    assert main(["affine_backward", str(path)]) == 0
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("argv_tail,message", [
     (["affine_forward", "GOOD"], "unknown exercise 'affine_forward'"),
     (["affine_backward", "MISSING"], "file not found"),
@@ -64,6 +99,7 @@ def test_stub_exits_1_without_traceback(write, capsys):
     (["affine_backward"], "usage: minadv grade"),
     ([], "usage: minadv grade"),
     (["--bogus", "x"], "usage: minadv grade"),
+    (["--timeout", "-1", "affine_backward", "GOOD"], "expected a positive number"),
 ])
 def test_usage_errors_exit_2_with_one_line(write, tmp_path, capsys, argv_tail, message):
     paths = {"GOOD": write(GOOD), "MISSING": str(tmp_path / "nope.py"),
@@ -82,8 +118,123 @@ def test_solution_may_import_its_neighbour(write, capsys):
                  "    x, W, b = cache\n"
                  "    return dout @ transpose(W), transpose(x) @ dout, dout.sum(axis=0)\n",
                  "mine.py")
-    try:
-        assert main(["affine_backward", path]) == 0
-    finally:
-        sys.modules.pop("helpers", None)
+    assert main(["affine_backward", path]) == 0
+    assert "helpers" not in sys.modules                     # it ran in the child, not here
+    capsys.readouterr()
+
+
+def test_student_output_does_not_reach_the_grader(write, capsys):
+    path = write("print('\u2713 all cases pass')\n" + GOOD.replace(
+        "    x, W, b = cache", "    print('affine_backward: 6/6 cases passed')\n"
+                              "    x, W, b = cache"))
+    assert main(["affine_backward", path]) == 0
+    out = capsys.readouterr().out
+    assert out.count("6/6 cases passed") == 1 and "all cases pass)" in out.splitlines()[-1]
+
+
+# ----------------------------------------------------------------------------- isolation
+ATTACKS = {
+    "sys.exit(0) at import": "import sys\nsys.exit(0)\n" + WRONG,
+    "sys.exit(0) in the function": WRONG.replace("    x, W, b = cache",
+                                                 "    import sys\n    sys.exit(0)"),
+    "os._exit(0) at import": "import os\nos._exit(0)\n" + WRONG,
+    "os._exit(0) in the function": WRONG.replace("    x, W, b = cache",
+                                                 "    import os\n    os._exit(0)"),
+    "atexit os._exit(0)": "import atexit, os\natexit.register(os._exit, 0)\n" + WRONG,
+    "infinite loop": WRONG.replace("    x, W, b = cache", "    while True:\n        pass"),
+    "10 GB allocation": "import numpy as np\n" + WRONG.replace(
+        "    x, W, b = cache", "    big = np.ones(10 * 2**30, dtype=np.uint8)\n"
+                              "    x, W, b = cache"),
+}
+
+# with --allow-imports the child may load the real grader modules: patching them there
+# changes nothing in the parent
+PATCHES = {
+    "rebinding run_case and judge": (
+        "import minadv.course, minadv.course.grading as g\n"
+        "from minadv.course.grading import Case\n"
+        "minadv.course.run_case = g.run_case = lambda *a, **k: Case('x', True, 0.0)\n"
+        "g.judge = lambda *a, **k: Case('x', True, 0.0)\n"),
+    "replacing CheckResult.passed": (
+        "from minadv.course.grading import CheckResult\n"
+        "CheckResult.passed = property(lambda self: True)\n"),
+    "object.__setattr__ on the exercise": (
+        "from minadv.course.registry import get_exercise\n"
+        "ex = get_exercise('affine_backward')\n"
+        "object.__setattr__(ex, 'reference', lambda dout, cache: affine_backward(dout, cache))\n"),
+}
+
+
+@pytest.mark.parametrize("label", list(ATTACKS))
+def test_isolation_attack_gives_nonzero_exit_and_a_clear_line(write, capsys, label):
+    timeout = 3.0
+    start = time.perf_counter()
+    status = main(["affine_backward", write(ATTACKS[label]), "--timeout", str(timeout)])
+    elapsed = time.perf_counter() - start
+    out, err = capsys.readouterr()
+    assert status != 0
+    assert elapsed < timeout + 10                     # one case times out, the rest skip
+    text = out + err
+    expected = {"sys.exit(0) at import": "SystemExit", "sys.exit(0) in the function":
+                "raised SystemExit", "os._exit(0) at import": "exit status 0",
+                "os._exit(0) in the function": "ended the grading process (exit status 0)",
+                "atexit os._exit(0)": "off by a constant factor 2",
+                "infinite loop": "timed out after 3 s",
+                "10 GB allocation": "MemoryError"}[label]
+    assert expected in text, text
+
+
+@pytest.mark.parametrize("label", list(PATCHES))
+def test_patching_the_grader_in_the_child_changes_nothing(write, capsys, label):
+    path = write(PATCHES[label] + WRONG)
+    assert main(["affine_backward", path, "--allow-imports"]) == 1
+    out = capsys.readouterr().out
+    assert "0/6 cases passed" in out
+
+
+@pytest.mark.parametrize("source,message", [
+    ("from minadv.course.references import affine_backward\n", "imports minadv.course.references"),
+    ("import minadv.course\nminadv.course.run_case = None\n" + GOOD, "uses minadv.course.run_case"),
+    ("import minadv\n" + GOOD, "imports minadv"),
+    ("import importlib\nm = importlib.import_module('minadv')\n" + GOOD, "uses importlib"),
+])
+def test_minadv_imports_are_refused(write, capsys, source, message):
+    assert main(["affine_backward", write(source)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("minadv grade: refused: ") and message in err
+    assert "--allow-imports" in err
+
+
+def test_forbidden_library_function_is_refused_only_where_forbidden(write, capsys):
+    path = write("import numpy as np\nfrom scipy import special as sp\n\n"
+                 "def sigmoid(t):\n    return sp.expit(t)\n\n"
+                 "def logistic_backward(w, b, X, y):\n    return sp.expit(X)\n")
+    assert main(["sigmoid", path]) == 1
+    err = capsys.readouterr().err
+    assert "sigmoid uses scipy.special.expit, the function this exercise asks you to write" in err
+    assert main(["sigmoid", path, "--allow-imports"]) == 0
+    capsys.readouterr()
+
+
+def test_allowed_minadv_helper_runs(write, capsys):
+    path = write("""
+        import numpy as np
+        from minadv.attacks import project_ball
+
+        def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+            if norm == np.inf:
+                step = step_size * np.sign(g)
+            elif norm == 2:
+                n = np.linalg.norm(g, axis=1, keepdims=True)
+                step = step_size * np.divide(g, n, out=np.zeros_like(g), where=n > 0)
+            else:
+                j = np.argmax(np.abs(g), axis=1)
+                step = np.zeros_like(g)
+                rows = np.arange(len(g))
+                step[rows, j] = step_size * np.sign(g[rows, j])
+            x_new = x0 + project_ball(x + step - x0, eps, norm)
+            return np.clip(x_new, clip_min, clip_max) if (clip_min is not None
+                                                          or clip_max is not None) else x_new
+        """)
+    assert main(["pgd_step", path]) == 0, capsys.readouterr()
     capsys.readouterr()

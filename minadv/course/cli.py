@@ -36,9 +36,12 @@ class UsageError(Exception):
     """A one-line error for stderr (exit status 2)."""
 
 
+USAGE = "usage: minadv grade --list | NAME FILE | --batch SUBMISSIONS (see --help)"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
-        raise UsageError(message)
+        raise UsageError(f"{message}; {USAGE}")
 
 
 def _positive(text: str) -> float:
@@ -188,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch:
             return _batch(args)
         if not (args.name and args.file):
-            raise UsageError("usage: minadv grade --list | minadv grade NAME FILE | "
-                             "minadv grade --batch SUBMISSIONS (see --help)")
+            raise UsageError(USAGE)
         return _single(args)
     except UsageError as exc:
         print(f"minadv grade: {exc}", file=sys.stderr)

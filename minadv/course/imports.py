@@ -75,8 +75,9 @@ def _chains(root, aliases):
 
 
 def _reachable(tree, name) -> list:
-    """The nodes the function ``name`` can run: its def and the module-level defs it names
-    (transitively); the whole module when ``name`` is not a module-level def."""
+    """The nodes that run when ``name`` is graded: the module-level statements (they run at
+    import) and the def of ``name`` with the module-level defs it names, transitively; the
+    whole module when ``name`` is not a module-level def."""
     defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef,
                                                           ast.AsyncFunctionDef))}
     if name not in defs:
@@ -88,7 +89,9 @@ def _reachable(tree, name) -> list:
             continue
         seen.add(current)
         todo += [n.id for n in ast.walk(defs[current]) if isinstance(n, ast.Name) and n.id in defs]
-    return [defs[n] for n in seen]
+    top_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef,
+                                                            ast.AsyncFunctionDef))]
+    return [defs[n] for n in seen] + top_level
 
 
 def _import_refusals(tree, allowed_anywhere) -> list:
