@@ -28,9 +28,9 @@ from .imports import refusals
 from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, prepare_cases, run_submission
 from .registry import get_exercise
 
-__all__ = ["GRADER_SEED", "Submission", "StudentResult", "discover", "notebook_source",
-           "grade_students", "write_gradebook", "gradescope_results", "write_gradescope",
-           "default_jobs"]
+__all__ = ["GRADER_SEED", "Submission", "StudentResult", "discover", "discover_names",
+           "notebook_source", "notebook_source_text", "grade_submission", "grade_students",
+           "write_gradebook", "gradescope_results", "write_gradescope", "default_jobs"]
 
 GRADER_SEED = 20260516
 GRADEBOOK_FIELDS = ("student", "exercise", "cases_passed", "cases_total", "score", "seconds",
@@ -82,7 +82,12 @@ def discover(folder) -> list[Submission]:
 
 def notebook_source(path) -> str:
     """The code cells of the notebook ``path`` as one Python source (magics skipped)."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    return notebook_source_text(Path(path).read_text(encoding="utf-8"))
+
+
+def notebook_source_text(text: str) -> str:
+    """The code cells of a notebook's JSON ``text`` as one Python source (magics skipped)."""
+    nb = json.loads(text)
     chunks = []
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
@@ -95,6 +100,17 @@ def notebook_source(path) -> str:
                  if not line.lstrip().startswith(("!", "%"))]
         chunks.append("\n".join(lines))
     return "\n\n".join(chunks) + "\n"
+
+
+def discover_names(entries) -> list[str]:
+    """Student names for relative paths ``entries`` laid out as in a submissions folder."""
+    names = []
+    for entry in entries:
+        parts = Path(entry).parts
+        name = parts[0] if len(parts) > 1 else Path(parts[0]).stem
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _source(path: Path) -> str:
