@@ -1,0 +1,78 @@
+"""The wheel built from the repository ships no instructor solution: no solutions module, and
+no solution function's body in any file.
+
+The wheel is built with ``pip wheel --no-deps --no-build-isolation`` (no network).  Where
+setuptools cannot make wheels (its ``bdist_wheel`` needs the ``wheel`` package), the test
+stages the same files with setuptools' ``build`` command (``build_py``: the packages and
+package data that ``bdist_wheel`` zips) and checks those.
+"""
+
+import ast
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import pytest
+from course_helpers import ROOT, SOLUTIONS_PATH
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _solution_bodies() -> dict:
+    """Each solution function's body (statements after the docstring), whitespace-normalised."""
+    source = SOLUTIONS_PATH.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    bodies = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and len(node.body) >= 2:
+            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
+            text = "\n".join(ast.get_source_segment(source, stmt) for stmt in body)
+            bodies[node.name] = _normalised(textwrap.dedent(text))
+    return bodies
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    pytest.importorskip("setuptools")
+    src = tmp_path_factory.mktemp("src") / "minadv"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache"))
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
+                           "--no-build-isolation", "--no-index", "-q", "-w", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode == 0:
+        (path,) = out.glob("minadv-*.whl")
+        with zipfile.ZipFile(path) as zf:
+            return {name: zf.read(name).decode("utf-8", "replace") for name in zf.namelist()}
+    assert "invalid command 'bdist_wheel'" in proc.stdout + proc.stderr, proc.stderr[-2000:]
+    lib = out / "lib"
+    proc = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()",
+                           "build", "--build-base", str(out / "build"), "--build-lib", str(lib)],
+                          cwd=src, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {p.relative_to(lib).as_posix(): p.read_text("utf-8", "replace")
+            for p in lib.rglob("*") if p.is_file()}
+
+
+def test_wheel_has_the_course_but_no_solutions_module(wheel):
+    assert "minadv/course/grading.py" in wheel and "minadv/course/runner.py" in wheel
+    assert not [n for n in wheel if "solution" in n.lower()]
+    assert not [n for n in wheel if n.startswith(("tutorials/", "tests/"))]
+
+
+def test_wheel_contains_no_solution_function_body(wheel):
+    bodies = _solution_bodies()
+    assert len(bodies) >= 12
+    own = _normalised(SOLUTIONS_PATH.read_text(encoding="utf-8"))
+    assert all(body in own for body in bodies.values())       # the search finds a copy
+    texts = {name: _normalised(text) for name, text in wheel.items()}
+    leaks = [(fn, name) for fn, body in bodies.items() for name, text in texts.items()
+             if body in text]
+    assert leaks == []
+    marker = "Instructor solutions: plain NumPy answers"
+    assert not [name for name, text in wheel.items() if marker in text]
