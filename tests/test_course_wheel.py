@@ -36,8 +36,9 @@ def _solution_bodies() -> dict:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
-            if body:
-                bodies[node.name] = _normalised("\n".join(ast.unparse(stmt) for stmt in body))
+            text = _normalised("\n".join(ast.unparse(stmt) for stmt in body))
+            if len(text) >= 40:            # a one-liner like `return x @ W` is not a solution
+                bodies[node.name] = text
     return bodies
 
 
