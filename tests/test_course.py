@@ -557,3 +557,127 @@ def test_cases_are_seeded():
     assert [x.rel_error for x in a.cases] == [x.rel_error for x in b.cases]
     assert [x.rel_error for x in a.cases] != [x.rel_error for x in c.cases]
     assert all(x.hint.startswith("sigma is off by a constant factor 1.001") for x in a.cases)
+
+
+# ----------------------------------------------------------------------------- check() manners
+def test_system_exit_inside_fn_fails_the_case_not_the_session():
+    def exits(dout, cache):
+        raise SystemExit(0)
+    res = course.check("affine_backward", exits, verbose=False)
+    assert not res.passed and len(res.cases) == 6
+    assert all("raised SystemExit(0)" in c.hint for c in res.cases)
+
+
+def test_keyboard_interrupt_fails_the_case_and_stops():
+    def interrupted(dout, cache):
+        raise KeyboardInterrupt
+    res = course.check("affine_backward", interrupted, verbose=False)
+    assert not res.passed and len(res.cases) == 1
+    assert "interrupted" in res.cases[0].hint
+
+
+def test_time_budget_fails_a_looping_case():
+    import time
+
+    calls = []
+
+    def slow_first(dout, cache):
+        calls.append(1)
+        if len(calls) == 1:
+            while True:
+                time.sleep(0.01)
+        return S.affine_backward(dout, cache)
+    start = time.perf_counter()
+    res = course.check("affine_backward", slow_first, verbose=False, timeout=0.3)
+    assert time.perf_counter() - start < 5
+    assert "took longer than the time budget of 0.3 s" in res.cases[0].hint
+    assert all(c.passed for c in res.cases[1:])
+
+
+# ----------------------------------------------------------------------------- hints
+def test_constant_factor_only_when_the_ratio_is_the_same_on_every_case():
+    calls = []
+
+    def varying(dout, cache):                        # a different wrong factor per case
+        calls.append(1)
+        dx, dW, db = S.affine_backward(dout, cache)
+        k = 1.0 + len(calls)
+        return k * dx, k * dW, k * db
+    res = course.check("affine_backward", varying, verbose=False)
+    assert not res.passed
+    assert not any("constant factor" in c.hint for c in res.cases)
+    assert all("values differ" in c.hint for c in res.cases)
+
+
+def test_wrong_scalar_loss_is_not_called_a_constant_factor():
+    def loss_plus_one(w, b, X, y):
+        loss, dw, db, dX = S.logistic_backward(w, b, X, y)
+        return loss + 1.0, dw, db, dX
+    res = course.check("logistic_backward", loss_plus_one, verbose=False)
+    assert not any("constant factor" in c.hint for c in res.cases)
+    assert any(c.hint.startswith("loss: got ") for c in res.cases)
+
+
+def test_nan_hint_tells_overflow_from_zero_over_zero():
+    def unguarded_l2(g, eps, norm):                  # 0/0 on the zero rows
+        if norm != 2:
+            return S.steepest_ascent(g, eps, norm)
+        with np.errstate(all="ignore"):
+            return eps * g / np.sqrt(np.sum(g * g, axis=1, keepdims=True))
+    res = course.check("steepest_ascent", unguarded_l2, verbose=False)
+    zero = [c for c in res.cases if c.name == "zero gradient row, L2"][0]
+    assert "has nan (0/0" in zero.hint and "guard the division" in zero.hint
+    huge = [c for c in res.cases if c.name.startswith("huge and tiny")][0]
+    assert not huge.passed
+
+    def naive(t):
+        with np.errstate(all="ignore"):
+            return 1 / (1 + np.exp(-t))
+    res = course.check("sigmoid", naive, verbose=False)
+    assert all("0/0" not in c.hint for c in res.cases)
+
+
+def test_warning_hint_picks_overflow_or_invalid():
+    from minadv.course.grading import judge
+    from minadv.course.registry import get_exercise
+
+    ex = get_exercise("project_l2_ball")
+    spec = ex.make_cases(np.random.default_rng(0))[0]
+    ref = references.project_l2_ball(*spec.args)
+    over = judge(ex, spec, ref, ref, ["overflow encountered in square"])
+    assert ex.overflow_hint in over.hint
+    invalid = judge(ex, spec, ref, ref, ["invalid value encountered in divide"])
+    assert ex.nan_hint in invalid.hint and ex.overflow_hint not in invalid.hint
+
+
+def test_every_exercise_names_its_tutorial_and_task():
+    from pathlib import Path
+
+    from minadv.course.registry import EXERCISES
+
+    tutorials = Path(__file__).resolve().parent.parent / "tutorials"
+    for name, ex in EXERCISES.items():
+        assert ex.tutorial and (tutorials / ex.tutorial).is_file(), name
+        assert ex.one_line and "\n" not in ex.one_line, name
+
+
+def test_codec_round_trip_without_pickle(tmp_path):
+    from minadv.course.runner import MatrixProduct, load_tree, save_tree
+
+    tree = {"args": (np.arange(6.0).reshape(2, 3).astype(np.float32), 0.5, np.inf, None,
+                     [1, 2], {"W": np.eye(2)}, MatrixProduct(np.ones((1, 2, 2))),
+                     np.float32(2.5), "linf"),
+            "kwargs": {"clip_min": None, "norm": 2}}
+    save_tree(tmp_path / "t.npz", {"case": "x"}, tree)
+    meta, back = load_tree(tmp_path / "t.npz")
+    assert meta == {"case": "x"}
+    a = back["args"]
+    assert a[0].dtype == np.float32 and np.array_equal(a[0], tree["args"][0])
+    assert a[1:4] == (0.5, np.inf, None) and a[4] == [1, 2] and isinstance(a[4], list)
+    assert np.array_equal(a[5]["W"], np.eye(2))
+    assert np.array_equal(a[6](np.ones((1, 2))), [[2.0, 2.0]])
+    assert isinstance(a[7], np.float32) and a[8] == "linf"
+    assert back["kwargs"] == {"clip_min": None, "norm": 2}
+    save_tree(tmp_path / "o.npz", {}, {"out": np.array([object()], dtype=object)})
+    _, obj = load_tree(tmp_path / "o.npz")                   # object arrays never travel
+    assert "object" in repr(obj["out"]) or type(obj["out"]).__name__ == "Opaque"
