@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--strict", action="store_true",
                      help="exit 1 if a claim does not reproduce")
     rep.set_defaults(func=lambda args: _cmd_reproduce(args, rep))
-    sub.add_parser("grade", help="grade a course exercise (minadv grade --list)", add_help=False)
+    sub.add_parser("grade", help="grade course exercises, one file or a class (minadv grade --help)",
+                   add_help=False)
     return parser
 
 

@@ -681,3 +681,14 @@ def test_codec_round_trip_without_pickle(tmp_path):
     save_tree(tmp_path / "o.npz", {}, {"out": np.array([object()], dtype=object)})
     _, obj = load_tree(tmp_path / "o.npz")                   # object arrays never travel
     assert "object" in repr(obj["out"]) or type(obj["out"]).__name__ == "Opaque"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_says_what_is_allowed(name):
+    from minadv.course.registry import get_exercise
+
+    ex = get_exercise(name)
+    text = course.stub(name)
+    assert "    Allowed\n    -------\n" in text
+    assert all(f in text for f in ex.forbidden + ex.allowed)
+    compile(text, "stub", "exec")                       # still a valid function

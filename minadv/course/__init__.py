@@ -39,11 +39,32 @@ def exercises() -> list[str]:
 
 
 def stub(name: str) -> str:
-    """Source text of the exercise's stub (signature, task docstring, ``raise NotImplementedError``)."""
+    """Source text of the exercise's stub (signature, task docstring, ``raise NotImplementedError``),
+    with an ``Allowed`` section saying what ``minadv grade`` lets the submission use."""
     from . import stubs
 
-    get_exercise(name)
-    return inspect.getsource(getattr(stubs, name))
+    ex = get_exercise(name)
+    text = inspect.getsource(getattr(stubs, name))
+    end = text.find('"""', text.find('"""') + 3)
+    if end < 0:
+        return text
+    return text[:end].rstrip(" ") + allowed_text(ex) + "    " + text[end:]
+
+
+def allowed_text(ex) -> str:
+    """The ``Allowed`` docstring section of an exercise (from ``forbidden`` and ``allowed``)."""
+    import textwrap
+
+    not_these = ""
+    if ex.forbidden:
+        names = ", ".join(f"``{f}``" for f in ex.forbidden)
+        not_these = f", except {names} (what this exercise asks you to write)"
+    extra = "".join(f", ``{a}``" for a in ex.allowed)
+    body = (f"NumPy, SciPy and the standard library{not_these}.  From minadv only "
+            f"``minadv.course.check``/``stub``{extra}: ``minadv grade`` refuses other imports.")
+    return ("\n    Allowed\n    -------\n"
+            + textwrap.fill(body, width=92, initial_indent="    ", subsequent_indent="    ")
+            + "\n")
 
 
 def check(name: str, fn: Callable, *, verbose: bool = True, rng: Any = 0,
