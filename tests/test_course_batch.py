@@ -185,3 +185,19 @@ def test_notebook_source_skips_magics():
 
 def test_grader_seed_differs_from_the_students():
     assert batch.GRADER_SEED != 0
+
+
+def test_grader_cases_depend_on_seed_and_name_only(tmp_path):
+    import numpy as np
+
+    from minadv.course.isolation import prepare_cases
+
+    def first(seed, names, sub):
+        folder = tmp_path / sub
+        folder.mkdir()
+        return prepare_cases(names, seed, folder)["sigmoid"][0].spec.args[0]
+
+    a = first(5, ["sigmoid"], "a")
+    b = first(5, ["affine_backward", "sigmoid"], "b")
+    c = first(6, ["sigmoid"], "c")
+    assert np.array_equal(a, b) and not np.array_equal(a, c)

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,15 +63,17 @@ class PreparedCase:
     inputs: str
 
 
-def prepare_cases(names, rng, folder) -> dict:
-    """Draw each exercise's cases once from ``rng``, compute the references, write the inputs
-    to ``folder``; returns ``{name: [PreparedCase, ...]}`` (shared by every student)."""
-    from .._validation import as_generator
+def prepare_cases(names, seed: int, folder) -> dict:
+    """Draw each exercise's cases, compute the references, write the inputs to ``folder``;
+    returns ``{name: [PreparedCase, ...]}`` (shared by every student).
 
-    gen = as_generator(rng)
+    Exercise ``name`` draws from ``default_rng([seed, crc32(name)])``: its cases depend on the
+    seed and the name only, not on which other exercises are graded with it.
+    """
     prepared = {}
     for name in names:
         ex = get_exercise(name)
+        gen = np.random.default_rng([int(seed), zlib.crc32(name.encode("utf-8"))])
         cases = []
         for j, spec in enumerate(ex.make_cases(gen)):
             path = os.path.join(folder, f"in_{name}_{j}.npz")
