@@ -9,8 +9,9 @@ status, so nothing the child prints, exits with, patches or registers (``sys.exi
 ``os._exit``, ``atexit``, rebinding grader functions, ``object.__setattr__`` on an exercise)
 reaches it: the grader's objects do not exist in the child.
 
-Limits, per case: ``timeout`` seconds of wall time (the child is killed, the case fails, the
-remaining cases of that exercise are skipped and the other exercises go on in a new child); an
+Limits, per case: ``timeout`` seconds of wall time (the child is killed, the case fails and
+the other cases go on in a new child: a loop that only some inputs trigger costs only those
+cases, a loop on every input costs ``timeout`` per case); an
 address-space cap of ``memory_mb`` (``resource.setrlimit(RLIMIT_AS)``; enforced on Linux, not
 on Windows, loosely on macOS).  The default cap, 1024 MB, is over four times what the child
 needs: ``python -I`` with NumPy, SciPy's ``special``/``linalg`` and one OpenBLAS thread peaks at
@@ -226,10 +227,9 @@ def _one_child(job, start, tasks, cases, timeout) -> int:
                 line = child.next_line(timeout)
             except TimeoutError:
                 cases[i] = Case(tasks[i].spec.name, False, float("nan"),
-                                f"timed out after {timeout:g} s (an infinite loop?); the "
-                                "remaining cases of this exercise were not run",
+                                f"timed out after {timeout:g} s (an infinite loop?)",
                                 time.perf_counter() - began)
-                return _skip_exercise(tasks, cases, i)
+                return i + 1                       # a new child runs the other cases
             if line != f"done {i}":
                 cases[i] = _failed(tasks[i].spec, child.death() if line is None else
                                    f"the grading process wrote an unexpected line {line[:80]!r}")
@@ -238,12 +238,3 @@ def _one_child(job, start, tasks, cases, timeout) -> int:
         return len(tasks)
     finally:
         child.kill()
-
-
-def _skip_exercise(tasks, cases, i) -> int:
-    """Fail the cases after ``i`` of the same exercise; return the next task to run."""
-    j = i + 1
-    while j < len(tasks) and tasks[j].exercise == tasks[i].exercise:
-        cases[j] = _failed(tasks[j].spec, "not run: an earlier case of this exercise timed out")
-        j += 1
-    return j
