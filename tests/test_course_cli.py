@@ -260,3 +260,33 @@ def test_a_loop_on_some_inputs_fails_only_those_cases(write, capsys):
     failed = [line for line in out.splitlines() if line.startswith("\u2717")]
     assert len(failed) == 2 and all("timed out after 2 s" in line for line in failed)
     assert "project_l2_ball: 5/7 cases passed" in out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_processes_a_submission_spawns_are_killed(write, tmp_path, capsys):
+    import os
+    import signal
+
+    pidfile = tmp_path / "pid.txt"
+    path = write(textwrap.dedent(f"""
+        import subprocess, sys
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        open({str(pidfile)!r}, "w").write(str(proc.pid))
+        """) + GOOD)
+    assert main(["affine_backward", path]) == 0
+    capsys.readouterr()
+    pid = int(pidfile.read_text())
+
+    def alive():
+        try:                                     # a zombie waiting for its reaper is dead
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().split(")")[-1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    for _ in range(50):
+        if not alive():
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the grandchild survived the grading")

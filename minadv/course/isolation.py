@@ -132,14 +132,13 @@ class _Child:
             raise TimeoutError from None
 
     def kill(self):
-        if self.proc.poll() is None:
-            try:
-                if os.name == "posix":
-                    os.killpg(self.proc.pid, signal.SIGKILL)    # also what it spawned
-                else:
-                    self.proc.kill()
-            except ProcessLookupError:
-                pass
+        try:
+            if os.name == "posix":                  # the child and whatever it spawned
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            elif self.proc.poll() is None:
+                self.proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
         self.proc.wait()
         self.reader.join(timeout=5)
         self.proc.stdout.close()
