@@ -201,3 +201,15 @@ def test_grader_cases_depend_on_seed_and_name_only(tmp_path):
     b = first(5, ["affine_backward", "sigmoid"], "b")
     c = first(6, ["sigmoid"], "c")
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_batch_on_one_file_is_one_student(tmp_path, capsys):
+    path = tmp_path / "answers.ipynb"
+    path.write_text(_notebook("import numpy as np", AFFINE))
+    target = tmp_path / "results" / "results.json"
+    assert main(["--batch", str(path), "--exercises", "affine_backward,sigmoid", "--out",
+                 str(tmp_path / "g.csv"), "--gradescope", str(target)]) == 0
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["score"] == 1.0 and [t["status"] for t in data["tests"]] == ["passed", "failed"]
+    assert "defines no function named 'sigmoid'" in data["tests"][1]["output"]
+    capsys.readouterr()

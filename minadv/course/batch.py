@@ -63,10 +63,14 @@ def _code_files(folder: Path) -> tuple:
 
 
 def discover(folder) -> list[Submission]:
-    """The students in ``folder``: one per ``.py``/``.ipynb`` file or sub-folder, by name."""
+    """The students in ``folder``: one per ``.py``/``.ipynb`` file or sub-folder, by name
+    (``folder`` may also be one file: one student)."""
     folder = Path(folder)
+    if folder.is_file() and folder.suffix in (".py", ".ipynb"):
+        return [Submission(folder.stem, (folder,))]          # one student (e.g. Gradescope)
     if not folder.is_dir():
-        raise ValueError(f"submissions: expected a folder, got {str(folder)!r}")
+        raise ValueError(f"submissions: expected a folder or a .py/.ipynb file, got "
+                         f"{str(folder)!r}")
     found = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "__")):

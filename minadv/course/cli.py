@@ -15,6 +15,7 @@ function an exercise asks to write are refused (:mod:`minadv.course.imports`;
 ``--allow-imports`` turns that off).  The random cases come from the grader's seed (``--seed``,
 default :data:`minadv.course.batch.GRADER_SEED`), not from the seed 0 students use in
 ``check()``.  Partial credit is the fraction of cases passed (:mod:`minadv.course.batch`).
+The instructor's guide is ``docs/grading.md``.
 
 Exit status: 0 when every case passes, 1 when a case fails (also a refused, crashing, looping
 or exiting submission), 2 for a usage error (unknown exercise, missing file, a file that
@@ -77,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE", help="the solution (.py or .ipynb)")
     p.add_argument("--list", action="store_true", help="list exercises, tutorials and tasks")
     p.add_argument("--batch", metavar="SUBMISSIONS",
-                   help="folder with one .py/.ipynb file or one folder per student")
+                   help="folder with one .py/.ipynb file or one folder per student "
+                        "(or one student's file)")
     p.add_argument("--exercises", metavar="A,B", help="exercises to grade (default: all)")
     p.add_argument("--out", metavar="CSV", help="write the gradebook (default: gradebook.csv)")
     p.add_argument("--gradescope", metavar="PATH",
