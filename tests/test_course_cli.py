@@ -290,3 +290,14 @@ def test_processes_a_submission_spawns_are_killed(write, tmp_path, capsys):
     else:
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the grandchild survived the grading")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
+def test_memory_cap_cannot_be_raised_by_the_submission(write, capsys):
+    path = write("import resource\n"
+                 "resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)\n"
+                 + GOOD)
+    assert main(["affine_backward", path]) == 2
+    err = capsys.readouterr().err
+    assert "cannot import" in err and ("ValueError" in err or "PermissionError" in err
+                                       or "OSError" in err)

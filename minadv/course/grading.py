@@ -36,7 +36,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 __all__ = ["Case", "CheckResult", "CaseSpec", "Mistake", "Exercise", "CaseTimeout", "run_case",
-           "judge", "finish_hints", "reference_output", "tolerance", "time_budget"]
+           "judge", "finish_hints", "reference_output", "tolerance", "time_budget",
+           "call_student"]
 
 OK, FAIL = "\u2713", "\u2717"
 

@@ -196,8 +196,14 @@ def _cap_memory(megabytes) -> None:
         import resource
     except ImportError:                      # not POSIX: no cap (documented in isolation)
         return
-    limit = int(megabytes) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit = int(megabytes * 1024 * 1024)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)                         # never above an existing hard cap
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))   # hard too: no raising it back
+    except (ValueError, OSError):                        # e.g. not supported: run uncapped
+        pass
 
 
 def _load(manifest):
