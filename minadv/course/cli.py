@@ -84,13 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="CSV", help="write the gradebook (default: gradebook.csv)")
     p.add_argument("--gradescope", metavar="PATH",
                    help="write Gradescope's results.json (a folder of them for several students)")
-    p.add_argument("--jobs", type=_count, default=0, help="students graded at once (default: "
+    p.add_argument("--jobs", type=_count, default=0, metavar="J", help="students graded at once (default: "
                    "the available cores)")
-    p.add_argument("--seed", type=_count, default=GRADER_SEED,
+    p.add_argument("--seed", type=_count, default=GRADER_SEED, metavar="N",
                    help=f"seed of the random cases (default {GRADER_SEED})")
-    p.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT,
+    p.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"seconds per case (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--memory", type=_positive, default=DEFAULT_MEMORY_MB,
+    p.add_argument("--memory", type=_positive, default=DEFAULT_MEMORY_MB, metavar="MB",
                    help=f"memory cap of the child in MB (default {DEFAULT_MEMORY_MB}; POSIX)")
     p.add_argument("--allow-imports", action="store_true",
                    help="do not refuse minadv imports or the exercise's forbidden functions")
