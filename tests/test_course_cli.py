@@ -301,3 +301,10 @@ def test_memory_cap_cannot_be_raised_by_the_submission(write, capsys):
     err = capsys.readouterr().err
     assert "cannot import" in err and ("ValueError" in err or "PermissionError" in err
                                        or "OSError" in err)
+
+
+def test_garbage_output_fails_with_its_type(write, capsys):
+    path = write("def sigmoid(t):\n    return (x for x in t)\n")
+    assert main(["sigmoid", path]) == 1
+    out = capsys.readouterr().out
+    assert "sigma: expected numbers, got a generator object" in out

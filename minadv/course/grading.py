@@ -231,6 +231,9 @@ def _as_array(got, label, ref):
     except Exception as exc:  # noqa: BLE001 - anything unconvertible is the student's output
         raise _Mismatch(f"{label}: could not convert the output to an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind == "O" and arr.ndim == 0:          # not array-like at all
+            kind = getattr(got, "type_name", type(got).__name__)
+            raise _Mismatch(f"{label}: expected numbers, got a {kind} object")
         raise _Mismatch(f"{label}: expected numbers, got an array of dtype {arr.dtype}")
     return arr
 
