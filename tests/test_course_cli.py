@@ -308,3 +308,11 @@ def test_garbage_output_fails_with_its_type(write, capsys):
     assert main(["sigmoid", path]) == 1
     out = capsys.readouterr().out
     assert "sigma: expected numbers, got a generator object" in out
+
+
+def test_a_helper_allowed_for_one_exercise_does_not_refuse_the_others(write, capsys):
+    path = write("import numpy as np\nfrom minadv.attacks import project_ball\n\n"
+                 "def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):\n"
+                 "    return x0 + project_ball(x - x0, eps, norm)\n" + GOOD)
+    assert main(["affine_backward", path]) == 0
+    capsys.readouterr()
