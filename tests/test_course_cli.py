@@ -316,3 +316,31 @@ def test_a_helper_allowed_for_one_exercise_does_not_refuse_the_others(write, cap
                  "    return x0 + project_ball(x - x0, eps, norm)\n" + GOOD)
     assert main(["affine_backward", path]) == 0
     capsys.readouterr()
+
+
+def test_works_from_any_install_location(write, tmp_path):
+    """The child finds minadv where the parent's minadv lives (here a copy outside the
+    repository, as an installed package would be), not through PYTHONPATH."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import minadv
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(minadv.__file__).parent, site / "minadv",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = write("""
+        import numpy as np
+        from minadv.attacks import project_ball
+
+        def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
+            return x0 + project_ball(x - x0, eps, norm)
+        """)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    proc = subprocess.run([sys.executable, "-m", "minadv.cli", "grade", "pgd_step", path],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 1, proc.stderr              # wrong answer, but it ran
+    assert "cases passed" in proc.stdout and "cannot" not in proc.stdout + proc.stderr
+    assert "refused" not in proc.stdout
