@@ -15,13 +15,18 @@ import minadv.course as course
 from minadv.course import references, solutions, stubs
 from minadv.course import solutions as S
 
+from minadv.course.tutorial_cases_a import TUTORIAL_A_EXERCISES
+
 NAMES = course.exercises()
+# the exercises new in tutorials 00-04 are tested in tests/test_course_tutorials_a.py (their
+# instructor solutions live in tutorials/instructor/solutions.py)
+NEW_A = [ex.name for ex in TUTORIAL_A_EXERCISES]
 
 
 # ----------------------------------------------------------------------------- the API
 def test_at_least_nine_exercises_in_course_order():
     assert len(NAMES) >= 9
-    assert NAMES == ["sigmoid", "logsumexp", "softmax_cross_entropy_backward",
+    assert NAMES[:12] == ["sigmoid", "logsumexp", "softmax_cross_entropy_backward",
                      "logistic_backward", "affine_backward", "two_layer_backward",
                      "steepest_ascent", "project_l2_ball", "pgd_step", "vat_power_iteration",
                      "robust_logistic_hessian", "hvp_one_hidden"]
@@ -35,7 +40,7 @@ def test_reference_passes(name):
     assert all(c.rel_error <= 1e-4 and c.hint == "" for c in res.cases)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in NEW_A])
 def test_solution_passes(name):
     res = course.check(name, getattr(solutions, name), verbose=False)
     assert res.passed, [c for c in res.cases if not c.passed]
@@ -69,7 +74,7 @@ def test_check_prints_one_line_per_case(capsys):
 
 def test_check_rejects_unknown_name_and_non_callable():
     with pytest.raises(ValueError, match="name: expected one of"):
-        course.check("affine_forward", solutions.affine_backward)
+        course.check("affine_sideways", solutions.affine_backward)
     with pytest.raises(ValueError, match="name: expected one of"):
         course.stub("nope")
     with pytest.raises(TypeError, match="fn: expected the function"):
@@ -333,7 +338,7 @@ PLANTED = {
 
 
 def test_every_exercise_has_two_planted_mistakes():
-    assert set(PLANTED) == set(NAMES)
+    assert set(PLANTED) == set(NAMES) - set(NEW_A)
     assert all(len(v) >= 2 for v in PLANTED.values())
 
 
@@ -400,6 +405,8 @@ def test_float32_cases_keep_dtype_in_the_references():
             if "float32" not in spec.name:
                 continue
             out = ex.reference(*spec.args, **spec.kwargs)
+            if isinstance(out, float):                   # a scalar loss has no array dtype
+                continue
             leaves = out.values() if isinstance(out, dict) else (
                 out if isinstance(out, tuple) else (out,))
             arrays = [a for a in leaves if isinstance(a, np.ndarray) and a.ndim > 0]
