@@ -14,7 +14,6 @@ from scipy import special
 import minadv.course as course
 from minadv.course import references, solutions, stubs
 from minadv.course import solutions as S
-
 from minadv.course.tutorial_cases_a import TUTORIAL_A_EXERCISES
 
 NAMES = course.exercises()
