@@ -190,7 +190,7 @@ def _stdout(node):
             for cell in node.cells if cell.cell_type == "code"]
 
 
-STUDENT_RUN = ["00_backprop_from_scratch"]
+STUDENT_RUN = ["00_backprop_from_scratch", "02_attacks_linear_models"]
 
 
 @pytest.mark.slow
@@ -234,4 +234,4 @@ def test_solutions_injected_back_reproduce_the_instructor_run(stem, released, tm
         client.execute()                          # every assert of the tutorial holds
         runs.append(_stdout(node))
     assert runs[0] == runs[1]
-    assert sum(bool(text) for text in runs[0]) >= 10   # the printed numbers were compared
+    assert sum(bool(text) for text in runs[0]) >= 5    # the printed numbers were compared
