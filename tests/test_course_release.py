@@ -61,6 +61,17 @@ def double(x):
     # END SOLUTION
 
 
+def halve(x):
+    """Half of x, elementwise,
+    in x's dtype.
+
+    Notes: not part of the task line.
+    """
+    # BEGIN SOLUTION
+    return x / 2
+    # END SOLUTION
+
+
 # %%
 total = 0
 # BEGIN SOLUTION: add one to total
@@ -74,9 +85,10 @@ def test_blocks_become_the_stub_body_at_their_indentation():
     assert "secret_factor" not in text and "total + 1" not in text and rel.BEGIN not in text
     assert ("    # YOUR CODE HERE\n    raise NotImplementedError('double: Twice x, elementwise.')"
             in text)
+    assert "raise NotImplementedError(\"halve: Half of x, elementwise, in x's dtype.\")" in text
     assert "\nraise NotImplementedError('add one to total')" in text
     assert rel.solution_lines(SAMPLE) == ["secret_factor = 2", "return secret_factor * x",
-                                          "total = total + 1"]
+                                          "return x / 2", "total = total + 1"]
     compile(text, "student.py", "exec")                      # still valid Python
 
 

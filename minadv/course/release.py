@@ -103,14 +103,29 @@ def _task(lines: list[str], begin: int) -> str:
     for i in range(begin - 1, -1, -1):
         match = _DEF.match(lines[i])
         if match and len(match["indent"]) < indent:
-            doc = ""
-            for nxt in lines[i + 1:begin]:
-                text = nxt.strip()
-                if text.startswith(('"""', "'''")):
-                    doc = text.strip("\"' ")
-                    break
+            doc = _summary(lines[i + 1:begin])
             return f"{match['name']}: {doc}" if doc else f"write {match['name']}"
     return "write the code of this exercise"
+
+
+def _summary(body: list[str]) -> str:
+    """The first paragraph of the docstring that opens ``body`` (a function's lines), one line."""
+    text = [ln.strip() for ln in body]
+    starts = [k for k, ln in enumerate(text) if ln.startswith(('"""', "'''"))]
+    if not starts:
+        return ""
+    quote, parts = text[starts[0]][:3], []
+    for k, ln in enumerate(text[starts[0]:]):
+        ln = ln[3:] if k == 0 else ln
+        closed = quote in ln
+        ln = ln.split(quote)[0].strip()
+        if not ln and parts:
+            break
+        if ln:
+            parts.append(ln)
+        if closed:
+            break
+    return " ".join(parts)
 
 
 def strip_solutions(text: str) -> str:
