@@ -139,6 +139,30 @@ def test_every_exercise_is_followed_by_a_check(path):
             assert "course.check(" in after, source[:200]
 
 
+def test_no_instructor_solution_module_text_in_the_release(released):
+    """No line of the instructor solutions' function bodies (``tutorials/instructor``) reaches
+    the release, unless the instructor tutorials show that very line outside their blocks."""
+    import ast
+
+    text = (ROOT / "tutorials" / "instructor" / "solutions.py").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    body = {lines[i].strip() for node in ast.parse(text).body
+            if isinstance(node, ast.FunctionDef)
+            for i in range(node.body[0].lineno - 1, node.end_lineno)
+            if len(lines[i].strip()) >= 20 and not lines[i].strip().startswith(("#", '"""'))}
+    student = "\n".join(_sources(nb) for nb in released.values())
+    shown = "\n".join(_outside_blocks(p.read_text(encoding="utf-8")) for p in TUTORIALS)
+    assert len(body) >= 50
+    leaked = sorted(line for line in body if student.count(line) > shown.count(line))
+    assert not leaked, leaked
+
+
+def test_cli_help_exits_0(capsys):
+    with pytest.raises(SystemExit) as info:
+        minadv_main(["course", "release", "--help"])
+    assert info.value.code == 0 and "--force" in capsys.readouterr().out
+
+
 def test_outputs_are_empty(released):
     for nb in released.values():
         for cell in nb["cells"]:
@@ -168,12 +192,19 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     assert json.loads(target.read_text(encoding="utf-8"))["nbformat"] == 4
 
 
-def test_refuses_an_instructor_folder_and_an_empty_source(tmp_path):
-    with pytest.raises(rel.ReleaseError, match="instructor"):
-        rel.release(tmp_path / "tutorials" / "instructor", source=ROOT / "tutorials")
+def test_refuses_the_instructor_folder_and_an_empty_source(tmp_path):
+    source = tmp_path / "tutorials"
+    (source / "instructor").mkdir(parents=True)
+    (source / "00_x.py").write_text("# %%\nx = 1\n", encoding="utf-8")
+    for out in (source / "instructor", source / "instructor" / "sub"):
+        with pytest.raises(rel.ReleaseError, match="instructor folder"):
+            rel.release(out, source=source)
+    assert list((source / "instructor").iterdir()) == []
     with pytest.raises(rel.ReleaseError, match="source"):
-        rel.release(tmp_path / "out", source=tmp_path)
-    assert not (tmp_path / "tutorials").exists() and not (tmp_path / "out").exists()
+        rel.release(tmp_path / "out", source=tmp_path / "empty")
+    assert not (tmp_path / "out").exists()
+    # a folder merely named "instructor" elsewhere is fine (e.g. a user's home)
+    assert rel.release(tmp_path / "instructor" / "student", source=source)
 
 
 def test_instructor_folder_is_not_a_tutorial():

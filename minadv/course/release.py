@@ -197,7 +197,7 @@ def release(outdir, *, source=None, force: bool = False) -> list[Path]:
     Raises
     ------
     ReleaseError
-        No tutorials in ``source``; ``outdir`` inside an ``instructor`` folder; existing files
+        No tutorials in ``source``; ``outdir`` inside ``source/instructor``; existing files
         without ``force``; unbalanced solution markers (the file and line are named).
     """
     source = Path(source) if source is not None else default_source()
@@ -205,9 +205,10 @@ def release(outdir, *, source=None, force: bool = False) -> list[Path]:
     paths = _tutorials(source)
     if not paths:
         raise ReleaseError(f"source: expected a folder with tutorials NN_*.py, got {str(source)!r}")
-    if "instructor" in outdir.resolve().parts:
-        raise ReleaseError(f"outdir: the release never writes into an instructor folder, got "
-                           f"{str(outdir)!r}")
+    instructor = (source / "instructor").resolve()
+    if outdir.resolve() == instructor or instructor in outdir.resolve().parents:
+        raise ReleaseError(f"outdir: the release never writes into the instructor folder "
+                           f"{str(instructor)!r}, got {str(outdir)!r}")
     targets = [outdir / f"{p.stem}.ipynb" for p in paths]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not force:
