@@ -61,7 +61,7 @@ assert r_l2.max() / r_l2.min() <= 2           # bounded: the L2 adversarial loss
 
 fig = plot_smoothness(ts, {"L∞ attack (kink at w₃ = 0)": r_inf, "L2 attack": r_l2})
 fig.axes[0].plot(ts, r_inf[0] * ts[0] / ts, "k:", label="slope −1 (∝ 1/t)")
-fig.axes[0].legend(loc="upper right")
+fig.axes[0].legend(loc="center right")       # the L∞ line is high there, the L2 line low
 plt.show()
 
 # %% [markdown]
@@ -128,7 +128,7 @@ ax.plot(xs, [surrogate_grad(x) for x in xs], label="∇F_γ(x) = γ(x − ⟨x'�
 ax.set_xlabel("x")
 ax.set_ylabel("gradient")
 ax.set_title(f"Local entropy smooths the kink of a|x| (a = {a}, γ = {gamma})")
-ax.legend(loc="upper left")
+ax.legend(loc="lower right")              # f' = +5 and ∇F_γ > 0 there: empty
 plt.show()
 
 # %% [markdown]
