@@ -27,7 +27,8 @@ seen = []
 
 
 def describe(fig):
-    colorbar_axes = {id(ax) for ax in fig.axes if hasattr(ax, "_colorbar")}
+    colorbar_axes = {id(ax) for ax in fig.axes
+                     if hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>"}
     # a colour bar keys every artist with its colour map and limits (one bar may serve panels)
     keys = set()
     for ax in fig.axes:
