@@ -18,6 +18,9 @@
 ``minadv grade ...``
     The course's exercise grader (:func:`minadv.course.cli.main`).
 
+``minadv course release OUTDIR [--force]``
+    The student notebooks of the tutorials, solutions stripped (:mod:`minadv.course.release`).
+
 Usage errors (an unknown experiment, a negative or non-integer seed, an unwritable ``--out``)
 are one line on stderr and exit status 2.
 """
@@ -164,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=lambda args: _cmd_reproduce(args, rep))
     sub.add_parser("grade", help="grade course exercises, one file or a class (minadv grade --help)",
                    add_help=False)
+    sub.add_parser("course", help="instructor tools: minadv course release OUTDIR",
+                   add_help=False)
     return parser
 
 
@@ -184,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["grade"]:                 # everything after `grade` is the grader's
         return _grade(argv[1:])
+    if argv[:1] == ["course"]:                # the course's instructor tools
+        from .course.release import main as course_main
+
+        return course_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -92,7 +92,7 @@ def test_notebook_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv_tail,message", [
-    (["affine_forward", "GOOD"], "unknown exercise 'affine_forward'"),
+    (["affine_sideways", "GOOD"], "unknown exercise 'affine_sideways'"),
     (["affine_backward", "MISSING"], "file not found"),
     (["sigmoid", "GOOD"], "defines no function named 'sigmoid'"),
     (["affine_backward", "BROKEN"], "cannot import"),

@@ -9,8 +9,18 @@
 # L2 constraint does not.  (2) EntropySGD's local-entropy surrogate has curvature at most
 # its scope γ, even on a kinked loss, so it smooths adversarial training.
 #
-# **Goals.** Measure gradient-Lipschitz ratios on the exact adversarial loss of logistic
-# regression; see where the kinks are; verify the local-entropy smoothing bound numerically.
+# **Learning objectives.** By the end you can
+# 1. measure gradient-Lipschitz ratios on the exact adversarial loss of logistic regression and
+#    say where an L∞ attack puts kinks (and why an L2 attack does not);
+# 2. write the gradient of EntropySGD's local entropy, `γ(x − ⟨x'⟩)`, with a stable Gibbs
+#    mean (the graded exercise);
+# 3. verify numerically that the local entropy's curvature is at most its scope `γ`, even on a
+#    kinked loss.
+#
+# **Prerequisites.** Tutorial 0 (log-sum-exp), tutorial 3 (the closed-form adversarial loss);
+# Gaussian integrals.
+#
+# **Time.** About 60 minutes (one exercise).
 
 # %%
 import os
@@ -18,6 +28,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from minadv import course
 from minadv.analysis.smoothness import gradient_lipschitz_ratios, robust_logistic_grad_fn
 from minadv.datasets import make_sharpness_data
 from minadv.optim import entropy_sgd, local_entropy_grad
@@ -50,7 +61,7 @@ assert r_l2.max() / r_l2.min() <= 2           # bounded: the L2 adversarial loss
 
 fig = plot_smoothness(ts, {"L∞ attack (kink at w₃ = 0)": r_inf, "L2 attack": r_l2})
 fig.axes[0].plot(ts, r_inf[0] * ts[0] / ts, "k:", label="slope −1 (∝ 1/t)")
-fig.axes[0].legend()
+fig.axes[0].legend(loc="center right")       # the L∞ line is high there, the L2 line low
 plt.show()
 
 # %% [markdown]
@@ -69,19 +80,39 @@ assert abs(jump - measured_jump) < 1e-3 * measured_jump
 # `γ (x − ⟨x'⟩)` and Hessian `γ − γ² Var(x') ≤ γ`, for **any** `f`.  Take the most kinked
 # 1-D loss there is, `f(x) = a|x|`, and compute the Gibbs mean by quadrature.
 
+# %% [markdown]
+# ### Exercise — the local-entropy gradient on a grid
+# Sample the loss on a grid `x'_j`; the Gibbs weights are `exp(−f(x'_j) − γ/2 (x − x'_j)²)` and
+# `⟨x'⟩` their mean.  The weights under- or overflow for large `f` or far-away `x`: work with
+# the log-weights and subtract each point's maximum before `exp` (the log-sum-exp trick of
+# tutorial 0).  One point per row of an `(m, k)` array.
+# `print(course.stub("local_entropy_gradient"))` has the full task.
+
+# %%
+def local_entropy_gradient(x, grid, f_grid, gamma):
+    """γ (x − ⟨x'⟩_x) for every point x (m,), the Gibbs mean taken over the grid (k,)."""
+    # BEGIN SOLUTION
+    logw = -f_grid[None, :] - 0.5 * gamma * (x[:, None] - grid[None, :]) ** 2   # (m, k)
+    logw = logw - logw.max(axis=1, keepdims=True)        # the largest weight is exp(0) = 1
+    weights = np.exp(logw)
+    mean = (weights @ grid) / weights.sum(axis=1)        # (m,) Gibbs means
+    return gamma * (x - mean)
+    # END SOLUTION
+
+
+# %%
+result = course.check("local_entropy_gradient", local_entropy_gradient)
+
+# %% [markdown]
+# Now the most kinked loss, `f(x) = a|x|`, with your gradient.
+
 # %%
 a, gamma = 5.0, 1.0
 grid = np.linspace(-30, 30, 600_001)
 
 
-def gibbs_mean_1d(x):
-    logw = -a * np.abs(grid) - 0.5 * gamma * (x - grid) ** 2
-    weights = np.exp(logw - logw.max())
-    return float(np.sum(grid * weights) / np.sum(weights))
-
-
 def surrogate_grad(x):
-    return gamma * (x - gibbs_mean_1d(x))
+    return local_entropy_gradient(np.array([x]), grid, a * np.abs(grid), gamma)[0]
 
 
 for t in (1e-1, 1e-2, 1e-3):
@@ -97,7 +128,7 @@ ax.plot(xs, [surrogate_grad(x) for x in xs], label="∇F_γ(x) = γ(x − ⟨x'�
 ax.set_xlabel("x")
 ax.set_ylabel("gradient")
 ax.set_title(f"Local entropy smooths the kink of a|x| (a = {a}, γ = {gamma})")
-ax.legend()
+ax.legend(loc="lower right")              # f' = +5 and ∇F_γ > 0 there: empty
 plt.show()
 
 # %% [markdown]
@@ -124,24 +155,12 @@ assert local_entropy_grad({"x": np.array([1.0])}, {"x": np.array([0.25])}, 2.0)[
 # * The local entropy has curvature ≤ γ whatever the loss, which is why EntropySGD helps
 #   L∞ adversarial training (Kanai et al.).
 #
-# ## Exercises
+# ## Open questions (not graded)
 # 1. Train `fit_robust_logistic(X, y, 0.3, norm=np.inf)` (from `minadv.analysis`): how many
 #    weights end exactly at 0, i.e. on a kink? The fit is certified (`fit.certified`,
 #    `fit.kkt_residual`): a zero weight is optimal because its subgradient interval contains 0.
 # 2. Repeat part 1 with the one-sided ratio (`symmetric=False`).  Why does it *not* grow when
 #    stepping from `w₃ = 1e-9` in the +e₃ direction?
 # 3. For `f = a|x|` derive `Var(x')` in closed form and check `γ − γ² Var(x')` at `x = 0`.
-# 4. (Autograded) The local entropy on a grid, `F_γ(x) = −log Σ_j exp(−f(x'_j) − γ/2 (x − x'_j)²)
-#    + const`, is a log-sum-exp; `gibbs_mean_1d` above subtracts the maximum before `exp` for
-#    the same reason.  Write a stable row-wise `logsumexp` (`print(course.stub("logsumexp"))`):
-
-# %%
-from minadv import course
-
-
-def logsumexp(z):
-    """Row-wise log Σ_k exp(z_k) of z (n, C) -> (n,), stable for huge logits."""
-    raise NotImplementedError          # your code here
-
-
-attempt = course.check("logsumexp", logsumexp)
+# 4. Your `local_entropy_gradient` on `f = a x²/2`: compare with `aγ/(a+γ)·x`.  How fine must
+#    the grid be for 1e-8 agreement?

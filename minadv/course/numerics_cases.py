@@ -82,7 +82,7 @@ LOGSUMEXP = Exercise(
         Mistake("one value per row: reduce over axis=1 (the classes), not axis=0",
                 lambda z: special.logsumexp(z, axis=0)),
     ),
-    tutorial="04_smoothness_entropy_sgd.py",
+    tutorial="00_backprop_from_scratch.py",
     task="row-wise log Σ_k exp(z_ik) without overflow (subtract the row max)",
     forbidden=("scipy.special.logsumexp",),
 )

@@ -22,6 +22,9 @@ __all__ = [
     "softmax_cross_entropy_backward", "two_layer_backward", "steepest_ascent",
     "project_l2_ball", "pgd_step", "vat_power_iteration", "robust_logistic_hessian",
     "hvp_one_hidden", "unit_rows",
+    # tutorials 00-04
+    "affine_forward", "relu_forward", "relu_backward", "linear_worst_case", "project_l1_ball",
+    "robust_logistic_loss", "local_entropy_gradient",
 ]
 
 
@@ -107,3 +110,53 @@ def robust_logistic_hessian(w, X, y, eps):
 def hvp_one_hidden(params, X, y, v):
     """:meth:`minadv.models.MLP.hvp` of the tanh net of :func:`two_layer_backward`."""
     return _tanh_net(params, X).hvp(params, X, y, v)
+
+
+# ============================================================================ tutorials 00-04
+# (section of the exercises new in tutorials 00-04; cases in tutorial_cases_a.py)
+def affine_forward(x, W, b):
+    """:func:`minadv.layers.affine_forward`'s ``out``, with the cache ``(x, W, b)``."""
+    from ..layers import affine_forward as lib_affine_forward
+
+    return lib_affine_forward(x, W, b)[0], (x, W, b)
+
+
+def relu_forward(x):
+    """``max(x, 0)`` (:data:`minadv.layers.ACTIVATIONS` ``"relu"``), cache ``x``."""
+    from ..layers import ACTIVATIONS
+
+    return ACTIVATIONS["relu"].phi(x), x
+
+
+def relu_backward(dout, x):
+    """``dout ⊙ [x > 0]`` (the derivative of :data:`minadv.layers.ACTIVATIONS` ``"relu"``)."""
+    from ..layers import ACTIVATIONS
+
+    return dout * ACTIVATIONS["relu"].d1(x)
+
+
+def linear_worst_case(w, b, X, y, eps, norm):
+    """:func:`minadv.attacks.linear_worst_case` without a box."""
+    return attacks.linear_worst_case(w, b, X, y, eps, norm)
+
+
+def project_l1_ball(delta, eps):
+    """:func:`minadv.attacks.project_ball` with ``norm=1``."""
+    return project_ball(delta, eps, 1)
+
+
+def robust_logistic_loss(w, b, X, y, eps, norm):
+    """:func:`minadv.robust_logistic.robust_logistic_loss` (closed form, eq. (1.1))."""
+    return robust_logistic.robust_logistic_loss(w, b, X, y, eps, norm)
+
+
+def local_entropy_gradient(x, grid, f_grid, gamma):
+    """:func:`minadv.optim.local_entropy_grad` at the Gibbs means of the grid (a softmax of the
+    log-weights per point)."""
+    from scipy import special
+
+    from ..optim import local_entropy_grad
+
+    logw = -f_grid[None, :] - 0.5 * gamma * (x[:, None] - grid[None, :]) ** 2   # (m, k)
+    mean = special.softmax(logw, axis=1) @ grid                                 # (m,)
+    return local_entropy_grad({"x": x}, {"x": mean}, gamma)["x"]

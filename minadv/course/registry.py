@@ -7,12 +7,16 @@ from .backprop_cases import BACKPROP_EXERCISES
 from .curvature_cases import CURVATURE_EXERCISES
 from .grading import Exercise
 from .numerics_cases import NUMERICS_EXERCISES
+from .tutorial_cases_a import TUTORIAL_A_EXERCISES
 
 __all__ = ["EXERCISES", "get_exercise"]
 
 EXERCISES: dict[str, Exercise] = {
     ex.name: ex for ex in (NUMERICS_EXERCISES + BACKPROP_EXERCISES + ATTACK_EXERCISES
                            + CURVATURE_EXERCISES)}
+
+# ---------------------------------------------------------------- tutorials 00-04 (new exercises)
+EXERCISES.update({ex.name: ex for ex in TUTORIAL_A_EXERCISES})
 
 
 def get_exercise(name: str) -> Exercise:

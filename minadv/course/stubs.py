@@ -21,6 +21,9 @@ __all__ = [
     "softmax_cross_entropy_backward", "two_layer_backward", "steepest_ascent",
     "project_l2_ball", "pgd_step", "vat_power_iteration", "robust_logistic_hessian",
     "hvp_one_hidden",
+    # tutorials 00-04
+    "affine_forward", "relu_forward", "relu_backward", "linear_worst_case", "project_l1_ball",
+    "robust_logistic_loss", "local_entropy_gradient",
 ]
 
 
@@ -355,5 +358,188 @@ def hvp_one_hidden(params, X, y, v):
         (Hv)_W1 = Xᵀ R{δ1}                 (Hv)_b1 = Σ_rows R{δ1}
 
     (``V1, c1, V2, c2`` are the blocks of ``v``.)  ``docs/theory.md §12``.
+    """
+    raise NotImplementedError
+
+
+# ============================================================================ tutorials 00-04
+# (section of the exercises new in tutorials 00-04; cases in tutorial_cases_a.py)
+def affine_forward(x, W, b):
+    """Forward pass of the affine layer ``out = x W + b``, with its cache.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d), float32 or float64
+    W : ndarray of shape (d, m)
+    b : ndarray of shape (m,)
+
+    Returns
+    -------
+    out : ndarray of shape (n, m)
+        ``out_ij = Σ_k x_ik W_kj + b_j`` (``b`` broadcasts over the rows).
+    cache : tuple (x, W, b)
+        What ``affine_backward`` needs: the inputs themselves.
+
+    Notes
+    -----
+    Row-vector convention (one sample per row, weights ``(fan_in, fan_out)``), as in
+    :mod:`minadv.layers`.  Allowed: NumPy.
+    """
+    raise NotImplementedError
+
+
+def relu_forward(x):
+    """ReLU forward pass ``out = max(x, 0)``, elementwise, with its cache.
+
+    Parameters
+    ----------
+    x : ndarray of any shape, float32 or float64
+
+    Returns
+    -------
+    out : ndarray of ``x``'s shape and dtype
+        ``max(x, 0)``.
+    cache : ndarray
+        The input ``x`` itself (``relu_backward`` needs to know where ``x > 0``).
+
+    Notes
+    -----
+    Allowed: NumPy (``np.maximum``).
+    """
+    raise NotImplementedError
+
+
+def relu_backward(dout, cache):
+    """ReLU backward pass: ``dx = dout ⊙ [x > 0]``.
+
+    Parameters
+    ----------
+    dout : ndarray, upstream gradient ``∂L/∂out``, of ``x``'s shape
+    cache : ndarray, the forward input ``x``
+
+    Returns
+    -------
+    dx : ndarray of ``x``'s shape and dtype
+        ``dout`` where ``x > 0``, 0 elsewhere.  At ``x = 0`` exactly ReLU has no derivative;
+        the convention (every library's) is 0: use ``x > 0``, not ``x >= 0``.
+
+    Notes
+    -----
+    Allowed: NumPy.
+    """
+    raise NotImplementedError
+
+
+def linear_worst_case(w, b, X, y, eps, norm):
+    """The worst perturbation of a linear classifier in the Lp ball, in closed form.
+
+    For the score ``f(x) = x·w + b`` and the signed label ``s = 2y - 1``, solve for every row
+    ``min_{‖δ‖_p <= eps} s (x + δ)·w + s b`` (lowest margin = highest logistic loss).
+
+    Parameters
+    ----------
+    w : ndarray of shape (d,)
+    b : float (it does not change δ)
+    X : ndarray of shape (n, d), float32 or float64
+    y : ndarray of shape (n,), integer labels in {0, 1}
+    eps : float, ``>= 0``
+    norm : {np.inf, 2, 1}
+
+    Returns
+    -------
+    delta : ndarray of shape (n, d), ``X``'s dtype
+        ``δ_i = -eps s_i v`` with the direction ``v`` of ``w``'s dual norm:
+        ``v = sign(w)`` (L∞: FGSM), ``v = w / ‖w‖₂`` (L2), ``v = sign(w_j) e_j`` with
+        ``j`` the **first** index of ``max |w_j|`` (L1).  ``sign(0) = 0``: a coordinate with
+        ``w_j = 0`` does not move, and ``w = 0`` gives ``δ = 0`` (never NaN).
+
+    Notes
+    -----
+    Hölder: ``s δ·w >= -eps ‖w‖_q`` with ``1/p + 1/q = 1``, with equality at the ``δ`` above.
+    ``docs/theory.md §1.1``.  Huge weights (``1e200``): compute ``‖w‖₂`` of ``w / max|w|``.
+    Allowed: NumPy.
+    """
+    raise NotImplementedError
+
+
+def project_l1_ball(delta, eps):
+    """Euclidean projection of every row of ``delta`` onto the L1 ball of radius ``eps``.
+
+    Parameters
+    ----------
+    delta : ndarray of shape (n, d), float32 or float64
+    eps : float, ``>= 0``
+
+    Returns
+    -------
+    ndarray of shape (n, d), ``delta``'s dtype
+        Rows with ``‖δ_i‖₁ <= eps`` unchanged; the others soft-thresholded,
+        ``sign(δ_ij) max(|δ_ij| - θ_i, 0)``, with the ``θ_i > 0`` that makes the row's L1 norm
+        exactly ``eps``.
+
+    Notes
+    -----
+    Finding ``θ`` (Duchi et al. 2008, Fig. 1): sort ``u = |δ_i|`` decreasingly, take the
+    cumulative sums ``c_k = u_1 + … + u_k``, the largest ``k`` with ``u_k > (c_k - eps) / k``,
+    and ``θ = (c_k - eps) / k``.  ``eps = 0`` gives 0.  A loop over the rows is fine here.
+    Allowed: NumPy (not ``minadv.attacks.project_ball``, which is the answer).
+    """
+    raise NotImplementedError
+
+
+def robust_logistic_loss(w, b, X, y, eps, norm):
+    """Mean logistic loss of a linear classifier under the worst Lp attack of radius ``eps``.
+
+    Parameters
+    ----------
+    w : ndarray of shape (d,)
+    b : float
+    X : ndarray of shape (n, d), float32 or float64
+    y : ndarray of shape (n,), integer labels in {0, 1}
+    eps : float, ``>= 0``
+    norm : {np.inf, 2, 1}, the attack norm ``p``
+
+    Returns
+    -------
+    loss : float
+        ``(1/n) Σ_i softplus(-z_i)`` with the robust margin
+        ``z_i = s_i (x_i·w + b) - eps ‖w‖_q``, ``s_i = 2 y_i - 1`` and ``q`` the dual exponent
+        (``1/p + 1/q = 1``: ``q = 1`` for L∞, 2 for L2, ∞ for L1).
+
+    Notes
+    -----
+    The inner maximisation is solved in closed form (the previous tutorial's
+    ``linear_worst_case``): the attack lowers every margin by exactly ``eps ‖w‖_q``.
+    ``softplus(t) = log(1 + e^t)``: compute it as ``np.logaddexp(0, t)`` (margins of ``±1e3``
+    must not overflow).  ``docs/theory.md §1``, eq. (1.1).  Allowed: NumPy.
+    """
+    raise NotImplementedError
+
+
+def local_entropy_gradient(x, grid, f_grid, gamma):
+    """Gradient of EntropySGD's local entropy of a 1-D loss sampled on a grid.
+
+    ``F_γ(x) = -log Σ_j exp(-f(x'_j) - γ/2 (x - x'_j)²)`` (up to a constant) has the gradient
+    ``∇F_γ(x) = γ (x - ⟨x'⟩_x)``, where ``⟨x'⟩_x = Σ_j w_j x'_j / Σ_j w_j`` is the mean of the
+    Gibbs weights ``w_j = exp(-f(x'_j) - γ/2 (x - x'_j)²)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (m,), float32 or float64, the points
+    grid : ndarray of shape (k,), the grid ``x'_j``
+    f_grid : ndarray of shape (k,), the loss on the grid ``f(x'_j)``
+    gamma : float ``> 0``, the scope
+
+    Returns
+    -------
+    grad : ndarray of shape (m,), ``x``'s dtype
+        ``γ (x_i - ⟨x'⟩_{x_i})`` for every point.
+
+    Notes
+    -----
+    The weights under- or overflow (``f ~ 1e4``, ``x`` far from the grid): work with the
+    log-weights and subtract each point's maximum before ``exp`` (a softmax over the grid).
+    Vectorise over the points (an ``(m, k)`` array).  Chaudhari et al. (2017);
+    ``docs/theory.md §9.1`` and §3.5.  Allowed: NumPy.
     """
     raise NotImplementedError

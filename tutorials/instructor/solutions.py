@@ -15,6 +15,9 @@ __all__ = [
     "softmax_cross_entropy_backward", "two_layer_backward", "steepest_ascent",
     "project_l2_ball", "pgd_step", "vat_power_iteration", "robust_logistic_hessian",
     "hvp_one_hidden",
+    # tutorials 00-04
+    "affine_forward", "relu_forward", "relu_backward", "linear_worst_case", "project_l1_ball",
+    "robust_logistic_loss", "local_entropy_gradient",
 ]
 
 
@@ -180,3 +183,64 @@ def hvp_one_hidden(params, X, y, v):
     r_delta1 = -2 * h * d1 * r_a * g + d1 * r_g
     return {"W1": X.T @ r_delta1, "b1": r_delta1.sum(axis=0),
             "W2": h.T @ r_delta2 + r_h.T @ delta2, "b2": r_delta2.sum(axis=0)}
+
+
+# ============================================================================ tutorials 00-04
+# (section of the exercises new in tutorials 00-04)
+def affine_forward(x, W, b):
+    out = x @ W + b                                      # (n, m)
+    return out, (x, W, b)
+
+
+def relu_forward(x):
+    return np.maximum(x, 0), x
+
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)                            # ReLU'(0) = 0 by convention
+
+
+def linear_worst_case(w, b, X, y, eps, norm):
+    s = 2 * y - 1                                        # (n,) signed labels
+    if norm == np.inf:
+        v = np.sign(w)                                   # sign(0) = 0: w_j = 0 does not move
+    elif norm == 2:
+        v = _unit_rows(w[None, :])[0]
+    else:
+        j = np.argmax(np.abs(w))                         # first index on ties
+        v = np.zeros_like(w)
+        v[j] = np.sign(w[j])
+    return (-eps * s[:, None] * v[None, :]).astype(X.dtype)
+
+
+def project_l1_ball(delta, eps):
+    out = delta.copy()
+    for i, row in enumerate(delta):
+        if np.sum(np.abs(row)) <= eps:
+            continue
+        if eps == 0:
+            out[i] = 0
+            continue
+        u = np.sort(np.abs(row))[::-1]
+        c = np.cumsum(u) - eps
+        k = np.nonzero(u * np.arange(1, row.size + 1) > c)[0][-1]
+        theta = c[k] / (k + 1)
+        out[i] = np.sign(row) * np.maximum(np.abs(row) - theta, 0)
+    return out
+
+
+def robust_logistic_loss(w, b, X, y, eps, norm):
+    q = {np.inf: 1, 2: 2, 1: np.inf}[norm]               # the dual exponent
+    s = 2 * y - 1
+    scale = np.max(np.abs(w))
+    w_norm = scale * np.linalg.norm(w / scale, ord=q) if scale > 0 else 0.0
+    z = s * (X @ w + b) - eps * w_norm                   # (n,) robust margins
+    return float(np.mean(np.logaddexp(0, -z)))
+
+
+def local_entropy_gradient(x, grid, f_grid, gamma):
+    logw = -f_grid[None, :] - 0.5 * gamma * (x[:, None] - grid[None, :]) ** 2   # (m, k)
+    logw = logw - logw.max(axis=1, keepdims=True)        # the largest weight is exp(0) = 1
+    weights = np.exp(logw)
+    mean = (weights @ grid) / weights.sum(axis=1)        # (m,) Gibbs means
+    return gamma * (x - mean)
