@@ -40,6 +40,8 @@ from minadv.optim import exponential_decay, sgd
 from minadv.plotting import plot_eigenvector, plot_power_iteration
 from minadv.training import ERM, VATObjective, evaluate, fit
 
+plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+
 # %% [markdown]
 # ## 1. The KL is flat at r = 0, so its curvature decides
 # `Δ_KL(0) = 0` and `∇_r Δ_KL(0) = 0`, so `Δ_KL(r) ≈ ½ rᵀ H r` with

@@ -38,6 +38,8 @@ X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, rng=0)
 BOX = {"clip_min": 0.0, "clip_max": 1.0}               # pixels stay valid grey levels
 print(f"train {X_tr.shape}, test {X_te.shape}")
 
+plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+
 # %% [markdown]
 # ## 1. A small MLP that reads digits
 # 64 → 64 → 10 with ReLU, trained with Adam on the cross-entropy (ERM).

@@ -51,6 +51,8 @@ X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, rng=0)
 net = MLP([64, 32, 10], activation="relu")
 init = net.init_params(rng=0)
 
+plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+
 # %% [markdown]
 # ## 1. Two networks from the same start
 # ERM and Madry's PGD training (7 steps, eps = 0.1), same initialisation, same minibatches.

@@ -36,6 +36,8 @@ from minadv.optim import adam, apply_updates
 
 QUICK = os.environ.get("MINADV_QUICK") == "1"
 
+plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+
 # %% [markdown]
 # ## 1. Data and a measure of success
 # Eight Gaussians with standard deviation σ = 0.05 on a circle of radius 2.  A generated
