@@ -40,7 +40,8 @@ from minadv.optim import exponential_decay, sgd
 from minadv.plotting import plot_eigenvector, plot_power_iteration
 from minadv.training import ERM, VATObjective, evaluate, fit
 
-plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-safe colours
 
 # %% [markdown]
 # ## 1. The KL is flat at r = 0, so its curvature decides

@@ -51,7 +51,8 @@ model = MLP([2, 64, 64, 2], activation="relu")
 init = model.init_params(rng=0)
 eps = 0.5
 
-plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-safe colours
 
 # %% [markdown]
 # ## 1. Four objectives, one loop

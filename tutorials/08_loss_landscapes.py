@@ -51,7 +51,8 @@ X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, rng=0)
 net = MLP([64, 32, 10], activation="relu")
 init = net.init_params(rng=0)
 
-plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-safe colours
 
 # %% [markdown]
 # ## 1. Two networks from the same start

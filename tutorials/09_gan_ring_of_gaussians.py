@@ -36,7 +36,8 @@ from minadv.optim import adam, apply_updates
 
 QUICK = os.environ.get("MINADV_QUICK") == "1"
 
-plt.style.use("tableau-colorblind10")          # a colour-blind-safe colour cycle
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-safe colours
 
 # %% [markdown]
 # ## 1. Data and a measure of success
