@@ -232,12 +232,10 @@ for ax, (name, values) in zip(axes, logs.items()):
     A, Bm = np.meshgrid(grid, grid, indexing="ij")
     fill = ax.contourf(A, Bm, values, levels=levels, cmap="viridis")
     ax.contour(A, Bm, values, levels=levels, colors="w", linewidths=0.4)
-    ax.plot([0], [0], "+", color="w", markeredgecolor="w", markersize=12, mew=2,
-            label="+ : the trained weights θ (α = β = 0)")
-    ax.set_xlabel("α (direction d₁)")
+    ax.plot([0], [0], "+", color="w", markersize=12, mew=2)         # the trained weights
+    ax.set_xlabel("α (direction d₁);  + marks the trained weights θ")
     ax.set_title(f"{name}: clean loss (λ_max {sharpness[name][0]:.2f})")
 axes[0].set_ylabel("β (direction d₂)")
-fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", fontsize=9)
 fig.colorbar(fill, ax=axes, label="log10 of the mean clean training loss")
 plt.show()
 for plane in planes.values():
