@@ -159,7 +159,7 @@ assert minadv.course.check("generator_loss_and_grads", generator_loss_and_grads)
 # Your function against the library's kernels (`D.loss_and_grads(..., y=real).input_grad`,
 # then `G.backward` with that upstream gradient) and against finite differences:
 
-
+# %%
 gen = np.random.default_rng(1)
 pG, pD = G.init_params(rng=gen), D.init_params(rng=gen)
 z_check = gen.standard_normal((16, LATENT))
