@@ -105,8 +105,9 @@ assert train_loss["ERM"] < train_loss["PGD-trained"] / 2          # "several tim
 # direction as Yamada et al.'s theorem for logistic regression, measured here for one seed
 # and one small network (no theorem covers it).  Part of the reason is visible in the
 # numbers above: ERM drives its clean training loss several times lower than the PGD-trained
-# network does (about 0.05 against 0.15 here), towards where the softmax saturates and the
-# curvature `p(1 − p)` vanishes; the adversarially trained network cannot go there.
+# network does (at least twice lower, asserted; the printed losses give the factor), towards
+# where the softmax saturates and the curvature `p(1 − p)` vanishes; the adversarially trained
+# network cannot go there.
 #
 # ## 3. Filter-normalised directions
 # A ReLU network computes the same function after `W₁ → c W₁, b₁ → c b₁, W₂ → W₂ / c`: the
