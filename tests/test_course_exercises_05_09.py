@@ -42,6 +42,27 @@ def test_the_five_exercises_are_registered_and_distinct():
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_exercise_names_the_tutorial_that_poses_it(name):
+    from minadv.course.tutorial_cases_b import TUTORIAL_OF
+
+    path = ROOT / "tutorials" / TUTORIAL_OF[name]
+    assert f"\ndef {name}(" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_exercise_is_posed_in_exactly_one_tutorial_with_solution_markers(name):
+    hits = [p for p in sorted((ROOT / "tutorials").glob("[0-9]*.py"))
+            if f"\ndef {name}(" in p.read_text(encoding="utf-8")]
+    assert len(hits) == 1, (name, [p.name for p in hits])
+    text = hits[0].read_text(encoding="utf-8")
+    body = text[text.index(f"\ndef {name}("):]
+    body = body[:body.index("\n\n\n")]
+    assert "    # BEGIN SOLUTION\n" in body and "    # END SOLUTION" in body
+    assert body.index('"""') < body.index("# BEGIN SOLUTION")     # docstring outside
+    assert f'minadv.course.check("{name}", {name})' in text
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("seed", range(5))
 def test_reference_and_solution_pass(name, seed):
     for fn in (getattr(references, name), getattr(S, name)):
@@ -57,7 +78,7 @@ def test_stub_reports_not_implemented(name, capsys):
     assert not res.passed and "not implemented yet" in res.cases[0].hint
     assert "Traceback" not in out
     text = course.stub(name)
-    assert text.startswith(f"def {name}(") and "Allowed: NumPy only" in text
+    assert text.startswith(f"def {name}(") and "Tutorial" in text
     assert "Returns" in text and "raise NotImplementedError" in text
 
 
@@ -104,12 +125,12 @@ def _kl_mean(z_ref, z):
 
 def _pgd_loop(*, where_sign=False, clean_grad=False, descent=False, no_ball=False,
               raw_start=False):
-    def fn(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=None, clip_max=None):
+    def fn(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None, clip_max=None):
         lo = -np.inf if clip_min is None else clip_min
         hi = np.inf if clip_max is None else clip_max
         x = np.clip(X + (delta0 if raw_start else np.clip(delta0, -eps, eps)), lo, hi)
         for _ in range(n_steps):
-            g = input_grad(X if clean_grad else x, y)
+            g = input_grad(X if clean_grad else x)
             step = np.where(g >= 0, 1.0, -1.0) if where_sign else np.sign(g)
             x = x - step_size * step if descent else x + step_size * step
             if not no_ball:
@@ -271,10 +292,10 @@ def test_pgd_inner_max_reference_is_the_library_pgd_from_its_random_start():
     lib = pgd(net, params, X, y, 0.2, np.inf, n_steps=7, step_size=0.05, rng=5,
               clip_min=0.0, clip_max=1.0)
 
-    def grad(Xa, ya):
-        return net.loss_and_grads(params, Xa, ya, param_grads=False).input_grad
+    def grad(Xa):
+        return net.loss_and_grads(params, Xa, y, param_grads=False).input_grad
 
-    mine = references.pgd_inner_max(grad, X, y, start, 0.2, 0.05, 7, 0.0, 1.0)
+    mine = references.pgd_inner_max(grad, X, start, 0.2, 0.05, 7, 0.0, 1.0)
     np.testing.assert_allclose(mine, lib, rtol=0, atol=1e-15)
 
 

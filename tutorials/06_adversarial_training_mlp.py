@@ -189,13 +189,14 @@ assert minadv.course.check("project_l2_ball", project_l2_ball).passed
 # then `x ← X + P(x − X)`) land on the library's L2 PGD points:
 
 # %%
-def input_grad_erm(X_adv, labels):
-    return model.loss_and_grads(trained["ERM"], X_adv, labels, param_grads=False).input_grad
+def input_grad_erm(X_adv):
+    """∇ₓ of the ERM network's loss at X_adv, with the test labels."""
+    return model.loss_and_grads(trained["ERM"], X_adv, y_te, param_grads=False).input_grad
 
 
 X_l2 = X_te.copy()
 for _ in range(10):
-    g = input_grad_erm(X_l2, y_te)
+    g = input_grad_erm(X_l2)
     X_l2 = X_te + project_l2_ball(X_l2 + 0.1 * g / np.linalg.norm(g, axis=1, keepdims=True)
                                   - X_te, 0.4)
 X_l2_lib = pgd(model, trained["ERM"], X_te, y_te, 0.4, 2, n_steps=10, step_size=0.1,
@@ -211,10 +212,11 @@ assert np.abs(X_l2 - X_l2_lib).max() < 1e-12
 # boxes, an empty batch).
 
 # %%
-def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=None,
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
                   clip_max=None):
-    """n_steps of L∞ sign-gradient ascent from X + delta0, each followed by the projection onto
-    the eps-ball around X and the box [clip_min, clip_max] (None: no bound on that side)."""
+    """n_steps of L∞ sign-gradient ascent from X + delta0 (input_grad(X_adv) is the loss
+    gradient per row), each followed by the projection onto the eps-ball around X and the box
+    [clip_min, clip_max] (None: no bound on that side)."""
     # BEGIN SOLUTION
     def box(Z):
         if clip_min is None and clip_max is None:
@@ -223,7 +225,7 @@ def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=No
 
     X_adv = box(X + np.clip(delta0, -eps, eps))                    # projected start
     for _ in range(n_steps):
-        X_adv = X_adv + step_size * np.sign(input_grad(X_adv, y))  # sign(0) = 0
+        X_adv = X_adv + step_size * np.sign(input_grad(X_adv))     # sign(0) = 0
         X_adv = box(X + np.clip(X_adv - X, -eps, eps))             # ball around X, then box
     return X_adv.astype(X.dtype)
     # END SOLUTION
@@ -240,7 +242,7 @@ assert minadv.course.check("pgd_inner_max", pgd_inner_max).passed
 
 # %%
 start = random_ball_start(X_te.shape, 0.3, np.inf, rng=0)
-iterates = [pgd_inner_max(input_grad_erm, X_te, y_te, start, 0.3, 0.05, k) for k in range(11)]
+iterates = [pgd_inner_max(input_grad_erm, X_te, start, 0.3, 0.05, k) for k in range(11)]
 losses = [model.loss_and_grads(trained["ERM"], Xk, y_te, param_grads=False,
                                input_grad=False).loss for Xk in iterates]
 norms = [np.abs(Xk - X_te).max(axis=1).mean() for Xk in iterates]

@@ -128,7 +128,7 @@ def vat_kl_backward(z_ref, z):
     return kl_divergence(z_ref, z)
 
 
-def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=None,
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
                   clip_max=None):
     """L∞ PGD from ``X + delta0``: the iteration of :func:`minadv.attacks.pgd` (plain; an
     empty batch is allowed, which the library's validation refuses)."""
@@ -137,7 +137,7 @@ def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=No
 
     X_adv = box(X + np.clip(delta0, -eps, eps))                      # (n, d) projected start
     for _ in range(n_steps):
-        X_adv = X_adv + step_size * np.sign(input_grad(X_adv, y))   # steepest L∞ ascent
+        X_adv = X_adv + step_size * np.sign(input_grad(X_adv))      # steepest L∞ ascent
         X_adv = box(X + np.clip(X_adv - X, -eps, eps))               # ball, then box
     return X_adv
 

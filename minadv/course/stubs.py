@@ -371,7 +371,7 @@ __all__ += [
 def vat_kl_backward(z_ref, z):
     """VAT's divergence ``KL(p(·|x) ‖ p(·|x + r))`` on logits, per sample, and its gradient.
 
-    Tutorial 5.  Allowed: NumPy only.
+    Tutorial 5.
 
     Parameters
     ----------
@@ -401,19 +401,19 @@ def vat_kl_backward(z_ref, z):
     raise NotImplementedError
 
 
-def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=None,
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
                   clip_max=None):
     """The inner maximisation of PGD adversarial training in the L∞ ball, from a given start.
 
-    Tutorial 6.  Allowed: NumPy only.
+    Tutorial 6.
 
     Parameters
     ----------
-    input_grad : callable ``(X_adv, y) -> G``
-        ``G[i] = ∇ₓ ℓ(x_i, y_i)``, the loss gradient with respect to each input row, shape
-        ``(n, d)`` (e.g. ``lambda Xa, ya: model.loss_and_grads(params, Xa, ya).input_grad``).
+    input_grad : callable ``X_adv -> G``
+        ``G[i] = ∇ₓ ℓ_i(x_i)``, the loss gradient with respect to each input row, shape
+        ``(n, d)``, the labels being fixed inside it (e.g.
+        ``lambda Xa: model.loss_and_grads(params, Xa, y).input_grad``).
     X : ndarray of shape (n, d), float32 or float64, the clean points (inside the box)
-    y : ndarray of shape (n,), integer labels
     delta0 : ndarray of shape (n, d), the start perturbation (e.g. uniform in ``[-eps, eps]``)
     eps : float, the L∞ radius
     step_size : float
@@ -442,7 +442,7 @@ def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=No
 def robust_accuracy_curve(y, pred):
     """Robust accuracy and attack success along an eps grid, from the predictions under attack.
 
-    Tutorial 7.  Allowed: NumPy only.
+    Tutorial 7.
 
     Parameters
     ----------
@@ -474,7 +474,7 @@ def robust_accuracy_curve(y, pred):
 def filter_normalized_direction(params, d):
     """Li et al.'s filter normalisation of a random direction ``d`` in weight space.
 
-    Tutorial 8.  Allowed: NumPy only.
+    Tutorial 8.
 
     Parameters
     ----------
@@ -507,7 +507,7 @@ def filter_normalized_direction(params, d):
 def generator_loss_and_grads(pG, pD, z):
     """A GAN generator's loss and gradients, through the discriminator's input gradient.
 
-    Tutorial 9.  Allowed: NumPy only.
+    Tutorial 9.
 
     Both networks are ReLU MLPs in the row-vector convention with parameters ``W1, b1, …,
     WL, bL`` (``L = len(params) // 2`` layers; hidden layers ``h_l = relu(h_{l-1} W_l + b_l)``,

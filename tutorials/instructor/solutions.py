@@ -26,7 +26,7 @@ def vat_kl_backward(z_ref, z):
     return kl, q - p
 
 
-def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=None,
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
                   clip_max=None):
     def box(Z):
         if clip_min is None and clip_max is None:
@@ -35,7 +35,7 @@ def pgd_inner_max(input_grad, X, y, delta0, eps, step_size, n_steps, clip_min=No
 
     X_adv = box(X + np.clip(delta0, -eps, eps))                # the start, projected
     for _ in range(n_steps):
-        g = input_grad(X_adv, y)                               # (n, d) at the current iterate
+        g = input_grad(X_adv)                                  # (n, d) at the current iterate
         X_adv = X_adv + step_size * np.sign(g)                 # sign(0) = 0: no move
         X_adv = box(X + np.clip(X_adv - X, -eps, eps))         # ball around X, then the box
     return X_adv.astype(X.dtype)
