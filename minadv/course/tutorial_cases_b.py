@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numerics import log_softmax
 from . import references as ref
 from .attack_cases import MatrixProduct
 from .grading import CaseSpec, Exercise, Mistake
 
-__all__ = ["TUTORIAL_B_EXERCISES", "TUTORIAL_OF", "log_softmax_rows"]
+__all__ = ["TUTORIAL_B_EXERCISES", "TUTORIAL_OF"]
 
 #: The tutorial file (in ``tutorials/``) that poses each exercise of this module.
 TUTORIAL_OF = {
@@ -34,10 +35,6 @@ TUTORIAL_OF = {
 }
 
 
-def log_softmax_rows(z):
-    """``z - M - log Σ exp(z - M)`` per row (the planted mistakes reuse it)."""
-    m = np.max(z, axis=1, keepdims=True)
-    return z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))
 
 
 def _exercise(**fields):
@@ -76,7 +73,7 @@ def _kl_cases(gen):
 
 
 def _kl_parts(z_ref, z, *, reverse=False, sign=1.0, per_n=False):
-    log_p, log_q = log_softmax_rows(z_ref), log_softmax_rows(z)
+    log_p, log_q = log_softmax(z_ref), log_softmax(z)
     p, q = np.exp(log_p), np.exp(log_q)
     kl = np.sum(q * (log_q - log_p), axis=1) if reverse else np.sum(p * (log_p - log_q), axis=1)
     dz = sign * (q - p)
@@ -430,7 +427,7 @@ def gan_parts(pG, pD, z, *, label=1, mean=True, relu_out=False, kink=False):
     n = z.shape[0]
     hg, preg = _relu_forward(pG, z, relu_out)
     hd, pred = _relu_forward(pD, hg[-1])
-    log_p = log_softmax_rows(hd[-1])
+    log_p = log_softmax(hd[-1])
     loss = float(-np.mean(log_p[:, label]))
     ds = np.exp(log_p)
     ds[:, label] -= 1

@@ -14,13 +14,13 @@ import numpy as np
 # ============================================================================================
 # Tutorials 05-09 (one section, kept together)
 # ============================================================================================
-def _log_softmax(z):
+def _row_log_softmax(z):
     m = np.max(z, axis=1, keepdims=True)                       # (n, 1) row max
     return z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))
 
 
 def vat_kl_backward(z_ref, z):
-    log_p, log_q = _log_softmax(z_ref), _log_softmax(z)        # (n, C), finite
+    log_p, log_q = _row_log_softmax(z_ref), _row_log_softmax(z)        # (n, C), finite
     p, q = np.exp(log_p), np.exp(log_q)
     kl = np.sum(p * (log_p - log_q), axis=1)                   # 0 · finite = 0, never NaN
     return kl, q - p
@@ -99,7 +99,7 @@ def generator_loss_and_grads(pG, pD, z):
     n = z.shape[0]
     hg, preg = _relu_forward(pG, z)                            # x = hg[-1]: (n, 2) samples
     hd, pred = _relu_forward(pD, hg[-1])                       # s = hd[-1]: (n, 2) D's logits
-    log_p = _log_softmax(hd[-1])
+    log_p = _row_log_softmax(hd[-1])
     loss = float(-np.mean(log_p[:, 1]))                        # label 1 = "real"
     ds = np.exp(log_p)
     ds[:, 1] -= 1
