@@ -166,6 +166,7 @@ for k in (1, 2, 5):
     print(f"Ip={k}:  |cos(d_k, top)| = {cosines['exact product (your vat_power_iteration)'][k - 1]:.6f}")
 r_fd = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power=5, rng=3).r_adv[0]
 assert abs(r_fd @ top) > 0.99                 # a few iterations find the top eigenvector
+assert cosines["exact product (your vat_power_iteration)"][0] > 0.998   # Ip = 1 (below)
 assert np.allclose(*cosines.values(), atol=1e-7)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
