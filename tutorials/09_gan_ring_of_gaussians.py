@@ -1,6 +1,21 @@
 # %% [markdown]
 # # Tutorial 9 — The other adversarial training: a GAN on a ring of Gaussians
 #
+# **Learning objectives.**  After this tutorial you can
+# 1. say what a GAN's generator and discriminator optimise, and why the generator's learning
+#    signal is the discriminator's *input gradient* — the quantity every attack computes;
+# 2. write the generator's loss and gradients by chaining `D`'s input gradient into `G`'s
+#    backward pass, and check them against finite differences (graded:
+#    `generator_loss_and_grads`);
+# 3. measure a GAN's success with numbers (modes covered, distance to the nearest mode) rather
+#    than one picture, and recognise mode collapse.
+#
+# **Prerequisites.**  Tutorial 0 (backprop through an MLP, softmax cross-entropy), Tutorial 2
+# (targeted attacks and the L2 fast gradient method).
+#
+# **Time.**  About 60 minutes: 25 to read and run (the training runs take a few seconds each),
+# 35 for the graded exercise and the open questions.
+#
 # **Papers.** Goodfellow et al. (2014), *Generative Adversarial Nets*, NeurIPS,
 # arXiv:1406.2661; Metz, Poole, Pfau, Sohl-Dickstein (2017), *Unrolled Generative Adversarial
 # Networks*, ICLR, arXiv:1611.02163 (the ring-of-Gaussians benchmark and mode collapse);
@@ -17,10 +32,6 @@
 # gradient** `∇ₓ` of a loss — exactly what every attack in this course computes.  A generator
 # step moves each fake sample along a *targeted attack* direction on `D` (target: "real"),
 # then backpropagates that motion into the generator's weights.
-#
-# **Goals.** Build `G` and `D` from `minadv.models.MLP` with explicit backprop, check the
-# chained gradient, train on 8 Gaussians on a ring, measure success (modes covered, distance
-# to the nearest mode), and watch mode collapse.
 
 # %%
 import os
@@ -28,13 +39,16 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minadv import course
+import minadv.course
 from minadv.attacks import fast_gradient
 from minadv.gradcheck import numerical_gradient, rel_error
 from minadv.models import MLP
 from minadv.optim import adam, apply_updates
 
 QUICK = os.environ.get("MINADV_QUICK") == "1"
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
+plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-safe colours
 
 # %% [markdown]
 # ## 1. Data and a measure of success
@@ -77,13 +91,19 @@ assert abs(dist_r - SIGMA * np.sqrt(np.pi / 2)) < 0.003
 # ## 2. Generator and discriminator as minadv MLPs
 # * `D = MLP([2, 32, 32, 2])`: a classifier with classes 0 = fake, 1 = real.
 # * `G = MLP([2, 32, 32, 2])`: its two output "logits" *are* the sample `x = G(z)`; we never
-#   apply its softmax.  We use the model kernels `G.forward(params, z) -> (x, cache)` and
-#   `G.backward(params, cache, dx) -> (grads, dz)`, which accept any upstream gradient `dx`.
+#   apply its softmax.
 #
-# The generator minimises the non-saturating loss `L_G = −mean log D_real(G(z))`, i.e. the
-# discriminator's cross-entropy with the label "real" on fake samples.  Its gradient with
-# respect to the samples is `D.loss_and_grads(..., y=real).input_grad` — the attack quantity —
-# and the chain rule through `G` is one call to `G.backward`.
+# Both parameter sets are plain dicts `W1, b1, W2, b2, W3, b3` (ReLU hidden layers, affine last
+# layer).  The generator minimises the non-saturating loss `L_G = −mean log D_real(G(z))`, i.e.
+# the discriminator's cross-entropy with the label "real" on fake samples.  Its gradient with
+# respect to the samples, `dx = ∂L_G/∂x`, is the discriminator's input gradient — the attack
+# quantity — and the chain rule carries `dx` back through `G` like any upstream gradient.
+#
+# ### Exercise (graded): `generator_loss_and_grads`
+# Forward through `G` and `D`; backward from `ds = (softmax(s) − e_real)/n` through `D` down to
+# its *input* (no gradient for `D`'s weights), which is `dx`; then through `G` to its weights.
+# `print(minadv.course.stub("generator_loss_and_grads"))` shows the task (ReLU's derivative
+# at 0, saturated discriminators, float32).
 
 # %%
 LATENT = 2
@@ -93,18 +113,62 @@ REAL, FAKE = 1, 0
 
 
 def generator_loss_and_grads(pG, pD, z):
-    """L_G and its gradient w.r.t. the generator's parameters, through D's input gradient."""
-    x, cache = G.forward(pG, z)                                        # (n, 2) samples
-    labels = np.full(len(z), REAL)
-    out = D.loss_and_grads(pD, x, labels, param_grads=False)           # ∂L_G/∂x: (n, 2)
-    grads, _ = G.backward(pG, cache, out.input_grad, input_grad=False)  # chain rule through G
-    return out.loss, grads, out.input_grad
+    """(L_G, grads, dx): the non-saturating generator loss −mean log softmax(D(G(z)))_real, its
+    gradient for every parameter of G (a dict like pG), and dx = ∂L_G/∂x at the fake samples
+    (n, 2), carrying the 1/n.  ReLU hidden layers, affine last layers, relu'(0) = 0."""
+    # BEGIN SOLUTION
+    def forward(p, h):
+        L = len(p) // 2
+        hs, pre = [h], []
+        for l in range(1, L + 1):
+            a = hs[-1] @ p[f"W{l}"] + p[f"b{l}"]
+            pre.append(a)
+            hs.append(np.maximum(a, 0) if l < L else a)         # last layer affine
+        return hs, pre
+
+    def backward(p, hs, pre, delta, param_grads):
+        L, grads = len(p) // 2, {}
+        for l in range(L, 0, -1):
+            if l < L:
+                delta = delta * (pre[l - 1] > 0)                 # relu' = 1[a > 0]
+            if param_grads:
+                grads[f"W{l}"], grads[f"b{l}"] = hs[l - 1].T @ delta, delta.sum(axis=0)
+            delta = delta @ p[f"W{l}"].T                         # ∂L/∂h_{l-1}
+        return grads, delta
+
+    n = z.shape[0]
+    hg, pre_g = forward(pG, z)                                   # hg[-1] = x, (n, 2)
+    hd, pre_d = forward(pD, hg[-1])                              # hd[-1] = s, (n, 2)
+    s = hd[-1]
+    m = np.max(s, axis=1, keepdims=True)
+    log_p = s - m - np.log(np.sum(np.exp(s - m), axis=1, keepdims=True))
+    loss = float(-np.mean(log_p[:, 1]))                          # label 1 = "real"
+    ds = np.exp(log_p)
+    ds[:, 1] -= 1
+    ds /= n
+    _, dx = backward(pD, hd, pre_d, ds, param_grads=False)       # D's input gradient
+    grads, _ = backward(pG, hg, pre_g, dx, param_grads=True)     # chain rule into G
+    return loss, {k: grads[k] for k in pG}, dx
+    # END SOLUTION
 
 
+# %%
+assert minadv.course.check("generator_loss_and_grads", generator_loss_and_grads).passed
+
+# %% [markdown]
+# Your function against the library's kernels (`D.loss_and_grads(..., y=real).input_grad`,
+# then `G.backward` with that upstream gradient) and against finite differences:
+
+# %%
 gen = np.random.default_rng(1)
 pG, pD = G.init_params(rng=gen), D.init_params(rng=gen)
 z_check = gen.standard_normal((16, LATENT))
 loss, grads, dx = generator_loss_and_grads(pG, pD, z_check)
+x_check, cache = G.forward(pG, z_check)
+out = D.loss_and_grads(pD, x_check, np.full(16, REAL), param_grads=False)
+lib_grads, _ = G.backward(pG, cache, out.input_grad, input_grad=False)
+assert abs(loss - out.loss) < 1e-12 and np.allclose(dx, out.input_grad, rtol=1e-12, atol=0)
+assert all(np.allclose(grads[k], lib_grads[k], rtol=1e-10, atol=1e-15) for k in pG)
 for name in ("W1", "b3"):
     numeric = numerical_gradient(
         lambda v, name=name: generator_loss_and_grads({**pG, name: v}, pD, z_check)[0], pG[name])
@@ -158,21 +222,39 @@ def train_gan(steps, *, lr_g=1e-3, lr_d=1e-3, seed=2, batch=120, n_snapshots=5):
 
 
 def draw_samples(ax, samples, title):
-    ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.3)
-    ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="r", s=40)
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.3, color=OKABE_ITO[0],
+               label="generated samples")
+    ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="k", s=40, linewidths=1.5,
+               label="mode centres (real data)")
     ax.set_xlim(-3, 3)
     ax.set_ylim(-3, 3)
     ax.set_aspect("equal")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
     ax.set_title(title, fontsize=9)
+
+
+def sample_panels(n_panels):
+    """A row of sample panels with one legend below them (never over the samples)."""
+    fig, axes = plt.subplots(1, n_panels, figsize=(3 * n_panels, 3.8), squeeze=False,
+                             layout="constrained")
+    return fig, axes[0]
+
+
+def finish_panels(fig, axes):
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, markerscale=3,
+               frameon=False)
+    plt.show()
 
 
 def show_snapshots(snapshots, prefix=""):
     """One panel per snapshot: the samples, the modes, and how many modes are covered."""
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(3 * len(snapshots), 3.2))
+    fig, axes = sample_panels(len(snapshots))
     for ax, (t, samples) in zip(axes, snapshots.items()):
         modes, _, good = mode_stats(samples)
         draw_samples(ax, samples, f"{prefix}step {t}\n{modes}/8 modes, {good:.0%} within 3σ")
-    plt.show()
+    finish_panels(fig, axes)
 
 
 steps = 3000 if QUICK else 6000
@@ -199,21 +281,33 @@ x_end, _ = G.forward(pG, np.random.default_rng(5).standard_normal((150, LATENT))
 push = -D.loss_and_grads(pD, x_end, np.full(150, REAL), param_grads=False).input_grad
 push /= np.linalg.norm(push, axis=1, keepdims=True) + 1e-300
 
-fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4))
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.6), layout="constrained")
 ax1.plot(history[:, 0], history[:, 1], "o-")
-ax1.set_xlabel("step")
+ax1.set_xlabel("training step")
 ax1.set_ylabel("modes covered (of 8)")
-ax2.plot(history[:, 0], history[:, 2], "o-", label="mean distance to nearest mode")
-ax2.axhline(3 * SIGMA, color="k", ls=":", label="3σ")
-ax2.set_xlabel("step")
-ax2.legend()
+ax1.set_ylim(0, 8.5)
+ax2.plot(history[:, 0], history[:, 2], "o-", label="mean distance to the nearest mode")
+ax2.axhline(3 * SIGMA, color="k", ls=":", label="3σ = 0.15")
+ax2.set_xlabel("training step")
+ax2.set_ylabel("distance (data units)")
+ax2.set_yscale("log")
+ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=9)
 cs = ax3.contourf(G1, G2, p_real.reshape(G1.shape), levels=np.linspace(0, 1, 11),
-                  cmap="RdBu_r", alpha=0.7)
-fig.colorbar(cs, ax=ax3, label="D: P(real)")
-ax3.quiver(x_end[:, 0], x_end[:, 1], push[:, 0], push[:, 1], scale=25, width=0.003)
-ax3.scatter(centres[:, 0], centres[:, 1], marker="x", c="k")
+                  cmap="PuOr_r", alpha=0.6)
+fig.colorbar(cs, ax=ax3, label="D's probability of 'real'")
+ax3.scatter(x_end[:, 0], x_end[:, 1], s=10, c="w", edgecolors="k", linewidths=0.5, zorder=3,
+            label="generated samples")
+arrows = ax3.quiver(x_end[:, 0], x_end[:, 1], push[:, 0], push[:, 1], scale=12, width=0.006,
+                    color="k", zorder=4)                     # unit arrows: 1/12 of the width
+ax3.quiverkey(arrows, 0.78, 1.03, 1, "−∇ₓL_G (unit)", labelpos="E", coordinates="axes")
+ax3.scatter(centres[:, 0], centres[:, 1], marker="X", c="#D55E00", edgecolors="k", s=80,
+            zorder=5, label="mode centres")
 ax3.set_aspect("equal")
-ax3.set_title("P_D(real); arrows: −∇ₓL_G at fakes", fontsize=10)
+ax3.set_xlabel("x₁")
+ax3.set_ylabel("x₂")
+ax3.set_title("D's view at the end, and where G pushes its samples", fontsize=10, loc="left",
+              pad=18)
+ax3.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -248,11 +342,11 @@ sweep = {seed: train_gan(steps, seed=seed, n_snapshots=1) for seed in sweep_seed
 modes_by_seed = {2: modes, **{seed: out[2][-1, 1] for seed, out in sweep.items()}}
 for seed, m in sorted(modes_by_seed.items()):
     print(f"seed {seed}: {m:.0f} of 8 modes after {steps} steps")
-fig, axes = plt.subplots(1, len(sweep), figsize=(3 * len(sweep), 3.2))
-for ax, (seed, out) in zip(np.atleast_1d(axes), sweep.items()):
+fig, axes = sample_panels(len(sweep))
+for ax, (seed, out) in zip(axes, sweep.items()):
     samples = out[3][steps]
     draw_samples(ax, samples, f"seed {seed}\n{mode_stats(samples)[0]}/8 modes")
-plt.show()
+finish_panels(fig, axes)
 assert min(modes_by_seed.values()) < K <= max(modes_by_seed.values())
 
 # %% [markdown]
@@ -264,24 +358,14 @@ assert min(modes_by_seed.values()) < K <= max(modes_by_seed.values())
 #
 # ## Summary
 # * A GAN's generator learns through `∇ₓ` of the discriminator's loss: each generator step is
-#   a targeted attack on `D`, backpropagated into `G` (`G.backward` with `dx`).
+#   a targeted attack on `D`, backpropagated into `G` (you wrote the chain:
+#   `generator_loss_and_grads`).
 # * Success is measured, not eyeballed: modes covered and distance to the nearest mode.
 # * A discriminator that lags the generator lets the generator collapse onto one mode.
 #
-# ## Exercises
+# ## Exercises (open)
 # 1. Use the saturating loss `+mean log(1 − D(G(z)))` for the generator (flip the sign of
 #    the fake-label input gradient).  How do the early steps change, and why (Goodfellow et
 #    al. 2014, §3)?
 # 2. Train with `LATENT = 1`.  Can a continuous map from a line cover eight separated modes
 #    without putting samples between them?
-# 3. (Autograded) The discriminator is trained with the softmax cross-entropy; write its
-#    backward pass (`print(course.stub("softmax_cross_entropy_backward"))`):
-
-
-# %%
-def softmax_cross_entropy_backward(z, y):
-    """dz = (softmax(z) − onehot(y)) / n for logits z (n, C) and labels y (n,)."""
-    raise NotImplementedError          # your code here
-
-
-attempt = course.check("softmax_cross_entropy_backward", softmax_cross_entropy_backward)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import attacks, numerics, robust_logistic
+from ..analysis import weight_names_of
 from ..attacks import lp_norms, project_ball, project_box
-from ..losses import softmax_cross_entropy
+from ..losses import kl_divergence, softmax_cross_entropy
 from ..models import MLP, LogisticRegressionModel
 
 __all__ = [
@@ -160,3 +161,76 @@ def local_entropy_gradient(x, grid, f_grid, gamma):
     logw = -f_grid[None, :] - 0.5 * gamma * (x[:, None] - grid[None, :]) ** 2   # (m, k)
     mean = special.softmax(logw, axis=1) @ grid                                 # (m,)
     return local_entropy_grad({"x": x}, {"x": mean}, gamma)["x"]
+# ============================================================================================
+# Tutorials 05-09 (one section, kept together).  ``vat_kl_backward`` is the library's
+# ``kl_divergence``; ``generator_loss_and_grads`` runs the library's MLP kernels; the three
+# plain ones are tested against the library paths they mirror in
+# ``tests/test_course_exercises_05_09.py`` (``pgd`` from a given start, ``robustness_curve``,
+# ``random_direction``).
+# ============================================================================================
+__all__ += [
+    "vat_kl_backward", "pgd_inner_max", "robust_accuracy_curve",
+    "filter_normalized_direction", "generator_loss_and_grads",
+]
+
+
+def vat_kl_backward(z_ref, z):
+    """:func:`minadv.losses.kl_divergence` (softmax family): ``(KL_i, q - p)``."""
+    return kl_divergence(z_ref, z)
+
+
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
+                  clip_max=None):
+    """L∞ PGD from ``X + delta0``: the iteration of :func:`minadv.attacks.pgd` (plain; an
+    empty batch is allowed, which the library's validation refuses)."""
+    def box(Z):
+        return Z if clip_min is None and clip_max is None else np.clip(Z, clip_min, clip_max)
+
+    X_adv = box(X + np.clip(delta0, -eps, eps))                      # (n, d) projected start
+    for _ in range(n_steps):
+        X_adv = X_adv + step_size * np.sign(input_grad(X_adv))      # steepest L∞ ascent
+        X_adv = box(X + np.clip(X_adv - X, -eps, eps))               # ball, then box
+    return X_adv
+
+
+def robust_accuracy_curve(y, pred):
+    """The cumulative summary of :func:`minadv.attacks.robustness_curve` (plain)."""
+    correct = pred == y[:, None]                                   # (n, k + 1)
+    robust = np.logical_and.accumulate(correct, axis=1)[:, 1:]     # (n, k) cumulative
+    clean = correct[:, 0]
+    n_clean = int(clean.sum())
+    fooled = (clean[:, None] & ~robust).sum(axis=0)                # (k,)
+    success = fooled / n_clean if n_clean else np.zeros(robust.shape[1])
+    return robust.mean(axis=0), np.asarray(success, dtype=np.float64)
+
+
+def filter_normalized_direction(params, d):
+    """The ``"filter"`` normalisation of :func:`minadv.analysis.random_direction` applied to a
+    given ``d`` (plain; biases ignored)."""
+    weights = weight_names_of(params)
+    out = {}
+    for k, theta in params.items():
+        if k not in weights:
+            out[k] = np.zeros_like(d[k])
+            continue
+        axes = tuple(range(max(theta.ndim - 1, 1)))   # all but the filter axis; 1-D: one filter
+        t_norm = np.sqrt(np.sum(theta * theta, axis=axes))         # (fan_out,) or ()
+        d_norm = np.sqrt(np.sum(d[k] * d[k], axis=axes))
+        out[k] = d[k] * (t_norm / (d_norm + 1e-10))
+    return out
+
+
+def _relu_net(params, dtype):
+    n_layers = len(params) // 2
+    sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, n_layers + 1)]
+    return MLP(sizes, activation="relu", dtype=dtype)
+
+
+def generator_loss_and_grads(pG, pD, z):
+    """:class:`minadv.models.MLP` kernels: ``D.loss_and_grads`` (label 1) for ``dx``, then
+    ``G.backward`` with upstream ``dx`` (Tutorial 9's generator step)."""
+    G, D = _relu_net(pG, z.dtype), _relu_net(pD, z.dtype)
+    x, cache = G.forward(pG, z)                                            # (n, 2) samples
+    out = D.loss_and_grads(pD, x, np.ones(z.shape[0], dtype=np.int64), param_grads=False)
+    grads, _ = G.backward(pG, cache, out.input_grad, input_grad=False)     # chain rule into G
+    return out.loss, grads, out.input_grad

@@ -24,3 +24,11 @@ def get_exercise(name: str) -> Exercise:
     if not isinstance(name, str) or name not in EXERCISES:
         raise ValueError(f"name: expected one of {list(EXERCISES)}, got {name!r}.")
     return EXERCISES[name]
+
+
+# ============================================================================================
+# Tutorials 05-09 (one section, kept together)
+# ============================================================================================
+from .tutorial_cases_b import TUTORIAL_B_EXERCISES  # noqa: E402
+
+EXERCISES.update({ex.name: ex for ex in TUTORIAL_B_EXERCISES})

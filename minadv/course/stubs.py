@@ -543,3 +543,190 @@ def local_entropy_gradient(x, grid, f_grid, gamma):
     ``docs/theory.md §9.1`` and §3.5.  Allowed: NumPy.
     """
     raise NotImplementedError
+
+
+# ============================================================================================
+# Tutorials 05-09: exercises of the second half of the course (one section, kept together)
+# ============================================================================================
+__all__ += [
+    "vat_kl_backward", "pgd_inner_max", "robust_accuracy_curve",
+    "filter_normalized_direction", "generator_loss_and_grads",
+]
+
+
+def vat_kl_backward(z_ref, z):
+    """VAT's divergence ``KL(p(·|x) ‖ p(·|x + r))`` on logits, per sample, and its gradient.
+
+    Tutorial 5.
+
+    Parameters
+    ----------
+    z_ref : ndarray of shape (n, C), float32 or float64
+        Clean logits ``z(x)``, held constant (VAT does not backpropagate through the clean
+        prediction).
+    z : ndarray of shape (n, C), same dtype
+        Logits ``z(x + r)`` at the perturbed input.
+
+    Returns
+    -------
+    kl : ndarray of shape (n,), ``z``'s dtype
+        ``KL_i = Σ_k p_ik (log p_ik - log q_ik)`` with ``p = softmax(z_ref)`` and
+        ``q = softmax(z)``, row-wise; ``0`` where ``z_i = z_ref_i``.
+    dz : ndarray of shape (n, C), ``z``'s dtype
+        ``∂KL_i/∂z_i = q_i - p_i`` per sample (**not** divided by ``n``).
+
+    Notes
+    -----
+    Use a stable log-softmax, ``log softmax(z) = z - M - log Σ_k exp(z_k - M)`` with the row
+    maximum ``M``, never ``log(softmax(z))``: at logits like ``±1000`` a probability underflows
+    to exactly 0, and ``0 · log 0 = 0 · (-inf)`` is NaN, while ``p_k (log p_k - log q_k)`` with
+    finite log-probabilities is ``0``.  The chain rule through the network turns ``dz`` into
+    ``∇_r KL = Jₓᵀ (q - p)``, the vector VAT's finite-difference power iteration normalises.
+    Miyato et al. (2018), arXiv:1704.03976, eqs. (3)-(5); ``docs/theory.md §6``.
+    """
+    raise NotImplementedError
+
+
+def pgd_inner_max(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
+                  clip_max=None):
+    """The inner maximisation of PGD adversarial training in the L∞ ball, from a given start.
+
+    Tutorial 6.
+
+    Parameters
+    ----------
+    input_grad : callable ``X_adv -> G``
+        ``G[i] = ∇ₓ ℓ_i(x_i)``, the loss gradient with respect to each input row, shape
+        ``(n, d)``, the labels being fixed inside it (e.g.
+        ``lambda Xa: model.loss_and_grads(params, Xa, y).input_grad``).
+    X : ndarray of shape (n, d), float32 or float64, the clean points (inside the box)
+    delta0 : ndarray of shape (n, d), the start perturbation (e.g. uniform in ``[-eps, eps]``)
+    eps : float, the L∞ radius
+    step_size : float
+    n_steps : int, ``>= 0``
+    clip_min, clip_max : float or None, the data box (``None``: no bound on that side)
+
+    Returns
+    -------
+    X_adv : ndarray of shape (n, d), ``X``'s dtype
+        ``x_0 = clip_box(X + clip(delta0, -eps, eps))``, then ``n_steps`` times::
+
+            x_{t+1} = clip_box( X + clip(x_t + step_size · sign(∇ₓ ℓ(x_t)) - X, -eps, eps) )
+
+        with ``sign(0) = 0`` (a coordinate with zero gradient does not move) and the gradient
+        evaluated at the current iterate ``x_t``.  ``n_steps = 0`` returns ``x_0``.
+
+    Notes
+    -----
+    Madry et al. (2018), arXiv:1706.06083, eq. (2.1): adversarial training minimises the loss
+    at this ``X_adv`` (the outer problem); the inner loop only moves the inputs.  Clip the
+    *perturbation* ``x - X`` to the ball (not ``x`` itself), then clip to the box.
+    """
+    raise NotImplementedError
+
+
+def robust_accuracy_curve(y, pred):
+    """Robust accuracy and attack success along an eps grid, from the predictions under attack.
+
+    Tutorial 7.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,), integer labels, ``n >= 1``
+    pred : ndarray of shape (n, k + 1), integer predictions
+        Column 0: the prediction on the clean input; column ``j >= 1``: the prediction on the
+        attack's output at the ``j``-th radius ``eps_j`` of a non-decreasing grid.
+
+    Returns
+    -------
+    accuracy : ndarray of shape (k,), float64
+        ``accuracy[j-1]`` = fraction of the points that are classified correctly clean **and**
+        under every attack at radii ``eps_1 … eps_j`` (the cumulative worst case: a point
+        fooled at a small radius is not robust at a larger one, even if the attack there
+        happened to fail).  Non-increasing.
+    success_rate : ndarray of shape (k,), float64
+        Among the points classified correctly clean, the fraction that some attack at radius
+        ``<= eps_j`` fooled; ``0`` (not NaN) when no point is classified correctly clean.
+
+    Notes
+    -----
+    A robustness curve reports the worst case over every attack that was run; the pointwise
+    accuracy at each radius alone overstates robustness when an attack is weak or unlucky
+    (gradient masking, Athalye et al. 2018, arXiv:1802.00420).
+    """
+    raise NotImplementedError
+
+
+def filter_normalized_direction(params, d):
+    """Li et al.'s filter normalisation of a random direction ``d`` in weight space.
+
+    Tutorial 8.
+
+    Parameters
+    ----------
+    params : dict of ndarrays, the weights ``θ`` (e.g. ``W1`` (d, h), ``b1`` (h,), …)
+    d : dict with the same keys, shapes and dtypes, a raw direction (e.g. Gaussian)
+
+    Returns
+    -------
+    dict with the keys, shapes and dtypes of ``params``
+        For every **weight** array, every filter ``d_j`` is rescaled to the norm of the same
+        filter of ``θ``::
+
+            d_j  <-  d_j · ‖θ_j‖ / (‖d_j‖ + 1e-10)
+
+        A filter is a column ``W[:, j]`` of a 2-D weight of shape ``(fan_in, fan_out)`` (one
+        per output unit).  Weights are the arrays with ``ndim >= 2``; when ``params`` has none
+        (logistic regression ``{"w": (d,), "b": ()}``), each 1-D array is a weight and is one
+        filter.  Every other array (the biases) gets the direction ``0``.
+
+    Notes
+    -----
+    A ReLU network computes the same function after ``W_l -> c W_l``, ``W_{l+1} -> W_{l+1}/c``,
+    so a raw direction of fixed size means little; after filter normalisation the slices
+    ``L(θ + α d)`` of different networks are comparable.  The ``1e-10`` keeps a zero filter of
+    ``d`` at zero instead of ``0/0``.  Li et al. (2018), arXiv:1712.09913, section 4.
+    """
+    raise NotImplementedError
+
+
+def generator_loss_and_grads(pG, pD, z):
+    """A GAN generator's loss and gradients, through the discriminator's input gradient.
+
+    Tutorial 9.
+
+    Both networks are ReLU MLPs in the row-vector convention with parameters ``W1, b1, …,
+    WL, bL`` (``L = len(params) // 2`` layers; hidden layers ``h_l = relu(h_{l-1} W_l + b_l)``,
+    last layer affine, no activation)::
+
+        x = G(z)               # (n, 2)  the fake samples: G's last affine output
+        s = D(x)               # (n, 2)  D's logits; class 1 = "real", class 0 = "fake"
+        L_G = (1/n) Σ_i -log softmax(s_i)_1       (the non-saturating generator loss)
+
+    Parameters
+    ----------
+    pG : dict ``W1 … WL, b1 … bL`` of the generator (``W1`` has ``z.shape[1]`` rows)
+    pD : dict ``W1 … WL, b1 … bL`` of the discriminator (input width = G's output width, two
+        output logits)
+    z : ndarray of shape (n, k), float32 or float64, the latent codes
+
+    Returns
+    -------
+    loss : float
+        ``L_G``.
+    grads : dict
+        ``∂L_G/∂θ_G`` for every key of ``pG`` (shape of the parameter).  ``D``'s parameters are
+        held constant (no gradient for them).
+    dx : ndarray of shape (n, 2)
+        ``∂L_G/∂x``: the discriminator's input gradient at the fake samples (carries the
+        ``1/n``); ``-dx`` is the direction of a targeted attack on ``D`` with target "real".
+
+    Notes
+    -----
+    Backward: ``ds = (softmax(s) - e_1) / n``; through ``D`` down to its **input**
+    (``g = δ W_lᵀ``, ``δ = g ⊙ relu'(a)``, with ``relu'(a) = 1[a > 0]``, so ``0`` at the kink),
+    which gives ``dx``; then through ``G`` as in any backward pass with upstream gradient
+    ``dx`` (``∂L/∂W_l = h_{l-1}ᵀ δ_l``, ``∂L/∂b_l = Σ_rows δ_l``).  Use a stable log-softmax
+    for the loss.  Goodfellow et al. (2014), arXiv:1406.2661, section 3.
+    """
+    raise NotImplementedError
