@@ -65,10 +65,11 @@ def first_layer_bounds(region: InputSet, W: np.ndarray, b: np.ndarray):
 def interval_bounds_kernel(net: Network, region: InputSet) -> list:
     """Kernel of :func:`interval_bounds`: ``[(l_1, u_1), …, (l_L, u_L)]``, each ``(n, n_l)``."""
     phi = ACTIVATIONS[net.activation].phi
-    bounds = [first_layer_bounds(region, net.weights[0], net.biases[0])]
-    for W, b in zip(net.weights[1:], net.biases[1:]):
-        lower, upper = bounds[-1]
-        bounds.append(interval_affine(phi(lower), phi(upper), W, b))   # φ monotone
+    with np.errstate(over="ignore", invalid="ignore"):           # inf/NaN -> "unknown"
+        bounds = [first_layer_bounds(region, net.weights[0], net.biases[0])]
+        for W, b in zip(net.weights[1:], net.biases[1:]):
+            lower, upper = bounds[-1]
+            bounds.append(interval_affine(phi(lower), phi(upper), W, b))   # φ monotone
     return bounds
 
 

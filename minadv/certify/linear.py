@@ -86,7 +86,8 @@ def backsubstitute(net: Network, region: InputSet, bounds: list, Lam: np.ndarray
 def linear_bounds_kernel(net: Network, region: InputSet) -> list:
     """Kernel of :func:`linear_bounds`: ``[(l_1, u_1), …, (l_L, u_L)]``."""
     phi = ACTIVATIONS[net.activation].phi
-    bounds = [first_layer_bounds(region, net.weights[0], net.biases[0])]   # exact
+    with np.errstate(over="ignore", invalid="ignore"):           # inf/NaN -> "unknown"
+        bounds = [first_layer_bounds(region, net.weights[0], net.biases[0])]   # exact
     n = region.X.shape[0]
     for layer in range(2, net.n_layers + 1):
         k = net.weights[layer - 1].shape[1]
@@ -94,9 +95,10 @@ def linear_bounds_kernel(net: Network, region: InputSet) -> list:
         Lam = np.concatenate([eye, -eye], axis=1)                # rows e_k and -e_k, (n, 2k, k)
         low = backsubstitute(net, region, bounds, Lam, np.zeros((n, 2 * k), region.X.dtype),
                              layer)
-        ibp_lo, ibp_up = interval_affine(phi(bounds[-1][0]), phi(bounds[-1][1]),
-                                         net.weights[layer - 1], net.biases[layer - 1])
-        bounds.append((np.maximum(low[:, :k], ibp_lo), np.minimum(-low[:, k:], ibp_up)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            ibp_lo, ibp_up = interval_affine(phi(bounds[-1][0]), phi(bounds[-1][1]),
+                                             net.weights[layer - 1], net.biases[layer - 1])
+        bounds.append((np.fmax(low[:, :k], ibp_lo), np.fmin(-low[:, k:], ibp_up)))
     return bounds
 
 

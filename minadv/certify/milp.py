@@ -175,7 +175,7 @@ def verify_exact(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None
     >>> p = {"W1": np.array([[1.0, -1.0]]), "b1": np.zeros(2),
     ...      "W2": np.array([[1.0, 0.0], [0.0, 1.0]]), "b2": np.array([0.0, 0.5])}
     >>> cert = verify_exact(net, p, np.array([[2.0]]), np.array([0]), eps=1.0)
-    >>> cert.status[0], round(float(cert.margins[0, 0]), 6)     # min of relu(x) - relu(-x) - 0.5
+    >>> str(cert.status[0]), round(float(cert.margins[0, 0]), 6)   # min relu(x) - 0.5 on [1, 3]
     ('verified', 0.5)
     """
     inputs = check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max,

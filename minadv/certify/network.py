@@ -61,12 +61,17 @@ class Network(NamedTuple):
         return self.weights[-1].shape[1]
 
     def logits(self, X: np.ndarray) -> np.ndarray:
-        """Forward pass ``z`` of ``X`` ``(n, d)`` -> ``(n, C)`` (the re-check of counterexamples)."""
+        """Forward pass ``z`` of ``X`` ``(n, d)`` -> ``(n, C)`` (the re-check of counterexamples).
+
+        An overflow gives inf/NaN logits silently: the verdict rules turn the NaN margins they
+        produce into "unknown" (``minadv.certify.certificate``).
+        """
         phi = ACTIVATIONS[self.activation].phi
         h = X
-        for l, (W, b) in enumerate(zip(self.weights, self.biases), 1):
-            a = h @ W + b                                        # (n, n_l)
-            h = phi(a) if l < self.n_layers else a
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, (W, b) in enumerate(zip(self.weights, self.biases), 1):
+                a = h @ W + b                                    # (n, n_l)
+                h = phi(a) if l < self.n_layers else a
         return h
 
 
