@@ -138,11 +138,8 @@ def check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max, *,
     """Validate the public arguments of a certifier once (names every bad argument)."""
     net = as_network(model, params)
     check_activation(net, allowed, method)
+    X = model.check_X(X)                                         # the model's width and dtype
     region = input_set(X, eps, norm, clip_min=clip_min, clip_max=clip_max)
-    if region.X.shape[1] != net.weights[0].shape[0] or region.X.dtype != net.weights[0].dtype:
-        raise ValueError(f"X: expected shape (n, {net.weights[0].shape[0]}) and dtype "
-                         f"{net.weights[0].dtype} (the model's), got {region.X.shape} "
-                         f"{region.X.dtype}.")
     return CertifyInputs(net, region, check_labels_for(net, region.X, y))
 
 

@@ -118,9 +118,7 @@ def interval_bounds(model: Any, params: Any, X: Any, eps: Any, norm: Any = np.in
     """
     net = as_network(model, params)
     check_activation(net, MONOTONE, "interval propagation")
-    region = input_set(X, eps, norm, clip_min=clip_min, clip_max=clip_max)
-    if region.X.shape[1] != net.weights[0].shape[0]:
-        raise ValueError(f"X: expected {net.weights[0].shape[0]} columns, got {region.X.shape}.")
+    region = input_set(model.check_X(X), eps, norm, clip_min=clip_min, clip_max=clip_max)
     return interval_bounds_kernel(net, region)
 
 
