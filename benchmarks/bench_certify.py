@@ -47,9 +47,10 @@ def train(objective_name: str, epochs: int):
     return model, params, X_te, y_te
 
 
-def timed(fn):
+def timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds)``."""
     start = time.perf_counter()
-    out = fn()
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
 
 
@@ -69,16 +70,15 @@ def measure(model, params, X, y, eps):
     falsified_missed = 0
     for i in range(X.shape[0]):
         x, yi = X[i:i + 1], y[i:i + 1]
-        x_adv, t = timed(lambda: pgd(model, params, x, yi, eps, n_steps=50, n_restarts=3,
-                                     rng=i, **box))
+        x_adv, t = timed(pgd, model, params, x, yi, eps, n_steps=50, n_restarts=3, rng=i,
+                         **box)
         pgd_robust = bool(model.predict(params, x_adv)[0] == yi[0])
         rows["PGD"]["count"] += pgd_robust
         rows["PGD"]["times"].append(t)
-        bounds, t_bounds = timed(lambda: linear_bounds(model, params, x, eps, **box))
+        bounds, t_bounds = timed(linear_bounds, model, params, x, eps, **box)
         for name, fn in (("IBP", certify_interval), ("linear", certify_linear),
                          ("LP", certify_lp), ("exact", verify_exact)):
-            cert, t = timed(lambda fn=fn: fn(model, params, x, yi, eps=eps, bounds=bounds,
-                                             **box))
+            cert, t = timed(fn, model, params, x, yi, eps=eps, bounds=bounds, **box)
             rows[name]["count"] += int(cert.status[0] == "verified")
             rows[name]["times"].append(t + (t_bounds if name != "IBP" else 0.0))
             if name == "exact":
@@ -95,9 +95,9 @@ def main(argv=None):
     parser.add_argument("--n-points", type=int, default=30)
     args = parser.parse_args(argv)
     n_points, epochs = (5, 10) if args.quick else (args.n_points, 40)
-    print(f"| network | eps | points | clean acc | PGD-50×3 robust | exact robust | "
-          f"LP cert. | linear cert. | IBP cert. | exact s/point (median) | PGD missed | "
-          f"exact unknown |")
+    print("| network | eps | points | clean acc | PGD-50×3 robust | exact robust | "
+          "LP cert. | linear cert. | IBP cert. | exact s/point (median) | PGD missed | "
+          "exact unknown |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in ("ERM", "PGD-trained"):
         model, params, X_te, y_te = train(name, epochs)
