@@ -40,7 +40,10 @@ from .input_set import InputSet, input_set, linear_minimum
 from .network import MONOTONE, Network, as_network, check_activation
 
 __all__ = ["interval_bounds", "interval_bounds_kernel", "interval_affine",
-           "interval_margins_kernel", "certify_interval", "certify_interval_kernel"]
+           "interval_margins_kernel", "certify_interval", "certify_interval_kernel",
+           "interval_affine_forward", "interval_affine_backward",
+           "interval_activation_forward", "interval_activation_backward",
+           "interval_margins_forward", "interval_margins_backward"]
 
 
 def interval_affine(lower: np.ndarray, upper: np.ndarray, W: np.ndarray, b: np.ndarray):
@@ -187,3 +190,88 @@ def certify_interval(model: Any, params: Any, X: Any, y: Any = None, eps: Any = 
     if bounds is not None:
         bounds = check_bounds(bounds, inputs.net, inputs.region.X.shape[0])
     return certify_interval_kernel(inputs.net, inputs.region, inputs.y, bounds)
+
+
+# ----------------------------------------------------------------------------- gradients
+# The pairs below differentiate eq. (17.1) for certified training (``docs/theory.md`` §17.8):
+# forward ``-> (out, cache)``, backward ``(d out, cache) -> d inputs``, as in ``minadv.layers``.
+
+def interval_affine_forward(lower: np.ndarray, upper: np.ndarray, W: np.ndarray,
+                            b: np.ndarray):
+    """Eq. (17.1) with its cache ``(μ, r, W)``: returns ``((lower_a, upper_a), cache)``."""
+    mid, rad = (upper + lower) / 2, (upper - lower) / 2         # μ, r: (n, d_in)
+    centre, radius = mid @ W + b, rad @ np.abs(W)                # μ W + b, r |W|: (n, d_out)
+    return (centre - radius, centre + radius), (mid, rad, W)
+
+
+def interval_affine_backward(dlower: np.ndarray, dupper: np.ndarray, cache):
+    """Backward of :func:`interval_affine_forward`: ``(dlower_in, dupper_in, dW, db)``.
+
+    With ``l_a = μ_a - r_a``, ``u_a = μ_a + r_a``: ``∂μ_a = ∂l_a + ∂u_a``,
+    ``∂r_a = ∂u_a - ∂l_a``; then ``∂μ = ∂μ_a Wᵀ``, ``∂r = ∂r_a |W|ᵀ``,
+    ``∂W = μᵀ ∂μ_a + sign(W) ⊙ (rᵀ ∂r_a)``, ``∂b = Σ_rows ∂μ_a``, and back to the ends
+    ``∂l = (∂μ - ∂r)/2``, ``∂u = (∂μ + ∂r)/2``.
+    """
+    mid, rad, W = cache
+    dmid_a, drad_a = dlower + dupper, dupper - dlower            # (n, d_out)
+    dW = mid.T @ dmid_a + np.sign(W) * (rad.T @ drad_a)          # (d_in, d_out)
+    db = dmid_a.sum(axis=0)
+    dmid, drad = dmid_a @ W.T, drad_a @ np.abs(W).T              # (n, d_in)
+    return (dmid - drad) / 2, (dmid + drad) / 2, dW, db
+
+
+def interval_activation_forward(lower: np.ndarray, upper: np.ndarray, activation: str):
+    """``[φ(l), φ(u)]`` for a non-decreasing φ; the cache is ``(l, u)``."""
+    phi = ACTIVATIONS[activation].phi
+    return (phi(lower), phi(upper)), (lower, upper)
+
+
+def interval_activation_backward(dlower: np.ndarray, dupper: np.ndarray, cache,
+                                 activation: str):
+    """``(φ'(l) ⊙ ∂l_h, φ'(u) ⊙ ∂u_h)``: each end moves with its own pre-image."""
+    lower, upper = cache
+    d1 = ACTIVATIONS[activation].d1
+    return d1(lower) * dlower, d1(upper) * dupper
+
+
+def interval_margins_forward(net: Network, lower0: np.ndarray, upper0: np.ndarray,
+                             spec: np.ndarray):
+    """IBP lower bounds of ``spec · z`` ``(n, m)`` over the box ``[lower0, upper0]`` (the L∞
+    ball ∩ box), with the cache :func:`interval_margins_backward` needs.
+
+    The same numbers as :func:`interval_margins_kernel`, written as a loop of forward pairs;
+    the spec is folded into the last layer (``Λ = spec W_Lᵀ``): ``m = Λ μ - |Λ| r + spec b_L``.
+    """
+    lower, upper, caches = lower0, upper0, []
+    for W, b in zip(net.weights[:-1], net.biases[:-1]):
+        (lower, upper), c_aff = interval_affine_forward(lower, upper, W, b)
+        (lower, upper), c_act = interval_activation_forward(lower, upper, net.activation)
+        caches.append((c_aff, c_act))
+    mid, rad = (upper + lower) / 2, (upper - lower) / 2          # box of h_{L-1}: (n, k)
+    Lam = spec @ net.weights[-1].T                               # (n, m, k)
+    margins = (np.einsum("nmk,nk->nm", Lam, mid) - np.einsum("nmk,nk->nm", np.abs(Lam), rad)
+               + spec @ net.biases[-1])
+    return margins, (caches, mid, rad, Lam, spec)
+
+
+def interval_margins_backward(dmargins: np.ndarray, cache, net: Network):
+    """Backward of :func:`interval_margins_forward`: ``(dWs, dbs)``, one array per layer.
+
+    Last layer (``g = ∂m``): ``∂μ = Σ_m g Λ``, ``∂r = -Σ_m g |Λ|``,
+    ``∂Λ = g ⊗ μ - g ⊗ (sign(Λ) ⊙ r)``, ``∂W_L = Σ_{n,m} ∂Λᵀ spec``, ``∂b_L = Σ_{n,m} g spec``;
+    then the pairs above, layer by layer, down to the (parameter-free) input box.
+    """
+    caches, mid, rad, Lam, spec = cache
+    g = dmargins                                                 # (n, m)
+    dmid = np.einsum("nm,nmk->nk", g, Lam)
+    drad = -np.einsum("nm,nmk->nk", g, np.abs(Lam))
+    dLam = g[:, :, None] * (mid[:, None, :] - np.sign(Lam) * rad[:, None, :])   # (n, m, k)
+    dWs = [np.einsum("nmk,nmc->kc", dLam, spec)]                 # (k, C)
+    dbs = [np.einsum("nm,nmc->c", g, spec)]
+    dlower, dupper = (dmid - drad) / 2, (dmid + drad) / 2
+    for c_aff, c_act in reversed(caches):
+        dlower, dupper = interval_activation_backward(dlower, dupper, c_act, net.activation)
+        dlower, dupper, dW, db = interval_affine_backward(dlower, dupper, c_aff)
+        dWs.insert(0, dW)
+        dbs.insert(0, db)
+    return dWs, dbs
