@@ -281,3 +281,23 @@ plt.show()
 #    on that number?
 # 3. For logistic regression every method is exact (`docs/theory.md` §17.1).  Check it with
 #    `minadv.certify.verify_exact` against `minadv.attacks.robust_margin`.
+# 4. (Autograded) Propagate an interval through one affine + ReLU layer
+#    (`print(course.stub("interval_affine_relu"))` shows the task), and write the four big-M
+#    rows of one ReLU (`print(course.stub("big_m_relu"))`); check them:
+
+# %%
+from minadv import course
+
+
+def interval_affine_relu(lower, upper, W, b):
+    """Bounds of relu(h W + b) for lower <= h <= upper (see the stub)."""
+    raise NotImplementedError          # your code here
+
+
+def big_m_relu(lower, upper):
+    """The rows A (a, h, z) <= c of h = relu(a) with one binary z (see the stub)."""
+    raise NotImplementedError          # your code here
+
+
+attempts = [course.check("interval_affine_relu", interval_affine_relu),
+            course.check("big_m_relu", big_m_relu)]

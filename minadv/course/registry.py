@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .attack_cases import ATTACK_EXERCISES
 from .backprop_cases import BACKPROP_EXERCISES
+from .certify_cases import CERTIFY_EXERCISES
 from .curvature_cases import CURVATURE_EXERCISES
 from .grading import Exercise
 from .numerics_cases import NUMERICS_EXERCISES
@@ -12,7 +13,8 @@ __all__ = ["EXERCISES", "get_exercise"]
 
 EXERCISES: dict[str, Exercise] = {
     ex.name: ex for ex in (NUMERICS_EXERCISES + BACKPROP_EXERCISES + ATTACK_EXERCISES
-                           + CURVATURE_EXERCISES)}
+                           + CURVATURE_EXERCISES
+                           + CERTIFY_EXERCISES)}
 
 
 def get_exercise(name: str) -> Exercise:
