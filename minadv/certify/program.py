@@ -72,59 +72,70 @@ class Program(NamedTuple):
         return c
 
 
+class _Rows:
+    """Rows ``low <= a·v <= high`` collected one at a time (entries: ``(index or slice, value)``)."""
+
+    def __init__(self, n_vars: int):
+        self.n_vars, self.A, self.low, self.high = n_vars, [], [], []
+
+    def add(self, entries, low: float, high: float) -> None:
+        r = np.zeros(self.n_vars)
+        for idx, val in entries:
+            r[idx] += val
+        self.A.append(r), self.low.append(low), self.high.append(high)
+
+
+def _layout(net: Network, lower0, upper0, bounds):
+    """Offsets of ``a_l`` in ``v``, the layer sizes and the variable bounds of ``x', a, h``."""
+    relu = net.activation == "relu"
+    sizes = [lower0.size] + [lo.size for lo, _ in bounds]
+    offset, var_lo, var_hi, start = [0], [lower0], [upper0], lower0.size   # x' is v[:d]
+    for lo, up in bounds:
+        var_lo += [lo, np.maximum(lo, 0) if relu else lo]        # a_l, h_l
+        var_hi += [up, np.maximum(up, 0) if relu else up]
+        offset.append(start)
+        start += 2 * lo.size
+    return sizes, offset, var_lo, var_hi, start
+
+
+def _unit_rows(rows: _Rows, a: int, h: int, z: int | None, lo: float, up: float,
+               relu: bool) -> None:
+    """Table (17.4) for one unit; ``z`` the index of its binary (MILP) or None (LP)."""
+    if not relu or lo >= 0:
+        rows.add([(h, 1.0), (a, -1.0)], 0.0, 0.0)                # h = a
+    elif up <= 0:
+        return                                                   # h ∈ [0, 0] by its bounds
+    else:
+        rows.add([(a, 1.0), (h, -1.0)], -np.inf, 0.0)            # h >= a
+        if z is not None:
+            rows.add([(h, 1.0), (z, -up)], -np.inf, 0.0)         # h <= u z
+            rows.add([(h, 1.0), (a, -1.0), (z, -lo)], -np.inf, -lo)   # h <= a - l (1 - z)
+        else:
+            s = up / (up - lo)
+            rows.add([(h, 1.0), (a, -s)], -np.inf, -s * lo)      # h <= s (a - l)
+
+
 def network_program(net: Network, lower0: np.ndarray, upper0: np.ndarray, bounds: list, *,
                     integer: bool) -> Program:
     """Constraints of table (17.4) for one point (``lower0``/``upper0`` ``(d,)``, ``bounds`` a
     list of ``L - 1`` pairs of ``(n_l,)`` arrays, all finite); ``integer`` picks big-M."""
-    sizes = [lower0.size] + [W.shape[1] for W in net.weights[:-1]]
-    offset, var_lo, var_hi = [0], [lower0], [upper0]             # a_l at offset[l]
-    start = lower0.size                                          # x' occupies [0, d)
-    for l, (lo, up) in enumerate(bounds, 1):
-        relu = net.activation == "relu"
-        var_lo += [lo, np.maximum(lo, 0) if relu else lo]        # a_l, h_l
-        var_hi += [up, np.maximum(up, 0) if relu else up]
-        offset.append(start)
-        start += 2 * sizes[l]
-    n_cont = start
+    relu = net.activation == "relu"
+    sizes, offset, var_lo, var_hi, n_cont = _layout(net, lower0, upper0, bounds)
     unstable = [(l, k) for l, (lo, up) in enumerate(bounds, 1) for k in range(lo.size)
-                if net.activation == "relu" and lo[k] < 0 < up[k]]
-    n_bin = len(unstable) if integer else 0
-    n_vars = n_cont + n_bin
-    A_rows, lo_rows, hi_rows = [], [], []
-
-    def row(entries, low, high):
-        r = np.zeros(n_vars)
-        for idx, val in entries:
-            r[idx] += val
-        A_rows.append(r), lo_rows.append(low), hi_rows.append(high)
-
-    for l in range(1, len(bounds) + 1):
+                if relu and lo[k] < 0 < up[k]] if integer else []
+    binary = {unit: n_cont + j for j, unit in enumerate(unstable)}     # (l, k) -> index of z
+    rows = _Rows(n_cont + len(unstable))
+    for l, (lo, up) in enumerate(bounds, 1):
         W, b = net.weights[l - 1], net.biases[l - 1]
         prev = 0 if l == 1 else offset[l - 1] + sizes[l - 1]     # h_{l-1} (x' for l = 1)
         a0, h0 = offset[l], offset[l] + sizes[l]
         for k in range(sizes[l]):                                # a_k - Σ_i h_i W_ik = b_k
-            row([(a0 + k, 1.0), (slice(prev, prev + sizes[l - 1]), -W[:, k])], b[k], b[k])
-        lo, up = bounds[l - 1]
-        for k in range(sizes[l]):
-            a, h = a0 + k, h0 + k
-            if net.activation != "relu" or lo[k] >= 0:
-                row([(h, 1.0), (a, -1.0)], 0.0, 0.0)             # h = a
-            elif up[k] <= 0:
-                continue                                         # h ∈ [0, 0] by its bounds
-            else:
-                row([(a, 1.0), (h, -1.0)], -np.inf, 0.0)         # h >= a
-                if integer:
-                    z = n_cont + unstable.index((l, k))
-                    row([(h, 1.0), (z, -up[k])], -np.inf, 0.0)   # h <= u z
-                    row([(h, 1.0), (a, -1.0), (z, -lo[k])], -np.inf, -lo[k])  # h <= a - l(1-z)
-                else:
-                    s = up[k] / (up[k] - lo[k])
-                    row([(h, 1.0), (a, -s)], -np.inf, -s * lo[k])   # h <= s (a - l)
-    integrality = np.zeros(n_vars)
-    integrality[n_cont:] = 1
-    var_lo = np.concatenate(var_lo + [np.zeros(n_bin)])
-    var_hi = np.concatenate(var_hi + [np.ones(n_bin)])
+            rows.add([(a0 + k, 1.0), (slice(prev, prev + sizes[l - 1]), -W[:, k])], b[k], b[k])
+            _unit_rows(rows, a0 + k, h0 + k, binary.get((l, k)), lo[k], up[k], relu)
+    n_bin = len(unstable)
+    integrality = np.concatenate([np.zeros(n_cont), np.ones(n_bin)])
     L = len(bounds)
-    last = slice(offset[L] + sizes[L], offset[L] + 2 * sizes[L])
-    return Program(np.array(A_rows).reshape(-1, n_vars), np.array(lo_rows), np.array(hi_rows),
-                   var_lo, var_hi, integrality, last, n_bin)
+    return Program(np.array(rows.A).reshape(-1, rows.n_vars), np.array(rows.low),
+                   np.array(rows.high), np.concatenate(var_lo + [np.zeros(n_bin)]),
+                   np.concatenate(var_hi + [np.ones(n_bin)]), integrality,
+                   slice(offset[L] + sizes[L], offset[L] + 2 * sizes[L]), n_bin)
