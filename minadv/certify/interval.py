@@ -19,7 +19,7 @@ is exact.
 References
 ----------
 Gowal, Dvijotham, Stanforth, et al. (2018), "On the Effectiveness of Interval Bound Propagation
-for Training Verifiably Robust Models", arXiv:1810.12715, eqs. (5)-(6).
+for Training Verifiably Robust Models", arXiv:1810.12715, §3.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ The product of norms is usually far from tight for deep networks — the lesson 
 References
 ----------
 Szegedy et al. (2014), "Intriguing properties of neural networks", ICLR, §4.3; Tsuzuku, Sato,
-Sugiyama (2018), "Lipschitz-Margin Training", NeurIPS, §3.
+Sugiyama (2018), "Lipschitz-Margin Training", NeurIPS.
 """
 
 from __future__ import annotations

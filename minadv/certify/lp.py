@@ -15,7 +15,7 @@ References
 ----------
 Ehlers (2017), "Formal Verification of Piece-Wise Linear Feed-Forward Neural Networks", ATVA
 (the triangle relaxation); Wong & Kolter (2018), "Provable Defenses against Adversarial Examples
-via the Convex Outer Adversarial Polytope", ICML, §3 (its dual).
+via the Convex Outer Adversarial Polytope", ICML (its dual).
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def lp_point(net, region, i, y, bounds_i, spec_i, time_limit):
     if cex is not None:
         return margins, FALSIFIED, "the LP minimiser is misclassified (forward pass)", cex, solver
     if not np.all(np.isfinite(margins)):
-        return margins, UNKNOWN, "an LP did not solve: " + solver[-1][1], None, solver
+        failed = next(m for status, m in solver if status != 0)
+        return margins, UNKNOWN, "an LP did not solve: " + failed, None, solver
     if np.all(margins > SOLVER_TOL):
         return margins, VERIFIED, "every LP margin bound is positive", None, solver
     return (margins, UNKNOWN, f"smallest LP margin bound {margins.min():.3g} <= {SOLVER_TOL:g}",

@@ -25,7 +25,7 @@ for every norm; networks with hidden layers need the L∞ ball (∩ box).
 References
 ----------
 Tjeng, Xiao, Tedrake (2019), "Evaluating Robustness of Neural Networks with Mixed Integer
-Programming", ICLR, §4 (the big-M formulation with tight bounds); Cheng, Nührenberg, Ruess (2017),
+Programming", ICLR (the big-M formulation with tight bounds); Cheng, Nührenberg, Ruess (2017),
 "Maximum Resilience of Artificial Neural Networks", ATVA.
 """
 

@@ -10,7 +10,7 @@ radius ``R = σ Φ⁻¹(p_A)`` (Cohen et al., Theorem 1 with ``p_B = 1 - p_A``).
 
 * ``predict``: ``n`` noisy copies, counts of the two top classes ``n_A, n_B``; return ``c_A``
   when the two-sided binomial test of ``n_A`` out of ``n_A + n_B`` against ``1/2`` has p-value
-  ``<= α``, else abstain (``-1``).  Wrong with probability at most ``α`` (their Theorem 2).
+  ``<= α``, else abstain (``-1``).  Wrong with probability at most ``α`` (their Proposition 1).
 * ``certify``: guess ``c_A`` from ``n0`` copies, count it in ``n`` fresh copies, take the
   one-sided Clopper–Pearson lower confidence bound ``p_lower = B(α; n_A, n - n_A + 1)``
   (``B`` the Beta quantile) and return ``(c_A, σ Φ⁻¹(p_lower))`` if ``p_lower > 1/2``, else
@@ -24,7 +24,7 @@ answer the Monte Carlo radius is tested against).
 References
 ----------
 Cohen, Rosenfeld, Kolter (2019), "Certified Adversarial Robustness via Randomized Smoothing",
-ICML, Theorem 1, Theorem 2 and Pseudocode (PREDICT, CERTIFY).  Their code called
+ICML, Theorem 1, Propositions 1-2 and the pseudocode of PREDICT and CERTIFY.  Their code called
 ``scipy.stats.binom_test``; current SciPy has :func:`scipy.stats.binomtest`.
 """
 

@@ -489,7 +489,7 @@ def ibp_loss_and_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarra
 
 @dataclasses.dataclass(frozen=True)
 class IBPObjective(Objective):
-    r"""Certified training by interval bound propagation (Gowal et al. 2018, eq. (7)).
+    r"""Certified training by interval bound propagation (Gowal et al. 2018).
 
     .. math::
         \kappa\,\ell(z(x), y) + (1-\kappa)\,\mathrm{CE}(\hat z(x), y)
@@ -587,7 +587,7 @@ def trades_loss_and_grads(model: Model, params: Params, X: np.ndarray, X_adv: np
 
 @dataclasses.dataclass(frozen=True)
 class TRADESObjective(Objective):
-    r"""TRADES (Zhang et al. 2019, eq. (5)): accuracy plus a KL boundary term.
+    r"""TRADES (Zhang et al. 2019): accuracy plus a KL boundary term.
 
     .. math::
         \min_\theta \frac1B\sum_i \Big[\ell(z(x_i), y_i) + \beta
