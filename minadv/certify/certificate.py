@@ -20,6 +20,11 @@ Verdicts (one string per point):
   a non-finite bound, a solver stopped by its time limit).
 
 A NaN or infinite bound is never "verified" (issue reports of other verifiers).
+
+Arithmetic: interval and linear bounds are computed in the model's dtype and are the exact
+bounds of real arithmetic up to its rounding (relative ``~1e-16`` per operation in float64,
+``~1e-7`` in float32); LP and MILP verdicts keep a margin of ``1e-6`` for HiGHS's tolerances
+(``minadv.certify.program``).  A float32 bound within ``~1e-6`` of 0 deserves a float64 re-run.
 """
 
 from __future__ import annotations

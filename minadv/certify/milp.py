@@ -98,8 +98,10 @@ def milp_point(net: Network, region: InputSet, i: int, y: int, bounds_i: list,
             solver
     if np.all(np.isfinite(duals)) and np.all(duals > SOLVER_TOL):
         return margins, VERIFIED, "every exact minimum margin is positive", None, solver
-    if any(s != 0 for s, _ in solver):
-        why = "the time limit stopped HiGHS: " + next(m for s, m in solver if s != 0)
+    stopped = [(s, m) for s, m in solver if s != 0]
+    if stopped:
+        why = ("the time limit stopped HiGHS: " if stopped[0][0] == 1 else
+               "HiGHS did not solve: ") + stopped[0][1]
     elif disagree:
         why = "the solver's minimiser does not re-check (forward-pass margin > 0)"
     else:
