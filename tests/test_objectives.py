@@ -241,6 +241,6 @@ def test_exact_robust_refuses_an_mlp_and_make_objective_refuses_unknowns():
     with pytest.raises(TypeError, match="logistic regression"):
         ExactRobustObjective().validate(_mlp()[0])
     with pytest.raises(ValueError, match="expected one of"):
-        make_objective("trades")
+        make_objective("mart")                 # an objective minadv does not have
     with pytest.raises(ValueError, match="unknown hyper-parameters"):
         make_objective("erm", eps=0.1)

@@ -234,3 +234,33 @@ def generator_loss_and_grads(pG, pD, z):
     out = D.loss_and_grads(pD, x, np.ones(z.shape[0], dtype=np.int64), param_grads=False)
     grads, _ = G.backward(pG, cache, out.input_grad, input_grad=False)     # chain rule into G
     return out.loss, grads, out.input_grad
+
+
+
+# ----------------------------------------------------------------------------- certification
+# (tutorial 10; the case module is ``certify_cases``)
+def interval_affine_relu(lower, upper, W, b):
+    """:func:`minadv.certify.interval.interval_affine` (eq. (17.1)), then the ReLU at both
+    ends."""
+    from ..certify.interval import interval_affine
+
+    low, high = interval_affine(lower, upper, W, b)
+    return np.maximum(low, 0), np.maximum(high, 0)
+
+
+def big_m_relu(lower, upper):
+    """Eq. (17.5) of ``docs/theory.md`` §17.5, the rows :func:`minadv.certify.program.
+    network_program` writes for an unstable unit, as ``A (n, 4, 3)`` on ``(a, h, z)`` and
+    ``c (n, 4)``: ``-h <= 0``, ``a - h <= 0``, ``h - u z <= 0``, ``-a + h - l z <= -l``."""
+    n = lower.shape[0]
+    A = np.zeros((n, 4, 3), dtype=lower.dtype)
+    c = np.zeros((n, 4), dtype=lower.dtype)
+    A[:, 0, 1] = -1                                      # h >= 0
+    A[:, 1, 0], A[:, 1, 1] = 1, -1                       # h >= a
+    A[:, 2, 1], A[:, 2, 2] = 1, -upper                   # h <= u z
+    A[:, 3, 0], A[:, 3, 1], A[:, 3, 2] = -1, 1, -lower   # h <= a - l (1 - z)
+    c[:, 3] = -lower
+    return A, c
+
+
+__all__ += ["interval_affine_relu", "big_m_relu"]

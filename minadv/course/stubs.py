@@ -730,3 +730,61 @@ def generator_loss_and_grads(pG, pD, z):
     for the loss.  Goodfellow et al. (2014), arXiv:1406.2661, section 3.
     """
     raise NotImplementedError
+
+
+
+# ----------------------------------------------------------------------------- certification
+def interval_affine_relu(lower, upper, W, b):
+    """Interval bounds of one affine + ReLU layer: ``relu(h W + b)`` for ``lower <= h <= upper``.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n, d_in), ``lower <= upper`` elementwise
+    W : ndarray of shape (d_in, d_out)
+    b : ndarray of shape (d_out,)
+
+    Returns
+    -------
+    (lower_out, upper_out) : two ndarrays of shape (n, d_out), the inputs' dtype
+        The smallest box containing ``relu(h W + b)`` for every ``h`` in the box.
+
+    Notes
+    -----
+    With the centre ``μ = (upper + lower)/2`` and radius ``r = (upper - lower)/2``, the affine
+    image lies in ``[μ W + b - r |W|, μ W + b + r |W|]`` (each output is a linear function of a
+    box, extreme at a vertex), and the ReLU, being non-decreasing, maps ``[l, u]`` to
+    ``[relu(l), relu(u)]``.  ``docs/theory.md §17.2``, eq. (17.1).
+    """
+    raise NotImplementedError
+
+
+def big_m_relu(lower, upper):
+    """The big-M constraints of ``h = relu(a)`` for units with ``lower < a < upper``
+    (``lower < 0 < upper``), one binary ``z`` per unit.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n,), one entry per unit
+
+    Returns
+    -------
+    (A, c) : ndarrays of shape (n, 4, 3) and (n, 4), the inputs' dtype
+        Unit ``i``'s constraints are ``A[i] @ (a, h, z) <= c[i]``, the rows in this order:
+
+        1. ``h >= 0``;
+        2. ``h >= a``;
+        3. ``h <= u z``;
+        4. ``h <= a - l (1 - z)``,
+
+        each written as ``(coefficient of a, of h, of z) · (a, h, z) <= constant`` (move every
+        variable to the left, e.g. ``h >= a`` is ``a - h <= 0``).
+
+    Notes
+    -----
+    With ``z = 1`` rows 2 and 4 force ``h = a`` (and row 1 then ``a >= 0``); with ``z = 0`` rows
+    1 and 3 force ``h = 0`` (and row 2 then ``a <= 0``).  ``docs/theory.md §17.5``, eq. (17.5).
+    """
+    raise NotImplementedError
+
+
+__all__ += ["interval_affine_relu", "big_m_relu"]

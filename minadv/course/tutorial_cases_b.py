@@ -37,15 +37,6 @@ TUTORIAL_OF = {
 
 
 
-def _exercise(**fields):
-    """An :class:`Exercise` with the fields this version of it has: ``tutorial``, ``task``,
-    ``nan_hint`` and ``forbidden`` are optional fields that newer versions of the dataclass
-    use (``minadv grade --list``, the 0/0 hint, refused imports); an older one shows
-    ``overflow_hint`` for every non-finite value."""
-    known = Exercise.__dataclass_fields__
-    return Exercise(**{k: v for k, v in fields.items() if k in known})
-
-
 # ----------------------------------------------------------------------------- 05 VAT KL
 def _kl_case(name, gen, n, C, *, scale=1.0, shift=0.5, dtype=np.float64):
     z_ref = scale * gen.standard_normal((n, C))
@@ -82,7 +73,7 @@ def _kl_parts(z_ref, z, *, reverse=False, sign=1.0, per_n=False):
     return kl, dz
 
 
-VAT_KL = _exercise(
+VAT_KL = Exercise(
     name="vat_kl_backward",
     summary="(tutorial 05) VAT's KL(softmax(z_ref) ‖ softmax(z)) per row and its gradient q - p",
     reference=ref.vat_kl_backward,
@@ -175,7 +166,7 @@ def _loop_mistake(**switches):
     return fn
 
 
-PGD_INNER = _exercise(
+PGD_INNER = Exercise(
     name="pgd_inner_max",
     summary="(tutorial 06) PGD training's inner loop: n_steps L∞ ascent steps, ball, box",
     reference=ref.pgd_inner_max,
@@ -247,7 +238,7 @@ def curve_parts(y, pred, *, cumulative=True, with_clean=True, per_clean=True):
     return robust.mean(axis=0), np.asarray(success, dtype=np.float64)
 
 
-ROBUST_CURVE = _exercise(
+ROBUST_CURVE = Exercise(
     name="robust_accuracy_curve",
     summary="(tutorial 07) cumulative robust accuracy and attack success along an eps grid",
     reference=ref.robust_accuracy_curve,
@@ -334,7 +325,7 @@ def filter_parts(params, d, *, axis="filter", keep_bias=False, inverted=False):
     return out
 
 
-FILTER_NORM = _exercise(
+FILTER_NORM = Exercise(
     name="filter_normalized_direction",
     summary="(tutorial 08) Li et al.'s filter normalisation of a direction in weight space",
     reference=ref.filter_normalized_direction,
@@ -437,7 +428,7 @@ def gan_parts(pG, pD, z, *, label=1, mean=True, relu_out=False, kink=False):
     return loss, {k: grads[k] for k in pG}, dx
 
 
-GAN_GENERATOR = _exercise(
+GAN_GENERATOR = Exercise(
     name="generator_loss_and_grads",
     summary="(tutorial 09) non-saturating GAN generator loss, G's gradients through D's input "
             "gradient",

@@ -422,3 +422,220 @@ def make_objective(name: str, **hyper: Any) -> Objective:
         raise ValueError(f"objective {name!r}: unknown hyper-parameters {unknown}; "
                          f"it takes {sorted(fields)}.")
     return cls(**hyper)
+
+
+# -------------------------------------------------------------------------------- certified
+# Interval bound propagation (IBP) training and TRADES (``docs/theory.md`` §17.8).
+
+def ibp_schedule(step: int, *, eps: float, kappa: float, warmup_steps: int,
+                 ramp_steps: int) -> tuple[float, float]:
+    """Gowal et al.'s schedule at training step ``step`` (0-based): ``(eps_t, kappa_t)``.
+
+    ``eps_t = t·eps`` and ``kappa_t = 1 - t·(1 - kappa)`` with
+    ``t = clip((step - warmup_steps) / ramp_steps, 0, 1)`` (``t = 1`` after the warm-up when
+    ``ramp_steps = 0``): clean training first, then the radius and the weight of the robust
+    term grow linearly together.
+    """
+    if ramp_steps == 0:
+        t = 1.0 if step >= warmup_steps else 0.0
+    else:
+        t = min(max((step - warmup_steps) / ramp_steps, 0.0), 1.0)
+    return t * eps, 1.0 - t * (1.0 - kappa)
+
+
+def ibp_loss_and_grads(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
+                       eps: float, kappa: float, clip_min=None, clip_max=None,
+                       l2: float = 0.0) -> tuple[float, Params]:
+    r"""Gowal et al.'s IBP loss and its exact gradient (no validation; an MLP).
+
+    .. math::
+        \kappa\,\frac1B\sum_i \ell(z(x_i), y_i) + (1-\kappa)\,\frac1B\sum_i
+        \mathrm{CE}(\hat z_i, y_i) + \tfrac{l_2}{2}\sum\|W\|^2
+
+    with the worst-case logits ``ẑ_y = 0``, ``ẑ_j = -m̲_j``, ``m̲_j`` the interval lower bound
+    of ``z_y - z_j`` over the L∞ ball ∩ box (:func:`minadv.certify.interval.
+    interval_margins_forward`), so ``CE(ẑ, y) = log(1 + Σ_{j≠y} exp(-m̲_j))`` and
+    ``∂/∂m̲_j = -softmax(ẑ)_j``.  The gradient runs through the interval pairs' backward.
+    (Imports are local: this section is appended to the module, away from its header.)
+    """
+    from ..certify.certificate import margin_specs
+    from ..certify.interval import interval_margins_backward, interval_margins_forward
+    from ..certify.network import as_network_kernel
+    from ..numerics import log_softmax
+
+    n = X.shape[0]
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    loss = 0.0
+    if kappa > 0:
+        clean = model.loss_and_grads_kernel(params, X, y, input_grad=False)
+        loss += kappa * clean.loss
+        grads = {k: kappa * g for k, g in clean.grads.items()}
+    if kappa < 1:
+        net = as_network_kernel(model, params)
+        lower0 = X - eps if clip_min is None else np.maximum(X - eps, clip_min)     # (n, d)
+        upper0 = X + eps if clip_max is None else np.minimum(X + eps, clip_max)
+        spec, _ = margin_specs(y, model.n_classes, X.dtype)      # (n, C-1, C)
+        margins, cache = interval_margins_forward(net, lower0, upper0, spec)   # m̲: (n, C-1)
+        z_hat = np.concatenate([np.zeros((n, 1), X.dtype), -margins], axis=1)   # true class 0
+        log_p = log_softmax(z_hat)                               # (n, C)
+        loss += (1 - kappa) * float(-log_p[:, 0].mean())
+        dmargins = -np.exp(log_p[:, 1:]) * ((1 - kappa) / n)     # ∂/∂m̲_j = -softmax(ẑ)_j / n
+        dWs, dbs = interval_margins_backward(dmargins.astype(X.dtype), cache, net)
+        for (wk, bk), dW, db in zip(model.layer_keys, dWs, dbs):
+            grads[wk] = grads[wk] + dW
+            grads[bk] = grads[bk] + db
+    return add_l2_penalty(loss, {k: grads[k] for k in params}, params, model.weight_names, l2)
+
+
+@dataclasses.dataclass(frozen=True)
+class IBPObjective(Objective):
+    r"""Certified training by interval bound propagation (Gowal et al. 2018).
+
+    .. math::
+        \kappa\,\ell(z(x), y) + (1-\kappa)\,\mathrm{CE}(\hat z(x), y)
+
+    (:func:`ibp_loss_and_grads`), with ``eps`` ramped from 0 and ``kappa`` from 1 to their
+    final values by :func:`ibp_schedule`: ``warmup_steps`` clean steps, then ``ramp_steps``
+    linear steps.  The schedule counts this objective's calls (one per minibatch of
+    :func:`~minadv.training.fit`); that counter is its only state, so build a new objective for
+    a new run.  Only :class:`~minadv.models.MLP`; the L∞ ball ∩ the optional box.
+
+    Parameters
+    ----------
+    eps : float >= 0
+        Final L∞ radius.
+    kappa : float in [0, 1], default 0.5
+        Final weight of the clean loss (Gowal et al. use 0.5).
+    warmup_steps, ramp_steps : int >= 0
+    l2, clip_min, clip_max : as in :class:`FGSMObjective`
+    """
+
+    eps: float = 0.1
+    kappa: float = 0.5
+    warmup_steps: int = 0
+    ramp_steps: int = 0
+    l2: float = 0.0
+    clip_min: float | None = None
+    clip_max: float | None = None
+    calls: list = dataclasses.field(default_factory=lambda: [0], repr=False, compare=False)
+    name: ClassVar[str] = "ibp"
+
+    def validate(self, model: Model) -> None:
+        from ..models.mlp import MLP
+
+        super().validate(model)
+        check_scalar(self.eps, "eps", low=0.0)
+        check_scalar(self.kappa, "kappa", low=0.0, high=1.0)
+        check_int(self.warmup_steps, "warmup_steps", low=0)
+        check_int(self.ramp_steps, "ramp_steps", low=0)
+        _check_box(self.clip_min, self.clip_max)
+        if not isinstance(model, MLP):
+            raise TypeError(f"model: IBP training needs an MLP (its interval bounds), got "
+                            f"{model!r}.")
+
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
+        eps, kappa = ibp_schedule(self.calls[0], eps=float(self.eps), kappa=float(self.kappa),
+                                  warmup_steps=self.warmup_steps, ramp_steps=self.ramp_steps)
+        self.calls[0] += 1
+        return ibp_loss_and_grads(model, params, batch.X, batch.y, eps=eps, kappa=kappa,
+                                  clip_min=self.clip_min, clip_max=self.clip_max, l2=self.l2)
+
+
+def trades_attack_kernel(model: Model, params: Params, X: np.ndarray, *, eps: float,
+                         step_size: float, n_steps: int, clip_min=None, clip_max=None,
+                         rng: np.random.Generator) -> np.ndarray:
+    """TRADES's inner maximiser: L∞ PGD on ``KL(p(x) ‖ p(x'))`` (``p(x)`` held constant),
+    from ``x + 0.001·N(0, I)`` as in Zhang et al.'s code; returns ``x'`` in the ball ∩ box."""
+    lower = X - eps if clip_min is None else np.maximum(X - eps, clip_min)   # (n, d)
+    upper = X + eps if clip_max is None else np.minimum(X + eps, clip_max)
+    log_p_ref = model.output.log_proba(model.forward(params, X)[0])      # constant
+    X_adv = np.clip(X + X.dtype.type(0.001) * rng.standard_normal(X.shape, dtype=X.dtype),
+                    lower, upper)
+    for _ in range(n_steps):
+        z, cache = model.forward(params, X_adv)
+        _, dz = model.output.kl(log_p_ref, z)                   # ∂KL/∂z' = q - p
+        _, g = model.backward(params, cache, dz, param_grads=False, input_grad=True)
+        X_adv += steepest_ascent_kernel(g, step_size, np.inf)
+        np.clip(X_adv, lower, upper, out=X_adv)
+    return X_adv
+
+
+def trades_loss_and_grads(model: Model, params: Params, X: np.ndarray, X_adv: np.ndarray,
+                          y: np.ndarray, *, beta: float, l2: float = 0.0):
+    r"""TRADES loss at a fixed ``x'`` and its gradient (no validation; softmax outputs).
+
+    .. math::
+        \frac1B\sum_i \ell(z(x_i), y_i) + \beta\,\frac1B\sum_i
+        \mathrm{KL}\big(p(x_i)\,\|\,p(x'_i)\big) + \tfrac{l_2}{2}\sum\|W\|^2
+
+    Both distributions depend on θ: ``∂KL/∂z' = q - p`` (the VAT term, ``losses``) and
+    ``∂KL/∂z = p ⊙ (log p - log q - KL)`` (the first argument, ``docs/theory.md`` §17.8).
+    One forward and one backward pass over ``[x; x']``.
+    """
+    n = X.shape[0]
+    z, cache = model.forward(params, _stack(X, X_adv))         # (2B, C)
+    ce, dce = model.output.nll(z[:n], y)
+    log_p = model.output.log_proba(z[:n])
+    kl, dz_adv = model.output.kl(log_p, z[n:])                  # KL(p ‖ q), q - p
+    log_q = model.output.log_proba(z[n:])
+    dz_clean = np.exp(log_p) * (log_p - log_q - kl[:, None])   # ∂KL/∂z (first argument)
+    dz = np.concatenate([dce + beta * dz_clean, beta * dz_adv]).astype(X.dtype) / n
+    grads, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
+    loss = float(ce.mean()) + beta * float(kl.mean())
+    return add_l2_penalty(loss, grads, params, model.weight_names, l2)
+
+
+@dataclasses.dataclass(frozen=True)
+class TRADESObjective(Objective):
+    r"""TRADES (Zhang et al. 2019): accuracy plus a KL boundary term.
+
+    .. math::
+        \min_\theta \frac1B\sum_i \Big[\ell(z(x_i), y_i) + \beta
+        \max_{\|x'_i - x_i\|_\infty\le\epsilon} \mathrm{KL}\big(p(x_i)\,\|\,p(x'_i)\big)\Big]
+
+    The inner maximum by ``n_steps`` L∞ PGD steps on the KL (:func:`trades_attack_kernel`),
+    then :func:`trades_loss_and_grads` at that ``x'`` (Danskin: ``x'`` a constant).
+
+    Parameters
+    ----------
+    eps : float >= 0
+    beta : float >= 0, default 6.0
+        Weight of the KL term (``1/λ`` in the paper; 6 in their experiments).
+    n_steps : int >= 1, default 10
+    step_size : float or None
+        ``None``: ``2.5·eps/n_steps``.
+    l2, clip_min, clip_max : as in :class:`FGSMObjective`
+    """
+
+    eps: float = 0.1
+    beta: float = 6.0
+    n_steps: int = 10
+    step_size: float | None = None
+    l2: float = 0.0
+    clip_min: float | None = None
+    clip_max: float | None = None
+    name: ClassVar[str] = "trades"
+
+    def validate(self, model: Model) -> None:
+        super().validate(model)
+        check_scalar(self.eps, "eps", low=0.0)
+        check_scalar(self.beta, "beta", low=0.0)
+        check_int(self.n_steps, "n_steps", low=1)
+        if self.step_size is not None:
+            check_scalar(self.step_size, "step_size", low=0.0, low_inclusive=False)
+        _check_box(self.clip_min, self.clip_max)
+        if getattr(model.output, "name", None) != "softmax":
+            raise TypeError(f"model: TRADES needs a softmax output, got {model!r}.")
+
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
+        step = 2.5 * self.eps / self.n_steps if self.step_size is None else self.step_size
+        X_adv = trades_attack_kernel(model, params, batch.X, eps=float(self.eps),
+                                     step_size=float(step), n_steps=int(self.n_steps),
+                                     clip_min=self.clip_min, clip_max=self.clip_max, rng=rng)
+        return trades_loss_and_grads(model, params, batch.X, X_adv, batch.y,
+                                     beta=float(self.beta), l2=self.l2)
+
+
+OBJECTIVES.update({cls.name: cls for cls in (IBPObjective, TRADESObjective)})
+__all__ += ["IBPObjective", "TRADESObjective", "ibp_schedule", "ibp_loss_and_grads",
+            "trades_attack_kernel", "trades_loss_and_grads"]

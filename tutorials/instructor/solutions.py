@@ -18,6 +18,8 @@ __all__ = [
     # tutorials 00-04
     "affine_forward", "relu_forward", "relu_backward", "linear_worst_case", "project_l1_ball",
     "robust_logistic_loss", "local_entropy_gradient",
+    # tutorial 10
+    "interval_affine_relu", "big_m_relu",
 ]
 
 
@@ -341,3 +343,25 @@ def generator_loss_and_grads(pG, pD, z):
     _, dx = _relu_backward(pD, hd, pred, ds, param_grads=False)   # D's input gradient
     grads, _ = _relu_backward(pG, hg, preg, dx)                # chain rule into G
     return loss, {k: grads[k] for k in pG}, dx
+
+
+# ----------------------------------------------------------------------------- certification
+def interval_affine_relu(lower, upper, W, b):
+    W_pos, W_neg = np.maximum(W, 0), np.minimum(W, 0)    # the two halves of W
+    low = lower @ W_pos + upper @ W_neg + b              # (n, d_out): smallest value
+    high = upper @ W_pos + lower @ W_neg + b             # largest value
+    return np.maximum(low, 0), np.maximum(high, 0)
+
+
+def big_m_relu(lower, upper):
+    n = lower.shape[0]
+    zero, one = np.zeros(n, lower.dtype), np.ones(n, lower.dtype)
+    rows = [
+        (zero, -one, zero, zero),                        # -h <= 0
+        (one, -one, zero, zero),                         # a - h <= 0
+        (zero, one, -upper, zero),                       # h - u z <= 0
+        (-one, one, -lower, -lower),                     # h - a - l z <= -l
+    ]
+    A = np.stack([np.stack(r[:3], axis=1) for r in rows], axis=1)   # (n, 4, 3)
+    c = np.stack([r[3] for r in rows], axis=1)                       # (n, 4)
+    return A, c
