@@ -126,7 +126,7 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         n_steps = n_steps or (2 if tiny else 100)
         X, y = _data(B * n_steps, sizes[0], sizes[-1], np.float32)   # one epoch = n_steps
         model = MLP(list(sizes), dtype=np.float32)
-        objective = FGSMObjective(eps=0.1, alpha=0.5)
+        objective = FGSMObjective(eps=0.1, clean_weight=0.5)
         work = _fit(model, objective, X, y, None, B, 0, epochs=1)
         loop = _train(model, objective, X, y, None, B, 0, n_steps)
         floor = _gemm_floor(_mlp_shapes_fgsm(B, sizes), np.float32, n_steps)
@@ -136,7 +136,7 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         X, y = _data((B + U) * n_steps, sizes[0], sizes[-1], np.float32)
         X, y, Xu = X[:B * n_steps], y[:B * n_steps], X[B * n_steps:]  # (B n, d), (U n, d)
         model = MLP(list(sizes), dtype=np.float32)
-        objective = VATObjective(eps=2.0, xi=1e-6, n_power=1, lam=1.0)
+        objective = VATObjective(eps=2.0, xi=1e-6, n_power_iterations=1, vat_weight=1.0)
         work = _fit(model, objective, X, y, Xu, B, U, epochs=1)
         loop = _train(model, objective, X, y, Xu, B, U, n_steps)
         floor = _gemm_floor(_mlp_shapes_vat(B, U, sizes), np.float32, n_steps)
@@ -145,7 +145,7 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         n_steps = n_steps or (2 if tiny else 2000)
         X, y = _data(n, sizes[0], sizes[-1], np.float64)
         model = MLP(list(sizes), dtype=np.float64)
-        objective = VATObjective(eps=0.6, xi=1e-6, n_power=1)
+        objective = VATObjective(eps=0.6, xi=1e-6, n_power_iterations=1)
         work = _fit(model, objective, X, y, None, n, 0, epochs=n_steps)  # full batch: 1 step/epoch
         loop = _train(model, objective, X, y, None, n, 0, n_steps)
         floor = _gemm_floor(_mlp_shapes_w5(n, sizes), np.float64, n_steps)

@@ -22,6 +22,7 @@ Params = dict[str, np.ndarray]
 
 __all__ = [
     "Params",
+    "weight_names_of",
     "flatten",
     "unflatten",
     "n_params",
@@ -186,3 +187,22 @@ def init_weight(
     else:
         raise ValueError(f"init: expected 'he', 'glorot' or 'zeros', got {scheme!r}.")
     return w.astype(dtype, copy=False)
+
+
+def weight_names_of(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """Which arrays are *weights* (penalized, filtered) rather than biases.
+
+    The one rule "biases unpenalized" of ``losses`` applied to a bare params dict (an optimizer
+    or a landscape direction does not see the model): it agrees with every model's
+    ``weight_names`` (``tests/test_optim.py``).
+
+    Arrays with ``ndim >= 2`` are weights.  If there is none (logistic regression
+    ``{"w": (d,), "b": ()}``), the 1-D arrays are weights (each one filter) and the 0-D ones
+    biases.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params: expected a dict of arrays, got {type(params).__name__}.")
+    names = tuple(k for k, v in params.items() if np.ndim(v) >= 2)
+    if names:
+        return names
+    return tuple(k for k, v in params.items() if np.ndim(v) == 1)

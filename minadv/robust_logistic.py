@@ -51,8 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_labels, check_norm, check_scalar
-from .numerics import sigmoid, softplus
+from ._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
+from .numerics import project_simplex, sigmoid, softplus
 
 __all__ = [
     "robust_logistic_loss",
@@ -72,8 +72,6 @@ __all__ = [
     "critical_radius_kernel",
     "check_robust_logistic_args",
 ]
-
-_DUAL = {2: 2, np.inf: 1, 1: np.inf}
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -186,14 +184,9 @@ def robust_logistic_hessian_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept)
 
 
 # ----------------------------------------------------------------------------- optimality
-def _project_simplex(a, r):
-    """Euclidean projection of ``a`` (k,) onto ``{lam >= 0, sum(lam) = r}`` (Duchi et al. 2008)."""
-    if r <= 0:
-        return np.zeros_like(a)
-    u = np.sort(a)[::-1]
-    css = np.cumsum(u) - r
-    k = np.nonzero(u * np.arange(1, a.shape[0] + 1) > css)[0][-1]
-    return np.maximum(a - css[k] / (k + 1), 0.0)
+def _simplex(a, r):
+    """``a`` (k,) projected onto ``{lam >= 0, sum(lam) = r}`` (zero for ``r <= 0``)."""
+    return project_simplex(a[None, :], r)[0] if r > 0 else np.zeros_like(a)
 
 
 def _min_norm_penalty_part(g, w, m, norm):
@@ -209,10 +202,10 @@ def _min_norm_penalty_part(g, w, m, norm):
     top = np.abs(w) == np.max(np.abs(w))                         # ||w||_inf: the tied maxima
     if not np.any(w):                                            # subdifferential: L1 unit ball
         a = np.abs(g)
-        return np.zeros_like(g) if a.sum() <= m else g - np.sign(g) * _project_simplex(a, m)
+        return np.zeros_like(g) if a.sum() <= m else g - np.sign(g) * _simplex(a, m)
     sg = np.sign(w[top])
     out = g.copy()
-    out[top] = g[top] + sg * _project_simplex(-sg * g[top], m)   # simplex weights on the ties
+    out[top] = g[top] + sg * _simplex(-sg * g[top], m)   # simplex weights on the ties
     return out
 
 
@@ -226,7 +219,7 @@ def min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
     """
     d = X.shape[1]
     w, b = _split(theta, d, fit_intercept)
-    pen = eps * float(np.linalg.norm(w, ord=_DUAL[norm]))
+    pen = eps * float(np.linalg.norm(w, ord=dual_norm(norm)))
     _, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2)
     xi = _min_norm_penalty_part(g_w, w, eps * mean_s, norm)
     return np.r_[xi, g_b] if fit_intercept else xi

@@ -372,7 +372,7 @@ def test_power_iteration_reference_is_the_exact_vat_direction():
     net = MLP([4, 6, 3], activation="tanh")
     params = net.init_params(rng=0)
     X = np.random.default_rng(2).standard_normal((5, 4))
-    r = vat_perturbation(net, params, X, 0.5, n_power=3, exact=True, rng=7).r_adv
+    r = vat_perturbation(net, params, X, 0.5, n_power_iterations=3, exact=True, rng=7).r_adv
     d0 = np.random.default_rng(7).standard_normal(X.shape)          # the same start draw
     mine = references.vat_power_iteration(lambda R: net.input_fisher_product(params, X, R), d0, 3)
     np.testing.assert_allclose(0.5 * mine, r, rtol=1e-12, atol=1e-15)

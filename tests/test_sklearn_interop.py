@@ -60,7 +60,7 @@ def test_tags_say_classifier(make):
 
 def test_clone_copies_hyperparameters_and_drops_the_fit():
     X, y = _data()
-    est = _mlp(alpha=1e-3, clip_min=-2.0, clip_max=3.0, objective="fgsm").fit(X, y)
+    est = _mlp(l2=1e-3, clip_min=-2.0, clip_max=3.0, objective="fgsm").fit(X, y)
     twin = clone(est)
     assert twin.get_params() == est.get_params() and not hasattr(twin, "params_")
     np.testing.assert_array_equal(twin.fit(X, y).predict(X), est.predict(X))   # same seed
@@ -78,9 +78,9 @@ def test_cross_val_score_runs_and_scores_each_fold_with_our_score():
 
 def test_grid_search_over_our_names_including_alpha():
     X, y = _data()
-    grid = GridSearchCV(_mlp(), {"alpha": [0.0, 1e-2], "lr": [0.05, 0.2]}, cv=2).fit(X, y)
-    assert set(grid.best_params_) == {"alpha", "lr"}
-    assert grid.best_estimator_.alpha in (0.0, 1e-2)
+    grid = GridSearchCV(_mlp(), {"l2": [0.0, 1e-2], "lr": [0.05, 0.2]}, cv=2).fit(X, y)
+    assert set(grid.best_params_) == {"l2", "lr"}
+    assert grid.best_estimator_.l2 in (0.0, 1e-2)
     assert grid.best_estimator_.score(X, y) == grid.score(X, y)
 
 
@@ -91,8 +91,8 @@ def test_pipeline_with_a_scaler_and_nested_parameter_names():
     Xs = StandardScaler().fit(X).transform(X)
     alone = LogisticRegression(epochs=10, random_state=0).fit(Xs, y)
     np.testing.assert_array_equal(pipe.predict(X), alone.predict(Xs))
-    pipe.set_params(logisticregression__alpha=0.5)
-    assert pipe[-1].alpha == 0.5
+    pipe.set_params(logisticregression__l2=0.5)
+    assert pipe[-1].l2 == 0.5
 
 
 def test_check_is_fitted_and_not_fitted_errors():

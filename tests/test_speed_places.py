@@ -61,7 +61,7 @@ def _bound(net, params, X, X_adv, y, alpha):
 @pytest.mark.parametrize("activation,dtype,output", GRID, ids=IDS)
 def test_fgsm_objective_equals_the_textbook_combination(activation, dtype, output, alpha):
     net, params, X, y = _setup(activation, dtype, output)
-    loss, grads = FGSMObjective(eps=0.1, alpha=alpha)(net, params, Batch(X, y), None)
+    loss, grads = FGSMObjective(eps=0.1, clean_weight=alpha)(net, params, Batch(X, y), None)
     gx = net.loss_and_grads(params, X, y, param_grads=False).input_grad
     X_adv = X + steepest_ascent(gx, 0.1, np.inf)
     clean, adv = net.loss_and_grads(params, X, y), net.loss_and_grads(params, X_adv, y)

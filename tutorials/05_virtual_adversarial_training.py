@@ -50,16 +50,17 @@ eigvals, eigvecs = np.linalg.eigh(H)
 print("eigenvalues of H:", np.round(eigvals[::-1][:4], 5), "(rank <= C - 1 = 2)")
 top = eigvecs[:, -1]
 
-for n_power in (1, 2, 5):
-    r_fd = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power=n_power, rng=3).r_adv[0]
-    r_ex = vat_perturbation(net, params, x, 1.0, n_power=n_power, rng=3, exact=True).r_adv[0]
-    print(f"Ip={n_power}:  |cos(r_fd, top)| = {abs(r_fd @ top):.6f}   "
+for ip in (1, 2, 5):
+    r_fd = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power_iterations=ip, rng=3).r_adv[0]
+    r_ex = vat_perturbation(net, params, x, 1.0, n_power_iterations=ip, rng=3,
+                            exact=True).r_adv[0]
+    print(f"Ip={ip}:  |cos(r_fd, top)| = {abs(r_fd @ top):.6f}   "
           f"|cos(r_fd, r_exact)| = {abs(r_fd @ r_ex):.10f}")
     assert abs(r_fd @ r_ex) > 1 - 1e-8       # finite differences = the exact product
 assert abs(r_fd @ top) > 0.99                 # a few iterations find the top eigenvector
 
-cosines = {label: [abs(vat_perturbation(net, params, x, 1.0, n_power=k, rng=3, **kw).r_adv[0]
-                       @ top) for k in range(1, 9)]
+cosines = {label: [abs(vat_perturbation(net, params, x, 1.0, n_power_iterations=k, rng=3,
+                                        **kw).r_adv[0] @ top) for k in range(1, 9)]
            for label, kw in (("finite differences, ξ = 1e-6", {"xi": 1e-6}),
                              ("exact Fisher product", {"exact": True}))}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -86,7 +87,8 @@ model = MLP([100, 100, 2], activation="relu")
 init = model.init_params(rng=1)
 epochs = 1000                  # a few seconds: quick mode (MINADV_QUICK=1) runs the same
 results = {}
-for name, objective in (("MLE", ERM()), ("VAT", VATObjective(eps=0.6, xi=1e-6, n_power=1))):
+for name, objective in (("MLE", ERM()), ("VAT", VATObjective(eps=0.6, xi=1e-6,
+                                                                   n_power_iterations=1))):
     opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)     # the authors' settings
     res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=epochs, batch_size=16,
               rng=1, verbose=0)

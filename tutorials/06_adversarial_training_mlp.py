@@ -49,9 +49,9 @@ eps = 0.5
 # %%
 objectives = {
     "ERM": ERM(),
-    "FGSM (Goodfellow)": FGSMObjective(eps=eps, alpha=0.5),
+    "FGSM (Goodfellow)": FGSMObjective(eps=eps, clean_weight=0.5),
     "robust L-inf (Shaham)": ShahamObjective(eps=eps, norm=np.inf),
-    "PGD (Madry)": PGDObjective(eps=eps, steps=7),
+    "PGD (Madry)": PGDObjective(eps=eps, n_steps=7),
 }
 trained = {}
 for name, objective in objectives.items():
@@ -139,7 +139,7 @@ plt.show()
 # Langevin steps) at the same number of gradient evaluations ("effective epochs").
 
 # %%
-pgd_03 = PGDObjective(eps=0.3, steps=7)
+pgd_03 = PGDObjective(eps=0.3, n_steps=7)
 runs = {f"SGD ({EPOCHS} epochs)": (sgd(0.1, momentum=0.9), EPOCHS),
         f"EntropySGD L=5 ({EPOCHS // 5} epochs)": (entropy_sgd(lr=1.0, L=5, gamma0=0.03, rng=0),
                                                   EPOCHS // 5)}

@@ -157,7 +157,7 @@ plt.show()
 
 # %%
 eps_train = 0.3
-fgsm_trained = train(FGSMObjective(eps=eps_train, alpha=0.5, **BOX))
+fgsm_trained = train(FGSMObjective(eps=eps_train, clean_weight=0.5, **BOX))
 grid = [0.0, 0.1, 0.2, 0.3] if QUICK else [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
 fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "fgsm", **BOX)
 pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "pgd", n_steps=20, rng=0,
@@ -174,7 +174,7 @@ assert fgsm_at > pgd_at + 0.3          # strong against FGSM, weak against PGD
 # it survives every attack up to eps, so the curves never rise).
 
 # %%
-pgd_trained = train(PGDObjective(eps=eps_train, steps=7, **BOX))
+pgd_trained = train(PGDObjective(eps=eps_train, n_steps=7, **BOX))
 networks = {"ERM": erm, "FGSM-trained": fgsm_trained, "PGD-trained": pgd_trained}
 curves = {name: robustness_curve(net, p, X_te, y_te, grid, "pgd", n_steps=20, rng=0, **BOX)
           for name, p in networks.items()}
@@ -224,7 +224,7 @@ plt.show()
 # * PGD training buys real robustness and costs clean accuracy.
 #
 # ## Exercises
-# 1. Repeat section 4 with `alpha=0.0` (train on adversarial points only).  Compare FGSM
+# 1. Repeat section 4 with `clean_weight=0.0` (train on adversarial points only).  Compare FGSM
 #    accuracy with the clean accuracy: what is *label leaking* (Kurakin et al. 2017)?
 # 2. Evaluate the FGSM-trained network with PGD restarts (`n_restarts=5`).  Does it change
 #    the verdict?

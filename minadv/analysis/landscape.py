@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
 from ..models.base import Model
-from ..params import Params
+from ..params import Params, weight_names_of
 
 __all__ = [
     "interpolate",
@@ -213,21 +213,6 @@ def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2:
 # --------------------------------------------------------------------------------------------
 # directions
 # --------------------------------------------------------------------------------------------
-
-def weight_names_of(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
-    """Which arrays are *weights* (filtered) rather than biases (``ignore='biasbn'``).
-
-    Arrays with ``ndim >= 2`` are weights.  If there is none (logistic regression
-    ``{"w": (d,), "b": ()}``), the 1-D arrays are weights (each one filter) and the 0-D ones
-    biases.
-    """
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params: expected a dict of arrays, got {type(params).__name__}.")
-    names = tuple(k for k, v in params.items() if np.ndim(v) >= 2)
-    if names:
-        return names
-    return tuple(k for k, v in params.items() if np.ndim(v) == 1)
-
 
 def _filter_normalize(d: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``d_j ← d_j ‖θ_j‖ / (‖d_j‖ + 1e-10)`` per column (all axes but the last reduced)."""

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog, minimize
 
-from .._validation import check_array, check_labels, check_norm, check_scalar
+from .._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
 from ..numerics import sigmoid
 from ..robust_logistic import (
     critical_radius_kernel,
@@ -57,7 +57,6 @@ __all__ = [
     "check_robust_fit_args",
 ]
 
-_DUAL = {2: 2, np.inf: 1, 1: np.inf}
 
 
 @dataclass(frozen=True)
@@ -430,7 +429,7 @@ def has_minimiser_kernel(P: RobustLogisticProblem, max_cuts: int = 100) -> bool 
     if value <= tol * P.X.shape[0]:                              # an upper bound of the truth
         return True
     if P.eps == 0 or P.norm != 2:
-        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
+        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=dual_norm(P.norm))
         return False if margins.min() >= -tol else None
     cuts = np.zeros((0, P.d))
     for _ in range(max_cuts):
@@ -485,7 +484,7 @@ def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | No
 def _robust_margins(theta, P):
     """``y_i (x_i^T w + b) - eps ||w||_q`` (n,)."""
     w, b = theta[:P.d], (theta[P.d] if P.fit_intercept else 0.0)
-    return P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
+    return P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=dual_norm(P.norm))
 
 
 def _no_minimiser_message(P):

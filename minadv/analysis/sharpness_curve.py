@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_int, check_scalar
+from .._validation import as_generator, check_eps_grid, check_int, check_scalar
 from ..attacks.linear import linear_worst_case_unboxed
 from ..robust_logistic import critical_radius_kernel, robust_logistic_hessian_kernel
 from .robust_fit import (
@@ -110,9 +110,7 @@ def _accuracies(theta, P):
 
 def _check_grid(eps_grid, eps_c=None):
     """The eps grid as float64; with ``eps_c`` (L2 attacks) every radius must lie below it."""
-    grid = check_array(eps_grid, "eps_grid", ndim=1).astype(np.float64)
-    if np.any(grid < 0):
-        raise ValueError(f"eps_grid: expected eps >= 0, got min {grid.min()}.")
+    grid = check_eps_grid(eps_grid)
     if eps_c is not None and grid.size and grid.max() > 0 and grid.max() >= eps_c:
         raise ValueError(
             f"eps_grid: expected radii below the critical radius eps_c = {eps_c:.6g} for an "

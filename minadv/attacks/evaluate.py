@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_norm
+from .._validation import as_generator, check_eps_grid, check_int, check_norm
 from .box import box_rows, check_box
 from .common import encode_labels, resolve_model
 from .fast_gradient import fast_gradient_kernel
@@ -71,22 +71,6 @@ class RobustnessCurve:
     clean_accuracy: float
     norm: float
     n_samples: int
-
-
-def _check_grid(eps_grid: Any) -> np.ndarray:
-    values = np.ravel(np.asarray(eps_grid, dtype=object))
-    if isinstance(eps_grid, (str, bytes)) or not all(
-            isinstance(e, (int, float, np.integer, np.floating)) and not isinstance(e, bool)
-            for e in values):
-        raise TypeError(f"eps_grid: expected a sequence of numbers, got {eps_grid!r}.")
-    grid = np.atleast_1d(np.asarray(eps_grid, dtype=np.float64))
-    if grid.ndim != 1 or grid.size == 0:
-        raise ValueError(f"eps_grid: expected a non-empty 1-D sequence, got shape {grid.shape}.")
-    if not np.isfinite(grid).all() or np.any(grid < 0):
-        raise ValueError(f"eps_grid: expected finite values >= 0, got {grid}.")
-    if np.any(np.diff(grid) < 0):
-        raise ValueError(f"eps_grid: must be sorted in non-decreasing order, got {grid}.")
-    return grid
 
 
 def _attack_name(attack: Any) -> str:
@@ -216,7 +200,7 @@ def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid
     params, X, y = model.check_inputs(params, X, encode_labels(classes, y))
     if y is None:
         raise ValueError("y: robustness evaluation needs the true labels, got None.")
-    grid = _check_grid(eps_grid)
+    grid = check_eps_grid(eps_grid)
     norm = check_norm(norm)
     batch_size = check_int(batch_size, "batch_size", low=1)
     lo, hi = check_box(X, clip_min, clip_max)

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_labels, check_norm, check_scalar
+from .._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
 from .box import check_box
 from .norms import unit_rows_kernel
 
@@ -253,8 +253,7 @@ def robust_margin(
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)
     clean = y_pm * (X @ w + b.astype(X.dtype))
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
-        q = {2: 2, np.inf: 1, 1: np.inf}[norm]
-        return (clean - X.dtype.type(eps * np.linalg.norm(w.astype(np.float64), ord=q))).astype(
+        return (clean - X.dtype.type(eps * np.linalg.norm(w.astype(np.float64), ord=dual_norm(norm)))).astype(
             X.dtype, copy=False)
     delta = _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi)
     return clean + y_pm * (delta @ w)

@@ -74,6 +74,8 @@ class LossGrads(NamedTuple):
 def stack_caches(a: Any, b: Any) -> Any:
     """Concatenate two forward caches row-wise (tuple/list/NamedTuple trees of batch-first
     arrays), e.g. to backpropagate ``[x; x_adv]`` in one pass."""
+    if a is None:                                     # an absent part (e.g. no dropout masks)
+        return None
     if isinstance(a, np.ndarray):
         return np.concatenate([a, b], axis=0)
     parts = [stack_caches(u, v) for u, v in zip(a, b)]
@@ -95,8 +97,10 @@ class Model(Protocol):
 
     Description: ``n_features``, ``n_classes``, ``dtype``, ``output`` (an
     :class:`~minadv.losses.OutputFamily`), ``weight_names`` (the L2-penalised arrays),
-    ``param_shapes``, ``n_params``, ``config()``, ``init_params(rng)``, ``param_template()``.
-    Validation: ``check_params``, ``check_X``, ``check_y``, ``check_inputs``.
+    ``hidden_sizes`` (widths of the hidden layers, ``()`` for a linear model; a model with
+    hidden layers also accepts ``forward(params, X, masks=...)``, one dropout mask per hidden
+    layer), ``param_shapes``, ``n_params``, ``config()``, ``init_params(rng)``,
+    ``param_template()``.  Validation: ``check_params``, ``check_X``, ``check_y``, ``check_inputs``.
     Kernels and their checked forms are listed in the module docstring.
     """
 
@@ -105,6 +109,7 @@ class Model(Protocol):
     dtype: np.dtype
     output: OutputFamily
     weight_names: tuple[str, ...]
+    hidden_sizes: tuple[int, ...]
 
     @property
     def param_shapes(self) -> dict[str, tuple]: ...
@@ -145,6 +150,7 @@ class BaseModel:
     dtype: np.dtype
     output: OutputFamily
     weight_names: tuple[str, ...]
+    hidden_sizes: tuple[int, ...]
 
     # ----------------------------------------------------------------- description
     @property

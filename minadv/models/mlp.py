@@ -5,12 +5,14 @@ Row-vector batch convention (``docs/theory.md`` §12)::
     h_0 = X                          # (n, d)
     a_l = h_{l-1} W_l + b_l          # (n, n_l),  W_l: (n_{l-1}, n_l)    affine_forward
     h_l = phi(a_l)        (l < L)                                       activation_forward
+    h_l = h_l ⊙ m_l       (l < L, only with dropout masks)             dropout_forward
     z   = a_L                        # logits (n, C)
 
 Backward, with ``δ_l = ∂L/∂a_l``::
 
     δ_L = ∂L/∂z,   ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_rows δ_l,     affine_backward
     g_{l-1} = δ_l W_lᵀ,                                                 affine_backward
+    g_{l-1} = g_{l-1} ⊙ m_{l-1}          (only with dropout masks)      dropout_backward
     δ_{l-1} = phi'(a_{l-1}) ⊙ g_{l-1},   ∂L/∂X = g_0.                  activation_backward
 
 R-operator (directional derivative along ``V = {(V_l, c_l)}``; ``R{h_0} = r`` for the
@@ -50,6 +52,8 @@ from ..layers import (
     affine_forward,
     affine_rbackward,
     affine_rforward,
+    dropout_backward,
+    dropout_forward_kernel,
 )
 from ..losses import OUTPUTS
 from ..params import Params, init_weight
@@ -68,12 +72,16 @@ class MLPCache(NamedTuple):
     pre : list of ndarray (n, n_l)
         Hidden pre-activations ``a_1 … a_{L-1}``.
     post : list of ndarray (n, n_l)
-        Hidden activations ``h_l = φ(a_l)``.
+        Hidden activations ``h_l = φ(a_l)``, the inputs of the next affine layer (``h_l ⊙ m_l``
+        when dropout masks were given).
+    masks : list of ndarray (n, n_l) or None
+        The dropout masks ``m_l`` of :meth:`MLP.forward` (None: no dropout).
     """
 
     X: np.ndarray
     pre: list
     post: list
+    masks: list | None = None
 
 
 class MLP(BaseModel):
@@ -127,6 +135,7 @@ class MLP(BaseModel):
         #: ``(("W1", "b1"), ("W2", "b2"), …)``: the one place parameter names are built
         self.layer_keys = tuple((f"W{l}", f"b{l}") for l in range(1, self.n_layers + 1))
         self.weight_names = tuple(wk for wk, _ in self.layer_keys)
+        self.hidden_sizes = self.sizes[1:-1]
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
@@ -158,17 +167,23 @@ class MLP(BaseModel):
         return params
 
     # ----------------------------------------------------------------- kernels
-    def forward(self, params: Params, X: np.ndarray):
-        """Logits ``(n, C)`` and the cache ``MLPCache(X, pre=[a_1, …], post=[h_1, …])``."""
+    def forward(self, params: Params, X: np.ndarray, *, masks: list | None = None):
+        """Logits ``(n, C)`` and the cache ``MLPCache(X, pre=[a_1, …], post=[h_1, …], masks)``.
+
+        ``masks`` (dropout training): one ``(n, n_l)`` mask or None per hidden layer
+        (:func:`~minadv.layers.dropout_mask`), applied to ``h_l``; backward uses them too.
+        """
         h, pre, post = X, [], []
-        for wk, bk in self.layer_keys[:-1]:
+        for l, (wk, bk) in enumerate(self.layer_keys[:-1]):
             a, _ = affine_forward(h, params[wk], params[bk])      # a_l = h_{l-1} W_l + b_l
             h, _ = activation_forward(a, self.act)                # h_l = φ(a_l)
+            if masks is not None:
+                h, _ = dropout_forward_kernel(h, masks[l])        # h_l ⊙ m_l
             pre.append(a)
             post.append(h)
         wk, bk = self.layer_keys[-1]
         z, _ = affine_forward(h, params[wk], params[bk])          # logits, (n, C)
-        return z, MLPCache(X, pre, post)
+        return z, MLPCache(X, pre, post, masks)
 
     def backward(self, params: Params, cache: MLPCache, dlogits: np.ndarray, *,
                  param_grads: bool = True, input_grad: bool = True):
@@ -176,7 +191,8 @@ class MLP(BaseModel):
 
         ``grads`` has the names of ``params`` in the caller's order.
         """
-        X, pre, post = cache                                      # an MLPCache (or a plain tuple)
+        X, pre, post = cache[:3]                                  # an MLPCache (or a plain tuple)
+        masks = cache[3] if len(cache) > 3 else None
         hs = [X, *post]                                           # h_0 … h_{L-1}
         grads, delta, dx = {}, dlogits, None                      # delta = δ_L, (n, C)
         for l in range(self.n_layers, 0, -1):
@@ -184,6 +200,8 @@ class MLP(BaseModel):
             dx, grads[wk], grads[bk] = affine_backward(           # g_{l-1} = δ_l W_lᵀ
                 delta, (hs[l - 1], params[wk]), input_grad=l > 1 or input_grad,
                 param_grads=param_grads)
+            if l > 1 and masks is not None:
+                dx = dropout_backward(dx, masks[l - 2])           # g_{l-1} ⊙ m_{l-1}
             if l > 1:              # δ_{l-1} = φ'(a_{l-1}) ⊙ g, in g's memory (g is not reused)
                 delta = activation_backward(dx, pre[l - 2], self.act, out=dx)
         grads = {k: grads[k] for k in params} if param_grads else None
@@ -193,8 +211,7 @@ class MLP(BaseModel):
                    R: np.ndarray | None):
         """``R{z}``: derivative of the logits along parameter direction ``vector`` and/or input
         direction ``R`` (forward-mode, one pass)."""
-        _, pre, _ = cache
-        d1s = [self.act.d1(a) for a in pre]                       # φ'(a_l)
+        d1s = [self.act.d1(a) for a in cache[1]]                  # φ'(a_l)
         return self._r_forward(params, cache, d1s, vector, R)[0][-1]
 
     def _r_forward(self, params, cache, d1s, vector, R):
@@ -203,8 +220,7 @@ class MLP(BaseModel):
         ``d1s = [φ'(a_1), …]``; ``vector`` (a parameter direction) and/or ``R`` (an input
         direction, ``R{h_0}``) may be None.  Returns ``(r_as, r_hs)`` with ``r_hs[0] = R``.
         """
-        X, _, post = cache
-        hs, r_as, r_hs = [X, *post], [], [R]
+        hs, r_as, r_hs = [cache[0], *cache[2]], [], [R]
         for l, (wk, bk) in enumerate(self.layer_keys, 1):
             rW, rb = (None, None) if vector is None else (vector[wk], vector[bk])
             r_as.append(affine_rforward((hs[l - 1], params[wk]), r_hs[-1], rW, rb))
@@ -244,7 +260,7 @@ class MLP(BaseModel):
 
     def _backward_terms(self, params, cache, delta):
         """``[δ_1 … δ_L]``, ``[φ'(a_1) …]`` and ``[φ''(a_1) ⊙ g_1 …]`` for the R-backward."""
-        _, pre, _ = cache
+        pre = cache[1]
         deltas, d1s, d2gs = [delta], [], []
         for l in range(self.n_layers, 1, -1):                     # hidden layer l-1, top down
             a = pre[l - 2]                                        # a_{l-1}

@@ -117,7 +117,7 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         model = MLP([2, 32, 32, 2], activation="tanh")
         init = model.init_params(rng=s)
         for j, eps in enumerate(grid):
-            objective = ERM() if eps == 0 else PGDObjective(eps=eps, norm=2, steps=10)
+            objective = ERM() if eps == 0 else PGDObjective(eps=eps, norm=2, n_steps=10)
             res = fit(model, init, objective, X, y, epochs=epochs, batch_size=200, rng=s,
                       optimizer=adam(exponential_decay(0.01, 0.99, 1)), verbose=0)
             loss[i, j] = res.history["loss"][-1]
@@ -310,15 +310,20 @@ VAT_DROPOUT = {"moons": 0.4, "circles": 0.75}          # drop rates, same source
 
 
 def _vat_methods(kind: str) -> dict:
-    from ..dropout import DropoutObjective
-    from ..training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
+    from ..training import (
+        ERM,
+        DropoutObjective,
+        FGSMObjective,
+        RandomPerturbationObjective,
+        VATObjective,
+    )
 
     cfg = VAT_SETTINGS[kind]
     return {"MLE": ERM(), "L2 decay": ERM(l2=cfg["l2"]),
             "dropout": DropoutObjective(rate=VAT_DROPOUT[kind]),
             "random pert.": RandomPerturbationObjective(eps=cfg["random"]),
-            "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, alpha=0.5),
-            "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power=1)}
+            "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, clean_weight=0.5),
+            "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power_iterations=1)}
 
 
 def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
@@ -432,7 +437,7 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         model = MLP([2, 64, 64, 2])
         init = model.init_params(rng=s)
         for name, objective in (("ERM", ERM()), ("FGSM-trained", FGSMObjective(eps=eps_train)),
-                                ("PGD-trained", PGDObjective(eps=eps_train, steps=7))):
+                                ("PGD-trained", PGDObjective(eps=eps_train, n_steps=7))):
             res = fit(model, init, objective, X[:300], y[:300], optimizer=adam(0.01),
                       epochs=epochs, batch_size=32, rng=s, verbose=0)
             curve = robustness_curve(model, res.params, X[300:], y[300:], grid, "pgd",

@@ -1,4 +1,4 @@
-"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT) and one loop.
+"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT, dropout), one loop.
 
 Adversarial training and VAT are *objectives* ``(model, params, batch, rng) -> (loss, grads)``
 passed to :func:`fit` together with a pure optimizer from :mod:`minadv.optim`.
@@ -9,6 +9,7 @@ from .objectives import (
     ERM,
     OBJECTIVES,
     Batch,
+    DropoutObjective,
     ExactRobustObjective,
     FGSMObjective,
     Objective,
@@ -22,5 +23,5 @@ from .objectives import (
 __all__ = [
     "fit", "evaluate", "evaluate_kernel", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
     "FGSMObjective", "ShahamObjective", "PGDObjective", "ExactRobustObjective",
-    "VATObjective", "RandomPerturbationObjective", "OBJECTIVES", "make_objective",
+    "VATObjective", "RandomPerturbationObjective", "DropoutObjective", "OBJECTIVES", "make_objective",
 ]

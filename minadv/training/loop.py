@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_int, check_labels, check_scalar, describe
+from ..attacks.box import outside_box
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
 from .objectives import Batch, Objective
@@ -211,7 +212,7 @@ def _check_optimizer(optimizer) -> None:
 def _check_in_box(objective, X: np.ndarray, name: str) -> None:
     """``X`` must lie in the objective's data box (``clip_min``/``clip_max``), as for ``pgd()``."""
     lo, hi = getattr(objective, "clip_min", None), getattr(objective, "clip_max", None)
-    if (lo is None or not np.any(X < lo)) and (hi is None or not np.any(X > hi)):
+    if not outside_box(X, lo, hi):
         return
     raise ValueError(f"{name}: the objective's box is [clip_min, clip_max] = [{lo}, {hi}] but "
                      f"{name} holds values in [{X.min()}, {X.max()}]; rescale or clip {name}, "
