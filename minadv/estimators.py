@@ -156,14 +156,34 @@ def _check_float_labels(arr: np.ndarray, name: str) -> None:
                          "whole numbers stored as floats.")
 
 
-class _AdversarialClassifier:
-    """Shared ``fit``/``predict`` machinery; subclasses define ``__init__`` and ``_build_model``."""
+def _check_loop(est) -> None:
+    """The loop settings of an estimator; the objective's hyper-parameters are the objective's
+    to check (``make_objective(...).validate(model)``)."""
+    if est.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, "
+                         f"got {est.optimizer!r}.")
+    if est.optimizer_kwargs is not None and not isinstance(est.optimizer_kwargs, dict):
+        raise TypeError("optimizer_kwargs: expected a dict or None, got "
+                        f"{type(est.optimizer_kwargs).__name__}.")
+    check_scalar(est.lr, "lr", low=0.0, low_inclusive=False)
+    check_int(est.epochs, "epochs", low=1)
+    check_int(est.batch_size, "batch_size", low=1)
+    if est.unlabeled_batch_size is not None:
+        check_int(est.unlabeled_batch_size, "unlabeled_batch_size", low=1)
+    if not isinstance(est.verbose, (bool, np.bool_)):        # verbose=True as in sklearn
+        check_int(est.verbose, "verbose", low=0)
+
+
+class _SklearnProtocol:
+    """scikit-learn's protocols without depending on it: ``get_params``/``set_params`` and a
+    ``repr`` read from the keywords of the subclass's ``__init__`` (scikit-learn's own rule),
+    the tags and the fitted check."""
 
     _estimator_type = "classifier"          # scikit-learn < 1.6 reads this attribute
+    _multi_class = True
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
-        """The keywords of the subclass's ``__init__`` (scikit-learn's own rule)."""
         return sorted(p for p in inspect.signature(cls.__init__).parameters if p != "self")
 
     def get_params(self, deep: bool = True) -> dict:
@@ -180,37 +200,24 @@ class _AdversarialClassifier:
             setattr(self, k, v)
         return self
 
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
     def __sklearn_tags__(self):
         """Tags for scikit-learn >= 1.6, looked up only when scikit-learn itself asks."""
         utils = importlib.import_module("sklearn.utils")
         return utils.Tags(estimator_type="classifier",
                           target_tags=utils.TargetTags(required=True),
-                          classifier_tags=utils.ClassifierTags(
-                              multi_class=isinstance(self, MLPClassifier)),
+                          classifier_tags=utils.ClassifierTags(multi_class=self._multi_class),
                           input_tags=utils.InputTags(allow_nan=False))
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
-    def _check_loop(self) -> None:
-        """The loop settings; the objective's hyper-parameters are the objective's to check."""
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}.")
-        if self.optimizer_kwargs is not None and not isinstance(self.optimizer_kwargs, dict):
-            raise TypeError("optimizer_kwargs: expected a dict or None, got "
-                            f"{type(self.optimizer_kwargs).__name__}.")
-        check_scalar(self.lr, "lr", low=0.0, low_inclusive=False)
-        check_int(self.epochs, "epochs", low=1)
-        check_int(self.batch_size, "batch_size", low=1)
-        if self.unlabeled_batch_size is not None:
-            check_int(self.unlabeled_batch_size, "unlabeled_batch_size", low=1)
-        if not isinstance(self.verbose, (bool, np.bool_)):        # verbose=True as in sklearn
-            check_int(self.verbose, "verbose", low=0)
+class _AdversarialClassifier(_SklearnProtocol):
+    """Shared ``fit``/``predict`` machinery; subclasses define ``__init__`` and ``_build_model``."""
 
     def _make_objective(self, model):
         """The chosen objective, validated by itself; the other attack objectives validate the
@@ -243,7 +250,7 @@ class _AdversarialClassifier:
         objective's through its ``validate``), bad data, ``X`` outside ``[clip_min, clip_max]``
         for an attack objective, or an ``X_unlabeled`` of the wrong width or a ``(X, y)`` pair.
         """
-        self._check_loop()
+        _check_loop(self)
         dtype = check_float_dtype(self.dtype)
         X = check_estimator_X(X, dtype)
         classes, y_enc = check_class_labels(y, X.shape[0])
@@ -273,14 +280,19 @@ class _AdversarialClassifier:
         return X
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Logits: ``(n,)`` for :class:`LogisticRegression`, ``(n, C)`` for the MLP."""
+        """``(n,)`` log-odds of ``classes_[1]`` for two classes, the logits ``(n, C)`` otherwise
+        (scikit-learn's shapes)."""
         X = self._check_fitted(X)
-        return self.model_.forward(self.params_, X)[0]
+        z = self.model_.forward(self.params_, X)[0]
+        if z.ndim == 1 or z.shape[1] != 2:
+            return z
+        log_p = self.model_.output.log_proba(z)                   # (n, 2)
+        return log_p[:, 1] - log_p[:, 0]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, C)`` in the order of ``classes_``."""
-        z = self.decision_function(X)                             # checks fitted first
-        return np.exp(self.model_.output.log_proba(z))
+        X = self._check_fitted(X)
+        return np.exp(self.model_.output.log_proba(self.model_.forward(self.params_, X)[0]))
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable label per row (values from ``classes_``)."""
@@ -374,6 +386,8 @@ class LogisticRegression(_AdversarialClassifier):
     [3, 7]
     """
 
+    _multi_class = False
+
     def __init__(self, *, objective: str = "erm", eps: float = 0.1, norm: Any = "linf",
                  clean_weight: float = 0.5, l2: float = 0.0, clip_min: float | None = None,
                  clip_max: float | None = None, n_steps: int = 10,
@@ -387,8 +401,9 @@ class LogisticRegression(_AdversarialClassifier):
 
     def _build_model(self, n_features: int, n_classes: int):
         if n_classes != 2:
-            raise ValueError(f"y: LogisticRegression is binary, got {n_classes} classes; "
-                             "use MLPClassifier(hidden_layer_sizes=()) for softmax regression.")
+            raise ValueError(f"y: Only binary classification is supported. LogisticRegression "
+                             f"got {n_classes} classes; use MLPClassifier(hidden_layer_sizes=()) "
+                             "for softmax regression.")
         return LogisticRegressionModel(n_features, dtype=self.dtype)
 
 

@@ -42,7 +42,7 @@ def test_mlp_classifier_trains_with_every_objective(objective):
                         optimizer="adam", lr=0.02, epochs=15, batch_size=32, random_state=0)
     clf.fit(X, y)
     assert clf.score(X, y) > 0.8
-    assert clf.predict_proba(X).shape == (120, 2) and clf.decision_function(X).shape == (120, 2)
+    assert clf.predict_proba(X).shape == (120, 2) and clf.decision_function(X).shape == (120,)
 
 
 def test_mlp_classifier_semi_supervised_vat_float32_and_reproducible():

@@ -318,3 +318,25 @@ def test_sam_requires_grad_fn():
     opt = sam(sgd(0.1))
     with pytest.raises(TypeError, match="grad_fn.*SAME minibatch"):
         opt.update({"w": np.ones(2)}, opt.init(params), params)
+
+
+@pytest.mark.parametrize("factory", [lambda: sgd(0.1, l2=0.5),
+                                     lambda: sgd(0.1, momentum=0.9, l2=0.5)],
+                         ids=["sgd", "momentum"])
+def test_sgd_l2_penalizes_the_weights_and_never_the_biases(factory):
+    """Biases unpenalized (the rule of minadv.losses): with zero gradients a bias stays put and
+    a weight shrinks by lr * l2."""
+    params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([3.0, 4.0])}
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    opt = factory()
+    updates, _ = opt.update(grads, opt.init(params), params)
+    np.testing.assert_array_equal(updates["b1"], [0.0, 0.0])
+    np.testing.assert_allclose(updates["W1"], -0.1 * 0.5 * params["W1"], rtol=1e-15)
+
+
+def test_weight_names_of_agrees_with_every_model():
+    from minadv.models import MLP, LogisticRegressionModel
+    from minadv.params import weight_names_of
+
+    for model in (MLP([3, 4, 2]), MLP([3, 2]), LogisticRegressionModel(3)):
+        assert set(weight_names_of(model.init_params(rng=0))) == set(model.weight_names)
