@@ -128,13 +128,13 @@ def _attack_calls():
         return attacks.fgsm(m, p, X, y, k.pop("eps", 0.1), **k)
 
     def fgm_l1(m, p, X, y, **k):
-        return attacks.fast_gradient(m, p, X, y, k.pop("eps", 0.1), 1, **k)
+        return attacks.fast_gradient(m, p, X, y, k.pop("eps", 0.1), norm=1, **k)
 
     def pgd_l2(m, p, X, y, **k):
-        return attacks.pgd(m, p, X, y, k.pop("eps", 0.1), 2, n_steps=2, rng=0, **k)
+        return attacks.pgd(m, p, X, y, k.pop("eps", 0.1), norm=2, n_steps=2, rng=0, **k)
 
     def pgd_linf(m, p, X, y, **k):
-        return attacks.pgd(m, p, X, y, k.pop("eps", 0.1), np.inf, n_steps=2, rng=0, **k)
+        return attacks.pgd(m, p, X, y, k.pop("eps", 0.1), norm=np.inf, n_steps=2, rng=0, **k)
 
     def vat(m, p, X, y, **k):
         return attacks.vat_perturbation(m, p, X, k.pop("eps", 0.1), rng=0, **k)

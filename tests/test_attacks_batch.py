@@ -59,9 +59,9 @@ def _rowwise(dtype=np.float64, n=23, d=9, C=4, seed=0):
 def test_batched_fast_gradient_is_bitwise_the_unbatched_one(norm, dtype, batch_size):
     model, params, X, y = _rowwise(dtype)
     box = dict(clip_min=0.0, clip_max=np.linspace(0.9, 1.0, X.shape[1]))
-    full = fast_gradient(model, params, X, y, 0.2, norm, **box)
+    full = fast_gradient(model, params, X, y, 0.2, norm=norm, **box)
     np.testing.assert_array_equal(
-        fast_gradient(model, params, X, y, 0.2, norm, batch_size=batch_size, **box), full)
+        fast_gradient(model, params, X, y, 0.2, norm=norm, batch_size=batch_size, **box), full)
     np.testing.assert_array_equal(fgsm(model, params, X, None, 0.2, batch_size=batch_size),
                                   fgsm(model, params, X, None, 0.2))
 
@@ -75,11 +75,11 @@ def test_batched_pgd_with_random_starts_is_bitwise_the_unbatched_one(norm, dtype
     model, params, X, y = _rowwise(dtype)
     per_row_box = np.tile(np.linspace(0.95, 1.0, X.shape[0])[:, None], (1, X.shape[1]))
     kw = dict(n_steps=4, n_restarts=restarts, clip_min=0.0, clip_max=per_row_box)
-    full = pgd(model, params, X, y, 0.15, norm, rng=7, **kw)
-    batched = pgd(model, params, X, y, 0.15, norm, rng=7, batch_size=batch_size, **kw)
+    full = pgd(model, params, X, y, 0.15, norm=norm, rng=7, **kw)
+    batched = pgd(model, params, X, y, 0.15, norm=norm, rng=7, batch_size=batch_size, **kw)
     np.testing.assert_array_equal(batched, full)
     gen = np.random.default_rng(7)                               # a Generator is consumed once
-    np.testing.assert_array_equal(pgd(model, params, X, y, 0.15, norm, rng=gen,
+    np.testing.assert_array_equal(pgd(model, params, X, y, 0.15, norm=norm, rng=gen,
                                       batch_size=batch_size, **kw), full)
 
 
@@ -115,8 +115,8 @@ def test_batched_attacks_on_a_blas_mlp_agree_to_rounding():
     params = model.init_params(rng=0)
     X = np.random.default_rng(1).uniform(0, 1, (40, 6))
     for norm in (2, 1):                    # no sign of a near-zero gradient entry to flip
-        np.testing.assert_allclose(fast_gradient(model, params, X, None, 0.1, norm, batch_size=7),
-                                   fast_gradient(model, params, X, None, 0.1, norm),
+        np.testing.assert_allclose(fast_gradient(model, params, X, None, 0.1, norm=norm, batch_size=7),
+                                   fast_gradient(model, params, X, None, 0.1, norm=norm),
                                    rtol=0, atol=1e-14)
     np.testing.assert_allclose(vat_perturbation(model, params, X, 0.5, rng=0, batch_size=7).r_adv,
                                vat_perturbation(model, params, X, 0.5, rng=0).r_adv,
@@ -160,13 +160,13 @@ def test_y_none_attacks_the_models_predictions(norm):
     model, params, X, _ = _rowwise()
     pred = model.predict(params, X)
     np.testing.assert_array_equal(fast_gradient(model, params, X, eps=0.2, norm=norm),
-                                  fast_gradient(model, params, X, pred, 0.2, norm))
+                                  fast_gradient(model, params, X, pred, 0.2, norm=norm))
     np.testing.assert_array_equal(pgd(model, params, X, eps=0.2, norm=norm, rng=1),
-                                  pgd(model, params, X, pred, 0.2, norm, rng=1))
+                                  pgd(model, params, X, pred, 0.2, norm=norm, rng=1))
     np.testing.assert_array_equal(fgsm(model, params, X, eps=0.2), fgsm(model, params, X, pred, 0.2))
     target = (pred + 1) % model.n_classes
     np.testing.assert_array_equal(pgd(model, params, X, eps=0.2, norm=norm, target=target, rng=1),
-                                  pgd(model, params, X, pred, 0.2, norm, target=target, rng=1))
+                                  pgd(model, params, X, pred, 0.2, norm=norm, target=target, rng=1))
 
 
 def test_eps_is_still_required():
@@ -193,16 +193,16 @@ def test_a_fitted_estimator_stands_for_model_and_params(cls):
     np.testing.assert_array_equal(classes, est.classes_)
     y_enc = np.searchsorted(est.classes_, y)
     np.testing.assert_array_equal(fgsm(est, None, X, y, 0.3), fgsm(model, params, X, y_enc, 0.3))
-    np.testing.assert_array_equal(pgd(est, None, X, y, 0.3, 2, rng=0),
-                                  pgd(model, params, X, y_enc, 0.3, 2, rng=0))
+    np.testing.assert_array_equal(pgd(est, None, X, y, 0.3, norm=2, rng=0),
+                                  pgd(model, params, X, y_enc, 0.3, norm=2, rng=0))
     np.testing.assert_array_equal(pgd(est, None, X, eps=0.3, rng=0),
                                   pgd(model, params, X, eps=0.3, rng=0))
     np.testing.assert_array_equal(vat_perturbation(est, None, X, 0.5, rng=0).r_adv,
                                   vat_perturbation(model, params, X, 0.5, rng=0).r_adv)
-    curve = robustness_curve(est, None, X, y, [0.0, 0.3], "fgsm")
+    curve = robustness_curve(est, None, X, y, [0.0, 0.3], attack="fgsm")
     assert curve.clean_accuracy == pytest.approx(est.score(X, y))
     np.testing.assert_array_equal(
-        curve.accuracy, robustness_curve(model, params, X, y_enc, [0.0, 0.3], "fgsm").accuracy)
+        curve.accuracy, robustness_curve(model, params, X, y_enc, [0.0, 0.3], attack="fgsm").accuracy)
 
 
 def test_estimator_errors_name_the_argument():

@@ -82,8 +82,8 @@ def test_the_model_has_the_intended_gradient_scale(dtype, s):
 @pytest.mark.parametrize("dtype, s", CASES, ids=CASE_IDS)
 def test_fast_gradient_finite_in_ball_and_box_at_every_scale(dtype, s, norm):
     model, params, X, y, eps, box = _scaled_problem(dtype, s)
-    _assert_ball_box(fast_gradient(model, params, X, y, eps, norm), X, eps, norm)
-    _assert_ball_box(fast_gradient(model, params, X, y, eps, norm, clip_min=box[0],
+    _assert_ball_box(fast_gradient(model, params, X, y, eps, norm=norm), X, eps, norm)
+    _assert_ball_box(fast_gradient(model, params, X, y, eps, norm=norm, clip_min=box[0],
                                    clip_max=box[1]), X, eps, norm, box)
 
 
@@ -102,7 +102,7 @@ def test_fgsm_step_is_exactly_eps_sign_g_including_subnormal_g(dtype, s):
 @pytest.mark.parametrize("dtype, s", CASES, ids=CASE_IDS)
 def test_pgd_finite_in_ball_and_box_at_every_scale(dtype, s, norm, random_start):
     model, params, X, y, eps, box = _scaled_problem(dtype, s)
-    X_adv = pgd(model, params, X, y, eps, norm, n_steps=4, random_start=random_start, rng=1,
+    X_adv = pgd(model, params, X, y, eps, norm=norm, n_steps=4, random_start=random_start, rng=1,
                 clip_min=box[0], clip_max=box[1])
     _assert_ball_box(X_adv, X, eps, norm, box)
 
@@ -172,7 +172,7 @@ def test_project_ball_and_linear_worst_case_at_every_scale(dtype, s, norm):
     assert np.all(_norm64(P, norm) <= eps * (1 + 4 * np.finfo(dtype).eps))
     w = big[0]
     X = np.zeros((4, 9), dtype)
-    delta = linear_worst_case(w, 0.0, X, np.array([0, 1, 0, 1]), 0.5, norm)
+    delta = linear_worst_case(w, 0.0, X, np.array([0, 1, 0, 1]), 0.5, norm=norm)
     assert np.isfinite(delta).all()
     if np.any(w != 0):
         np.testing.assert_allclose(_norm64(delta, norm), 0.5, rtol=4 * np.finfo(dtype).eps)
@@ -187,13 +187,13 @@ def test_robustness_curve_rejects_a_non_finite_user_attack_by_name():
         return out
 
     with pytest.raises(ValueError, match="attack: nan_attack returned non-finite"):
-        robustness_curve(model, params, X, y, [0.0, 0.1], nan_attack)
+        robustness_curve(model, params, X, y, [0.0, 0.1], attack=nan_attack)
 
     def inf_attack(Xb, yb, eps):
         return np.full_like(Xb, np.inf)
 
     with pytest.raises(ValueError, match="inf_attack.*10 rows at eps=0.1"):
-        robustness_curve(model, params, X, y, [0.0, 0.1], inf_attack)
+        robustness_curve(model, params, X, y, [0.0, 0.1], attack=inf_attack)
 
 
 # ----------------------------------------------------------------------------- VAT probe size

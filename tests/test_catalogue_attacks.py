@@ -102,7 +102,7 @@ CASES = [
     ("fgsm-eps-string", lambda: fgsm(M, P, X, Y, "0.1"), TypeError, "eps"),
     ("fgsm-eps-negative", lambda: fgsm(M, P, X, Y, -0.1), ValueError, "eps"),
     ("fgsm-eps-nan", lambda: fgsm(M, P, X, Y, np.nan), ValueError, "eps"),
-    ("fgm-norm", lambda: fast_gradient(M, P, X, Y, 0.1, "l3"), ValueError, "norm"),
+    ("fgm-norm", lambda: fast_gradient(M, P, X, Y, 0.1, norm="l3"), ValueError, "norm"),
     ("fgsm-box-swapped", lambda: fgsm(M, P, X, Y, 0.1, clip_min=1.0, clip_max=0.0), ValueError,
      "clip_min: must be <= clip_max"),
     ("fgsm-box-nan", lambda: fgsm(M, P, X, Y, 0.1, clip_min=np.nan), ValueError, "clip_min"),

@@ -358,7 +358,7 @@ def test_pgd_step_reference_is_one_iteration_of_the_library_pgd():
     gen = np.random.default_rng(1)
     X, y = gen.random((6, 5)), gen.integers(0, 3, size=6)
     for norm in (np.inf, 2, 1):
-        x1 = pgd(net, params, X, y, 0.3, norm, n_steps=1, step_size=0.2, random_start=False,
+        x1 = pgd(net, params, X, y, 0.3, norm=norm, n_steps=1, step_size=0.2, random_start=False,
                  clip_min=0.0, clip_max=1.0)
         g, _, _ = attack_loss_grad(net, params, X, y, False)
         mine = references.pgd_step(X, X, g, 0.2, 0.3, norm, 0.0, 1.0)

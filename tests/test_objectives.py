@@ -64,8 +64,8 @@ def test_shaham_on_linear_model_equals_closed_form_robust_gradient(norm):
     X, y = _data()
     model, params = _logistic()
     loss, grads = ShahamObjective(eps=0.3, norm=norm)(model, params, Batch(X, y), None)
-    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.3, norm)
-    assert loss == pytest.approx(robust_logistic_loss(params["w"], params["b"], X, y, 0.3, norm),
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.3, norm=norm)
+    assert loss == pytest.approx(robust_logistic_loss(params["w"], params["b"], X, y, 0.3, norm=norm),
                                  rel=1e-13)
     _assert_tree_close(grads, ref)
 
@@ -75,12 +75,12 @@ def test_fgsm_on_linear_model_mixes_plain_and_robust_closed_forms():
     model, params = _logistic()
     w, b = params["w"], params["b"]
     loss, grads = FGSMObjective(eps=0.2, clean_weight=0.25, l2=0.1)(model, params, Batch(X, y), None)
-    rob = robust_logistic_grad(w, b, X, y, 0.2, np.inf)
-    plain = robust_logistic_grad(w, b, X, y, 0.0, np.inf)
+    rob = robust_logistic_grad(w, b, X, y, 0.2, norm=np.inf)
+    plain = robust_logistic_grad(w, b, X, y, 0.0, norm=np.inf)
     ref = {k: 0.25 * plain[k] + 0.75 * rob[k] for k in rob}
     ref["w"] = ref["w"] + 0.1 * w
     want = (0.25 * robust_logistic_loss(w, b, X, y, 0.0) + 0.75
-            * robust_logistic_loss(w, b, X, y, 0.2, np.inf) + 0.05 * float(w @ w))
+            * robust_logistic_loss(w, b, X, y, 0.2, norm=np.inf) + 0.05 * float(w @ w))
     assert loss == pytest.approx(want, rel=1e-13)
     _assert_tree_close(grads, ref)
 
@@ -91,9 +91,9 @@ def test_exact_robust_objective_matches_closed_form(norm):
     model, params = _logistic()
     loss, grads = ExactRobustObjective(eps=0.4, norm=norm, l2=0.01)(model, params, Batch(X, y),
                                                                    None)
-    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.4, norm, l2=0.01)
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.4, norm=norm, l2=0.01)
     assert loss == pytest.approx(
-        robust_logistic_loss(params["w"], params["b"], X, y, 0.4, norm, l2=0.01), rel=1e-13)
+        robust_logistic_loss(params["w"], params["b"], X, y, 0.4, norm=norm, l2=0.01), rel=1e-13)
     _assert_tree_close(grads, ref)
     assert grads["b"].shape == () and grads["b"].dtype == np.float64
 

@@ -36,9 +36,9 @@ def test_l2_ratio_tends_to_hessian_vector_norm():
     X, y, _ = make_sharpness_data()
     w = np.random.default_rng(0).normal(size=20)
     V = random_unit_directions(20, 3, rng=1)
-    ratios = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, 2), w, V, [1e-6],
+    ratios = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=2), w, V, [1e-6],
                                        symmetric=True)
-    H = flat_hessian(w, X, y, 0.5, 2)
+    H = flat_hessian(w, X, y, 0.5, norm=2)
     np.testing.assert_allclose(ratios[:, 0], np.linalg.norm(V @ H, axis=1), rtol=1e-6)
 
 
@@ -51,9 +51,9 @@ def test_linf_ratio_diverges_at_kink_while_l2_stays_bounded():
     w[3] = 1e-9
     e3 = np.eye(20)[3:4]
     ts = np.array([1e-2, 1e-4, 1e-6])
-    r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, np.inf), w, e3, ts,
+    r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=np.inf), w, e3, ts,
                                       symmetric=True)[0]
-    r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, 2), w, e3, ts,
+    r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=2), w, e3, ts,
                                      symmetric=True)[0]
     assert r_inf[-1] / r_inf[0] >= 100
     assert np.all(np.diff(r_inf) > 0)
@@ -62,7 +62,7 @@ def test_linf_ratio_diverges_at_kink_while_l2_stays_bounded():
 
 def test_grad_fn_keeps_float32():
     X, y, _ = make_sharpness_data()
-    g = robust_logistic_grad_fn(X.astype(np.float32), y, 0.1, np.inf, fit_intercept=True)
+    g = robust_logistic_grad_fn(X.astype(np.float32), y, 0.1, norm=np.inf, fit_intercept=True)
     assert g(np.zeros(21, dtype=np.float32)).dtype == np.float32
 
 

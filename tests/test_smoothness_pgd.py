@@ -20,7 +20,7 @@ def test_equals_closed_form_for_logistic_regression(norm):
     theta = np.append(np.random.default_rng(0).normal(size=20), 0.3)
     pgd_grad = pgd_adversarial_grad_fn(LogisticRegressionModel(20), X, y, 0.5, norm,
                                        n_steps=3, step_size=0.5)(theta)
-    exact = robust_logistic_grad_fn(X, y, 0.5, norm, fit_intercept=True)(theta)
+    exact = robust_logistic_grad_fn(X, y, 0.5, norm=norm, fit_intercept=True)(theta)
     np.testing.assert_allclose(pgd_grad, exact, rtol=0, atol=1e-14)
 
 

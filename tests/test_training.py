@@ -57,7 +57,8 @@ def test_exact_robust_logistic_training_reaches_the_lbfgs_optimum_of_the_closed_
     X, y = _blobs()
     model = LogisticRegressionModel(5)
     p0 = model.init_params(rng=0, scale=0.1)
-    ref = _lbfgs(lambda t: robust_logistic_loss_grad(t, X, y, 0.3, 2, 0.1, True), flatten(p0))
+    ref = _lbfgs(lambda t: robust_logistic_loss_grad(t, X, y, 0.3, norm=2, l2=0.1,
+                                                     fit_intercept=True), flatten(p0))
     res = fit(model, p0, ExactRobustObjective(eps=0.3, norm=2, l2=0.1), X, y,
               optimizer=sgd(1.0, momentum=0.5), epochs=300, batch_size=200, rng=0, verbose=0)
     np.testing.assert_allclose(flatten(res.params), ref, atol=1e-6)

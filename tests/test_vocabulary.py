@@ -139,3 +139,36 @@ def test_cli_options_use_the_vocabulary():
     options = set(_cli_options(build_parser()))
     assert "seed" in options
     assert not options & set(retired_names()), options & set(retired_names())
+# ------------------------------------------------------------- keyword-only configuration
+MAX_POSITIONAL = 5
+# The course exercise ``pgd_step(x, x0, g, step_size, eps, norm, clip_min, clip_max)`` is the
+# course's contract with students (its stub, reference and grading cases are maintained with
+# the course); the only exemption, by name.
+EXEMPT = {"minadv.course.references.pgd_step", "minadv.course.stubs.pgd_step",
+          "minadv.course.solutions.pgd_step"}
+
+
+def positional_count(obj) -> int:
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):                      # pragma: no cover
+        return 0
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds and p.name not in ("self", "cls") for p in params)
+
+
+def is_record_init(qualname: str) -> bool:
+    """The generated ``__init__`` of a dataclass (a record, built by keyword in minadv)."""
+    owner, _, meth = qualname.rpartition(".")
+    obj = dict(CALLABLES).get(owner)
+    return meth == "__init__" and obj is not None and dataclasses.is_dataclass(obj)
+
+
+def test_at_most_five_positional_parameters_in_every_public_function():
+    """Configuration after the data is keyword-only (NamedTuples and dataclasses, whose
+    constructors are records, are exempt)."""
+    offenders = sorted(
+        (q, positional_count(obj)) for q, obj in CALLABLES
+        if not inspect.isclass(obj) and not is_record_init(q) and q not in EXEMPT
+        and positional_count(obj) > MAX_POSITIONAL)
+    assert not offenders, offenders

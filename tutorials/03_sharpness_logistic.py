@@ -51,9 +51,9 @@ w = np.random.default_rng(0).normal(size=20)
 eps = 0.5
 loss, grad = robust_logistic_loss_grad(w, X, y, eps, norm=2)
 H = flat_hessian(w, X, y, eps, norm=2)
-fd_grad = numerical_gradient(lambda v: robust_logistic_loss_grad(v, X, y, eps, 2)[0], w)
-fd_hess = np.column_stack([(robust_logistic_loss_grad(w + 1e-5 * e, X, y, eps, 2)[1]
-                            - robust_logistic_loss_grad(w - 1e-5 * e, X, y, eps, 2)[1]) / 2e-5
+fd_grad = numerical_gradient(lambda v: robust_logistic_loss_grad(v, X, y, eps, norm=2)[0], w)
+fd_hess = np.column_stack([(robust_logistic_loss_grad(w + 1e-5 * e, X, y, eps, norm=2)[1]
+                            - robust_logistic_loss_grad(w - 1e-5 * e, X, y, eps, norm=2)[1]) / 2e-5
                            for e in np.eye(20)])
 print(f"gradient vs FD: {rel_error(grad, fd_grad):.1e}   Hessian vs FD: {rel_error(H, fd_hess):.1e}")
 assert rel_error(grad, fd_grad) < 1e-7 and rel_error(H, fd_hess) < 1e-7

@@ -65,7 +65,7 @@ for name, objective in objectives.items():
 
 # %%
 grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
-curves = {name: robustness_curve(model, p, X_te, y_te, grid, "pgd", np.inf, n_steps=20,
+curves = {name: robustness_curve(model, p, X_te, y_te, grid, attack="pgd", norm=np.inf, n_steps=20,
                                  rng=0).accuracy for name, p in trained.items()}
 for name, acc in curves.items():
     print(f"{name:<22} clean {acc[0]:.3f}   PGD-20 at eps 0.5: {acc[-1]:.3f}")
@@ -96,7 +96,7 @@ centre = np.array([0.5, 0.25])                  # the moons live in [-1, 2] x [-
 survive = {}
 for ax, (name, p) in zip(axes.ravel(), trained.items()):
     X_show = X_te[show]
-    X_attacked = pgd(model, p, X_show, y_te[show], eps, np.inf, n_steps=20, rng=0)
+    X_attacked = pgd(model, p, X_show, y_te[show], eps, norm=np.inf, n_steps=20, rng=0)
     survive[name] = np.mean(model.predict(p, X_attacked) == y_te[show])
     plot_decision_boundary(lambda Z, p=p: model.predict_proba(p, Z + centre),
                            X_show - centre, y_te[show], lim=1.9, ax=ax,
@@ -113,7 +113,7 @@ assert survive["PGD (Madry)"] > survive["ERM"] + 0.3
 # perturbation fills the ball (its mean L∞ norm approaches eps).
 
 # %%
-X_adv, trace = pgd(model, trained["ERM"], X_te, y_te, 0.3, np.inf, n_steps=10,
+X_adv, trace = pgd(model, trained["ERM"], X_te, y_te, 0.3, norm=np.inf, n_steps=10,
                    step_size=0.05, rng=0, return_trace=True)
 for step, (loss, norm) in enumerate(zip(trace.loss[0], trace.norm[0])):
     print(f"step {step:2d}: mean loss {loss:8.4f}   mean L-inf norm {norm:.3f}")
@@ -147,7 +147,7 @@ robust_at_03 = {}
 for name, (optimizer, epochs) in runs.items():
     res = fit(model, init, pgd_03, X_tr, y_tr, optimizer=optimizer, epochs=epochs,
               batch_size=32, rng=0, verbose=0)
-    acc = robustness_curve(model, res.params, X_te, y_te, [0.0, 0.3], "pgd", np.inf,
+    acc = robustness_curve(model, res.params, X_te, y_te, [0.0, 0.3], attack="pgd", norm=np.inf,
                            n_steps=20, rng=0).accuracy
     robust_at_03[name] = acc[-1]
     print(f"{name:<28} clean {acc[0]:.3f}   PGD-20 at eps 0.3: {acc[-1]:.3f}")

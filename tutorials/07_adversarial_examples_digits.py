@@ -69,8 +69,8 @@ assert clean_acc > 0.9
 # %%
 attacks = {
     "FGSM, eps=0.1": lambda p, Xs, ys: fgsm(net, p, Xs, ys, 0.1, **BOX),
-    "L2 FGM, eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, 2, **BOX),
-    "one pixel (L1), eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, 1, **BOX),
+    "L2 FGM, eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, norm=2, **BOX),
+    "one pixel (L1), eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, norm=1, **BOX),
     "PGD-20, eps=0.1": lambda p, Xs, ys: pgd(net, p, Xs, ys, 0.1, n_steps=20, rng=0, **BOX),
 }
 adversarial = {name: attack(erm, X_te, y_te) for name, attack in attacks.items()}
@@ -159,8 +159,8 @@ plt.show()
 eps_train = 0.3
 fgsm_trained = train(FGSMObjective(eps=eps_train, clean_weight=0.5, **BOX))
 grid = [0.0, 0.1, 0.2, 0.3] if QUICK else [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
-fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "fgsm", **BOX)
-pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "pgd", n_steps=20, rng=0,
+fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, attack="fgsm", **BOX)
+pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, attack="pgd", n_steps=20, rng=0,
                              **BOX)
 fgsm_at, pgd_at = fgsm_curve.pointwise_accuracy[-1], pgd_curve.pointwise_accuracy[-1]
 print(f"FGSM-trained: clean {fgsm_curve.clean_accuracy:.3f}   at eps={eps_train}: "
@@ -176,7 +176,7 @@ assert fgsm_at > pgd_at + 0.3          # strong against FGSM, weak against PGD
 # %%
 pgd_trained = train(PGDObjective(eps=eps_train, n_steps=7, **BOX))
 networks = {"ERM": erm, "FGSM-trained": fgsm_trained, "PGD-trained": pgd_trained}
-curves = {name: robustness_curve(net, p, X_te, y_te, grid, "pgd", n_steps=20, rng=0, **BOX)
+curves = {name: robustness_curve(net, p, X_te, y_te, grid, attack="pgd", n_steps=20, rng=0, **BOX)
           for name, p in networks.items()}
 for name, c in curves.items():
     print(f"{name:<13}" + "  ".join(f"{a:.3f}" for a in c.accuracy))

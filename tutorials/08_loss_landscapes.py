@@ -132,7 +132,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
 planes = {}
 for ax, (name, p) in zip(axes, trained.items()):
     d1, d2 = random_direction(p, rng=1), random_direction(p, rng=2)
-    planes[name] = slice_2d(clean_loss_fn(net, X_tr, y_tr), p, d1, d2, grid, grid)
+    planes[name] = slice_2d(clean_loss_fn(net, X_tr, y_tr), p, d1, d2, alphas=grid, betas=grid)
     plot_slice_2d(grid, grid, np.log10(planes[name].values), ax=ax,
                   title=f"{name}: log10 clean loss (λ_max {sharpness[name][0]:.2f})")
 plt.show()

@@ -177,7 +177,7 @@ def slice_1d(loss_fn: Callable[[Params], float], params: Params, direction: Para
     return Slice1D(alphas, values)
 
 
-def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2: Params,
+def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2: Params, *,
              alphas: Any, betas: Any) -> Slice2D:
     """Loss on the plane ``θ + α d1 + β d2`` (Li et al. 2018, contour plots).
 

@@ -86,7 +86,7 @@ def _fit(P, theta, gtol):
 
 
 def _check_curve_inputs(X, y, norm, fit_intercept, l2, gtol):
-    P = check_robust_fit_args(X, y, 0.0, norm, l2, fit_intercept)
+    P = check_robust_fit_args(X, y, 0.0, norm=norm, l2=l2, fit_intercept=fit_intercept)
     return P, check_scalar(gtol, "gtol", low=0.0, low_inclusive=False)
 
 
@@ -94,7 +94,7 @@ def _check_curve_inputs(X, y, norm, fit_intercept, l2, gtol):
 def _spectrum(theta, P, k):
     """Top-k eigenvalues (decreasing) and trace of eq. (1.3) at theta (Linf/L1: the a.e.
     Hessian, term 1 with ``sign(0) = 0``)."""
-    H = robust_logistic_hessian_kernel(theta, *P.args)
+    H = robust_logistic_hessian_kernel(theta, P)
     ev = np.linalg.eigvalsh(H)[::-1]
     return ev[:k], float(np.trace(H))
 

@@ -140,8 +140,8 @@ def _check_adversarial(X_adv: Any, Xb: np.ndarray, attack: Any, eps: float) -> n
     return X_adv.astype(Xb.dtype, copy=False)
 
 
-def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any,
-                     attack: Any = "pgd", norm: Any = np.inf, *, batch_size: int = 1000,
+def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any, *,
+                     attack: Any = "pgd", norm: Any = np.inf, batch_size: int = 1000,
                      clip_min: Any = None, clip_max: Any = None, rng: Any = None,
                      **attack_options) -> RobustnessCurve:
     """Accuracy of ``model`` under an untargeted attack at every radius of ``eps_grid``.
@@ -193,7 +193,7 @@ def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid
     >>> model = LogisticRegressionModel(2)
     >>> params = {"w": np.array([1.0, 0.0]), "b": np.array(0.0)}
     >>> X = np.array([[0.5, 0.0], [2.0, 0.0]]); y = np.array([1, 1])
-    >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], "fgsm").accuracy
+    >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], attack="fgsm").accuracy
     array([1. , 0.5, 0. ])
     """
     model, params, classes = resolve_model(model, params)

@@ -152,7 +152,7 @@ def _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi):
     return (s * amount).astype(X.dtype, copy=False)
 
 
-def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps: float,
+def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps: float, *,
                              norm, lo, hi) -> np.ndarray:
     """Kernel of :func:`linear_worst_case`: ``y_pm`` in {-1, +1}, ``lo``/``hi`` with ±inf
     for unbounded sides (no ``None``), everything validated."""
@@ -169,6 +169,7 @@ def linear_worst_case(
     X: Any,
     y: Any,
     eps: float,
+    *,
     norm: Any,
     clip_min: Any = None,
     clip_max: Any = None,
@@ -217,11 +218,11 @@ def linear_worst_case(
     --------
     >>> import numpy as np
     >>> X = np.zeros((1, 2)); y = np.array([1])
-    >>> linear_worst_case(np.array([3.0, 4.0]), 0.0, X, y, 1.0, 2)
+    >>> linear_worst_case(np.array([3.0, 4.0]), 0.0, X, y, 1.0, norm=2)
     array([[-0.6, -0.8]])
     """
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)
-    return linear_worst_case_kernel(w, y_pm, X, eps, norm, lo, hi)
+    return linear_worst_case_kernel(w, y_pm, X, eps, norm=norm, lo=lo, hi=hi)
 
 
 def robust_margin(
@@ -230,6 +231,7 @@ def robust_margin(
     X: Any,
     y: Any,
     eps: float,
+    *,
     norm: Any,
     clip_min: Any = None,
     clip_max: Any = None,
@@ -247,7 +249,8 @@ def robust_margin(
     Examples
     --------
     >>> import numpy as np
-    >>> robust_margin(np.array([3.0, 4.0]), 0.0, np.zeros((1, 2)), np.array([1]), 1.0, np.inf)
+    >>> robust_margin(np.array([3.0, 4.0]), 0.0, np.zeros((1, 2)), np.array([1]), 1.0,
+    ...               norm=np.inf)
     array([-7.])
     """
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)

@@ -314,7 +314,7 @@ def check_pgd_options(eps, n_steps, step_size, random_start, n_restarts):
 
 # ----------------------------------------------------------------------------- public API
 def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None,
-        norm: Any = np.inf, *, n_steps: int = 10, step_size: float | None = None,
+        *, norm: Any = np.inf, n_steps: int = 10, step_size: float | None = None,
         random_start: bool = True, n_restarts: int = 1, clip_min: Any = None,
         clip_max: Any = None, target: Any = None, rng: Any = None,
         return_trace: bool = False, batch_size: int | None = None):
@@ -391,7 +391,7 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
     array([[-0.1,  0.1]])
     """
     norm = check_norm(norm)
-    a = check_attack_inputs(model, params, X, y, eps, clip_min, clip_max, target)
+    a = check_attack_inputs(model, params, X, y, eps, clip_min=clip_min, clip_max=clip_max, target=target)
     n_steps, step_size, n_restarts = check_pgd_options(a.eps, n_steps, step_size,
                                                        random_start, n_restarts)
     batch_size = check_batch_size(batch_size)
@@ -410,4 +410,4 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
         block = dataclasses.replace(config, clip_min=lo, clip_max=hi)
         return pgd_kernel(a.model, a.params, Xb, labels, block, streams=streams)[0]
 
-    return map_row_blocks(attack, a.X, a.labels, a.clip_min, a.clip_max, batch_size)
+    return map_row_blocks(attack, a.X, a.labels, lo=a.clip_min, hi=a.clip_max, batch_size=batch_size)

@@ -101,7 +101,7 @@ def vat_power_iteration(fisher_product, d, n_iter):
 
 def robust_logistic_hessian(w, X, y, eps):
     """:func:`minadv.robust_logistic.robust_logistic_hessian` (L2, no intercept)."""
-    return robust_logistic.robust_logistic_hessian(w, None, X, y, eps, 2)
+    return robust_logistic.robust_logistic_hessian(w, None, X, y, eps, norm=2)
 
 
 def hvp_one_hidden(params, X, y, v):

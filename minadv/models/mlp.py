@@ -27,7 +27,8 @@ input-space product)::
                                                                         activation_rbackward
 
 The right column names the :mod:`minadv.layers` function that computes each line;
-:meth:`MLP.forward`, :meth:`MLP.backward` and :meth:`MLP.hvp_closure` are loops over them.
+:meth:`MLP.forward`, :meth:`MLP.backward` and :meth:`MLP.hvp_kernel` are loops over them;
+:meth:`MLP.hvp_closure` is the HVP's speed place (the same recursion, ``V``-free terms hoisted).
 
 References
 ----------
@@ -272,5 +273,35 @@ class MLP(BaseModel):
         return deltas, d1s, d2gs
 
     def hvp_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params) -> Params:
-        """Exact ``∇²_θ L · v`` by the R-forward/R-backward recursions (module docstring)."""
-        return self.hvp_closure(params, X, y)(vector)
+        """Exact ``∇²_θ L · v``: the textbook R-operator pass of the module docstring.
+
+        Forward, R-forward, then the backward and R-backward recursions together from the top
+        layer down, each line a :mod:`minadv.layers` pair.  :meth:`hvp_closure` is the same
+        recursion with the ``v``-independent terms hoisted out (the speed place);
+        ``tests/test_speed_places.py`` checks that the two paths agree.
+        """
+        z, cache = self.forward(params, X)
+        _, pre, post = cache[:3]
+        hs, n, L = [X, *post], X.shape[0], self.n_layers          # h_0 … h_{L-1}
+        r_hs, r_as = [None], []                                   # R{h_0} = 0: v moves θ only
+        for l, (wk, bk) in enumerate(self.layer_keys, 1):
+            r_as.append(affine_rforward((hs[l - 1], params[wk]), r_hs[-1],
+                                        vector[wk], vector[bk]))  # R{a_l}, (n, n_l)
+            if l < L:
+                r_hs.append(activation_rforward(r_as[-1], self.act.d1(pre[l - 1])))  # R{h_l}
+        _, dz = self.output.nll(z, y)
+        delta = dz / n                                            # δ_L, (n, C)
+        r_delta = self.output.nll_hvp(z, y, r_as[-1]) / n         # R{δ_L}
+        result = {}
+        for l in range(L, 0, -1):
+            wk, bk = self.layer_keys[l - 1]
+            cache_l = (hs[l - 1], params[wk])
+            r_g, result[wk], result[bk] = affine_rbackward(       # (H v)_{W_l}, (H v)_{b_l}
+                delta, r_delta, cache_l, r_hs[l - 1], vector[wk], input_grad=l > 1)
+            if l > 1:
+                a = pre[l - 2]                                    # a_{l-1}
+                g, _, _ = affine_backward(delta, cache_l, param_grads=False)  # g_{l-1}
+                r_delta = activation_rbackward(r_g, r_as[l - 2], self.act.d1(a),
+                                               self.act.d2(a) * g)          # R{δ_{l-1}}
+                delta = activation_backward(g, a, self.act)       # δ_{l-1}
+        return {k: result[k] for k in params}

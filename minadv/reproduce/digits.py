@@ -132,7 +132,7 @@ def shaham_digits(seed: int = 0, quick: bool = False) -> Experiment:
     base = train(ERM(l2=1e-4))
     sets = {}
     for name, (norm, eps) in SHAHAM_RADII.items():
-        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm, **BOX)
+        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm=norm, **BOX)
         fooled = (model.predict(base, X_adv) != y_te) & (model.predict(base, X_te) == y_te)
         sets[name] = (X_adv[fooled], y_te[fooled])
     nets = {"baseline": base} | {f"robust {n}": train(ShahamObjective(
@@ -208,7 +208,7 @@ def madry_digits(seed: int = 0, quick: bool = False) -> Experiment:
     for name, objective in objectives.items():
         params = fit(model, init, objective, X_tr, y_tr, optimizer=adam(0.01), epochs=30,
                      batch_size=64, rng=s_fit, verbose=0).params
-        curves[name] = robustness_curve(model, params, X_te, y_te, grid, "pgd", np.inf,
+        curves[name] = robustness_curve(model, params, X_te, y_te, grid, attack="pgd", norm=np.inf,
                                         n_steps=20, rng=s_eval, **BOX).accuracy
     return _madry_record(curves, grid)
 
@@ -444,7 +444,7 @@ def kanai_digits(seed: int = 0, quick: bool = False) -> Experiment:
         w = fit_robust_logistic(X, y, eps, norm=norm, l2=1e-3).w
         zeros[name] = int(np.sum(np.abs(w) < 1e-10))
         V = _directions(w.size, 2 if quick else 4, s_dir_a)
-        grad_fn = robust_logistic_grad_fn(X, y, eps, norm, l2=1e-3)
+        grad_fn = robust_logistic_grad_fn(X, y, eps, norm=norm, l2=1e-3)
         ratios[f"logistic {name}"] = gradient_lipschitz_ratios(grad_fn, w, V, KANAI_TS,
                                                                symmetric=True).max(0)
     ratios |= _kanai_mlp_ratios(s_split, s_init, s_fit, s_dir_b, quick)

@@ -121,7 +121,7 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
             res = fit(model, init, objective, X, y, epochs=epochs, batch_size=200, rng=s,
                       optimizer=adam(exponential_decay(0.01, 0.99, 1)), verbose=0)
             loss[i, j] = res.history["loss"][-1]
-            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, 2, n_steps=20, rng=s)
+            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, norm=2, n_steps=20, rng=s)
             op = hessian_at_adversarial(model, res.params, X, y, X_adv=X_adv)
             v0 = as_generator(s).standard_normal(op.shape[0])
             lam[i, j] = eigsh(op, k=1, which="LA", v0=v0, tol=1e-10)[0][0]
@@ -174,7 +174,7 @@ def smoothness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     w[3] = 1e-9                                   # next to the kink w_3 = 0 of the Linf loss
     direction = np.eye(X.shape[1])[3:4]
     ts = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-    ratios = {name: gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm), w,
+    ratios = {name: gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=norm), w,
                                               direction, ts, symmetric=True)[0]
               for name, norm in (("Linf", np.inf), ("L2", 2))}
     rows = [(t, ratios["Linf"][i], ratios["L2"][i]) for i, t in enumerate(ts)]
@@ -440,8 +440,8 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
                                 ("PGD-trained", PGDObjective(eps=eps_train, n_steps=7))):
             res = fit(model, init, objective, X[:300], y[:300], optimizer=adam(0.01),
                       epochs=epochs, batch_size=32, rng=s, verbose=0)
-            curve = robustness_curve(model, res.params, X[300:], y[300:], grid, "pgd",
-                                     np.inf, n_steps=20, rng=s)
+            curve = robustness_curve(model, res.params, X[300:], y[300:], grid, attack="pgd",
+                                     norm=np.inf, n_steps=20, rng=s)
             curves.setdefault(name, []).append(curve.accuracy)
     mean = {name: np.mean(v, axis=0) for name, v in curves.items()}
     return _madry_record(mean, grid, len(seeds), epochs)
@@ -511,7 +511,7 @@ def shaham_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     base = train(ERM(l2=1e-4))
     sets = {}                                                     # "AMNIST": baseline fooled
     for name, (norm, eps) in radii.items():
-        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm)
+        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm=norm)
         fooled = (model.predict(base, X_adv) != y_te) & (model.predict(base, X_te) == y_te)
         sets[name] = (X_adv[fooled], y_te[fooled])
     nets = {"baseline": base}

@@ -43,7 +43,7 @@ from ..layers import dropout_mask
 from ..losses import add_l2_penalty
 from ..models.base import Model, stack_caches
 from ..params import Params
-from ..robust_logistic import robust_logistic_loss_grad_kernel
+from ..robust_logistic import RobustLogisticProblem, robust_logistic_loss_grad_kernel
 
 __all__ = [
     "Batch",
@@ -302,8 +302,9 @@ class ExactRobustObjective(Objective):
         X = batch.X
         theta = np.concatenate([params["w"], np.reshape(params["b"], (1,))])
         y_pm = (2 * batch.y - 1).astype(X.dtype)
-        loss, g = robust_logistic_loss_grad_kernel(theta, X, y_pm, float(self.eps), check_norm(self.norm),
-                                float(self.l2), True)
+        problem = RobustLogisticProblem(X, y_pm, float(self.eps), check_norm(self.norm),
+                                        float(self.l2), fit_intercept=True)
+        loss, g = robust_logistic_loss_grad_kernel(theta, problem)
         d = X.shape[1]
         return loss, {"w": g[:d], "b": np.asarray(g[d], dtype=X.dtype)}
 
