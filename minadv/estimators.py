@@ -57,6 +57,7 @@ from ._validation import (
 from .models import MLP, LogisticRegressionModel
 from .optim import OPTIMIZERS
 from .training import OBJECTIVES, fit, make_objective
+from .training.loop import check_unlabeled
 
 __all__ = ["LogisticRegression", "MLPClassifier", "NotFittedError"]
 
@@ -302,15 +303,6 @@ class _AdversarialClassifier(_SklearnProtocol):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy on ``(X, y)`` (weighted by ``sample_weight`` if given)."""
         return accuracy_score(y, self.predict(X), sample_weight)
-
-
-def check_unlabeled(X_unlabeled: Any) -> Any:
-    """Refuse an ``(X_u, y_u)`` pair: unlabeled rows come without labels."""
-    if isinstance(X_unlabeled, tuple):
-        raise TypeError(f"X_unlabeled: expected an array of unlabeled rows (n_u, d), got a "
-                        f"tuple of {len(X_unlabeled)} items; VAT uses no labels for these rows, "
-                        "pass X_u alone (X_unlabeled=X_u).")
-    return X_unlabeled
 
 
 def accuracy_score(y: Any, pred: np.ndarray, sample_weight: Any = None) -> float:

@@ -28,7 +28,6 @@ __all__ = [
     "n_params",
     "tree_add",
     "tree_scale",
-    "tree_sub",
     "tree_dot",
     "tree_norm",
     "tree_zeros_like",
@@ -92,11 +91,6 @@ def unflatten(vector: Any, like: Mapping[str, np.ndarray]) -> Params:
 def tree_add(a: Mapping, b: Mapping, scale: float = 1.0) -> Params:
     """``a + scale * b``, key by key."""
     return {k: a[k] + scale * b[k] for k in a}
-
-
-def tree_sub(a: Mapping, b: Mapping) -> Params:
-    """``a - b``, key by key."""
-    return {k: a[k] - b[k] for k in a}
 
 
 def tree_scale(a: Mapping, scale: float) -> Params:
@@ -185,7 +179,8 @@ def init_weight(
     elif scheme == "zeros":
         w = np.zeros((fan_in, fan_out))
     else:
-        raise ValueError(f"init: expected 'he', 'glorot' or 'zeros', got {scheme!r}.")
+        raise ValueError(f"scheme: expected the initialisation 'he', 'glorot' or 'zeros', got "
+                         f"{scheme!r}.")
     return w.astype(dtype, copy=False)
 
 

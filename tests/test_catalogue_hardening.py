@@ -14,12 +14,14 @@ import pytest
 
 from minadv import _validation as V
 from minadv import datasets as D
+from minadv.attacks import fgsm, robustness_curve, vat_perturbation
 from minadv.datasets import make_moons
 from minadv.estimators import LogisticRegression, MLPClassifier, NotFittedError
 from minadv.io import load_model, save_model
 from minadv.mnist import load_mnist, read_idx
-from minadv.models import MLP
+from minadv.models import MLP, model_from_config
 from minadv.optim import adam, sgd
+from minadv.params import init_weight
 from minadv.training import (
     ERM,
     EarlyStopping,
@@ -374,6 +376,27 @@ CASES = [
     ("orthonormal-dim", _call(D.random_orthonormal_rows, 3, 2), ValueError, "dim", "got 2"),
     ("sharpness-features", _call(D.make_sharpness_data, 10, 0), ValueError, "n_features",
      "got 0"),
+    # --- rough inputs of the vocabulary review -----------------------------------------------
+    ("config-missing-key", _call(model_from_config, {"kind": "mlp"}), ValueError, "config",
+     "missing ['sizes', 'activation', 'output', 'dtype']"),
+    ("config-unknown-kind", _call(model_from_config, {"kind": "cnn"}), ValueError, "config",
+     "'cnn'"),
+    ("curve-model-signature", _call(robustness_curve, NET, P0, X, Y, [0.0, 0.1],
+                                    attack=vat_perturbation), TypeError, "attack",
+     "vat_perturbation takes (model, params, X, ...)"),
+    ("loss-y-none", _call(NET.loss, P0, X, None), TypeError, "y", "got None"),
+    ("grads-y-none", _call(NET.loss_and_grads, P0, X, None), TypeError, "y", "got None"),
+    ("fit-unlabeled-pair", _fit(objective=VATObjective(), X_unlabeled=(X, Y)), TypeError,
+     "X_unlabeled", "a tuple of 2 items"),
+    ("est-unlabeled-pair", lambda tmp: MLPClassifier(objective="vat", epochs=1).fit(
+        X, Y, X_unlabeled=(X, Y)), TypeError, "X_unlabeled", "a tuple of 2 items"),
+    ("init-scheme", _call(init_weight, 2, 3, "xavier", 0, np.float64), ValueError, "scheme",
+     "'xavier'"),
+    # |X| ~ 1e200: one step of lr 1e-50 leaves weights ~1e150 (finite) whose logits ~1e350
+    # overflow; the loss of the last update must not pass silently
+    ("fit-last-update-overflows", _fit(model=MLP([2, 2]), params=MLP([2, 2]).init_params(rng=0),
+                                       X=X * 1e200, optimizer=sgd(1e-50), batch_size=40),
+     FloatingPointError, "fit", "left finite parameters whose loss is"),
 ]
 
 
@@ -399,3 +422,10 @@ def test_read_idx_names_the_file(tmp_path):
     bad.write_bytes(b"\x01\x02\x08\x01")
     with pytest.raises(ValueError, match=rf"^{re.escape(str(bad))}: bad IDX magic"):
         read_idx(str(bad))
+
+
+def test_the_librarys_own_attacks_work_as_robustness_curve_attacks():
+    """attack=minadv.attacks.fgsm is the built-in "fgsm" (it used to crash)."""
+    by_fn = robustness_curve(NET, P0, X, Y, [0.0, 0.1, 0.3], attack=fgsm)
+    by_name = robustness_curve(NET, P0, X, Y, [0.0, 0.1, 0.3], attack="fgsm")
+    np.testing.assert_array_equal(by_fn.accuracy, by_name.accuracy)

@@ -303,7 +303,7 @@ def _check_data(model: Model, X: Any, y: Any):
 
 def _mean_loss(model: Model, params: Params, X: np.ndarray, y: np.ndarray, l2: float) -> float:
     return model.loss_and_grads_kernel(params, X, y, param_grads=False, input_grad=False,
-                                 l2=l2).loss
+                                       l2=l2).loss
 
 
 def clean_loss_fn(model: Model, X: np.ndarray, y: np.ndarray, *,

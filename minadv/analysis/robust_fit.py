@@ -385,7 +385,7 @@ def has_minimiser(X: Any, y: Any, eps: float, norm: Any = 2, *, fit_intercept: b
     is what :func:`fit_robust_logistic` refuses with a ValueError (separable data).
     """
     return has_minimiser_kernel(check_robust_fit_args(X, y, eps, norm=norm, l2=l2,
-                                                     fit_intercept=fit_intercept))
+                                                      fit_intercept=fit_intercept))
 
 
 def has_minimiser_kernel(P: RobustLogisticProblem, max_cuts: int = 100) -> bool | None:

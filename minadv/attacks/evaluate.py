@@ -32,9 +32,9 @@ import numpy as np
 from .._validation import as_generator, check_eps_grid, check_int, check_norm
 from .box import box_rows, check_box
 from .common import encode_labels, resolve_model
-from .fast_gradient import fast_gradient_kernel
+from .fast_gradient import fast_gradient, fast_gradient_kernel, fgsm
 from .norms import lp_norms_kernel
-from .pgd import PGDConfig, check_pgd_options, pgd_kernel
+from .pgd import PGDConfig, check_pgd_options, pgd, pgd_kernel
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -77,12 +77,20 @@ def _attack_name(attack: Any) -> str:
     return attack if isinstance(attack, str) else getattr(attack, "__name__", repr(attack))
 
 
+# the library's own attack functions, passed as attack=: their built-in names
+_LIBRARY_ATTACKS = {fgsm: "fgsm", fast_gradient: "fgm", pgd: "pgd"}
+
+
 def _check_callable(attack: Callable) -> Callable:
     """A user attack must accept ``(X_batch, y_batch, eps)`` positionally."""
     try:
         signature = inspect.signature(attack)
     except (TypeError, ValueError):                              # no signature (builtins)
         return attack
+    if list(signature.parameters)[:2] == ["model", "params"]:
+        raise TypeError(f"attack: {_attack_name(attack)} takes (model, params, X, ...); pass "
+                        "attack='fgsm', 'fgm' or 'pgd' (options by keyword), or a callable "
+                        "(X_batch, y_batch, eps) -> X_adv such as a functools.partial.")
     try:
         signature.bind(None, None, None)
     except TypeError as exc:
@@ -114,6 +122,7 @@ def _builtin_attack(attack: str, norm, options: dict, grid, gen) -> Callable:
 def _make_attack(attack, norm, options, grid, gen) -> Callable:
     """Return ``run(model, params, X, y, k, lo, hi) -> X_adv`` for grid point ``k``."""
     grid = [float(e) for e in grid]         # Python floats: never upcast float32 buffers
+    attack = next((name for fn, name in _LIBRARY_ATTACKS.items() if attack is fn), attack)
     if callable(attack):
         attack = _check_callable(attack)
         return lambda model, params, X, y, k, lo, hi: attack(X, y, grid[k])
@@ -162,7 +171,10 @@ def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid
         L_inf attack and needs ``norm=np.inf`` (any other norm raises rather than run L_inf
         while reporting sizes in another norm).  A callable
         ``attack(X_batch, y_batch, eps) -> X_adv`` is used as is; its output must be finite
-        and of the batch's shape.
+        and of the batch's shape.  The library's own :func:`~minadv.attacks.fgsm`,
+        :func:`~minadv.attacks.fast_gradient` and :func:`~minadv.attacks.pgd` are understood
+        as ``"fgsm"``, ``"fgm"`` and ``"pgd"``; another ``(model, params, X, ...)`` function
+        raises a ``TypeError`` that says so.
     norm : {np.inf, 2, 1, "linf", "l2", "l1"}
         Attack norm (also the norm of the reported perturbation sizes).
     batch_size : int

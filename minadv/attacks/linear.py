@@ -157,8 +157,8 @@ def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps
     """Kernel of :func:`linear_worst_case`: ``y_pm`` in {-1, +1}, ``lo``/``hi`` with ±inf
     for unbounded sides (no ``None``), everything validated."""
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
-        return linear_worst_case_unboxed(w, y_pm, X.shape[0], eps, norm).astype(X.dtype,
-                                                                               copy=False)
+        delta = linear_worst_case_unboxed(w, y_pm, X.shape[0], eps, norm)   # (n, d)
+        return delta.astype(X.dtype, copy=False)
     return _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi)
 
 

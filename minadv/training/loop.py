@@ -224,7 +224,7 @@ def _check_callbacks(callbacks) -> tuple:
             callbacks, Iterable):
         raise TypeError("callbacks: expected a list of callables cb(epoch, logs, params), got "
                         f"{describe(callbacks)}" + ("; wrap it: callbacks=[cb]."
-                                                     if callable(callbacks) else "."))
+                                                    if callable(callbacks) else "."))
     callbacks = tuple(callbacks)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
@@ -309,11 +309,21 @@ def _check_fit_args(model, params, objective, X, y, *, optimizer, epochs, batch_
                      verbose=verbose)
 
 
+def check_unlabeled(X_unlabeled: Any) -> Any:
+    """Refuse an ``(X_u, y_u)`` pair where unlabeled rows are expected (they carry no labels)."""
+    if isinstance(X_unlabeled, tuple):
+        raise TypeError(f"X_unlabeled: expected an array of unlabeled rows (n_u, d), got a "
+                        f"tuple of {len(X_unlabeled)} items; the VAT term uses no labels for "
+                        "these rows: pass X_u alone (X_unlabeled=X_u).")
+    return X_unlabeled
+
+
 def _check_unlabeled(model, objective, X_unlabeled, unlabeled_batch_size, batch_size) -> int:
     """``unlabeled_batch_size`` (default ``batch_size``; unused without unlabeled data, so that
     one setting serves runs with and without it); unlabeled data only for VAT-like objectives."""
     if X_unlabeled is None:
         return 0
+    check_unlabeled(X_unlabeled)
     if not getattr(objective, "uses_unlabeled", True):
         raise ValueError(f"X_unlabeled: the objective {getattr(objective, 'name', '')!r} "
                          "does not use unlabeled data; use a VAT-family objective.")
@@ -406,7 +416,23 @@ class _Stepper:
             total += loss * idx.shape[0]
             count += idx.shape[0]
             self.progress.step(epoch, step, total / count)
+        self.check_last_update(params, batch, epoch, step)
         return params, state, total / count
+
+    def check_last_update(self, params: Params, batch: Batch, epoch: int, step: int) -> None:
+        """The loss at the parameters the epoch's last update produced, on its minibatch.
+
+        Finite parameters can still be so large that the logits overflow; inside an epoch the
+        next step's loss reveals it, after the last step nothing would.  One forward pass of
+        one minibatch per epoch."""
+        with np.errstate(over="ignore", invalid="ignore"):       # the result is checked here
+            z, _ = self.model.forward(params, batch.X)
+            loss = float(np.mean(self.model.output.nll(z, batch.y)[0]))
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"fit: the update of epoch {epoch + 1}, step {step + 1} left finite parameters "
+                f"whose loss is {loss} on its minibatch (the logits overflow); lower the "
+                "learning rate or check the data scaling.")
 
 
 def _epoch_logs(model, params: Params, setup: _FitSetup, loss: float,
