@@ -1,5 +1,5 @@
-"""Issue 12 item 4: ``y=None``, ``batch_size`` (bitwise equal to the unbatched call, bounded
-memory) and fitted estimators in place of ``(model, params)``."""
+"""Attacks in batches and on estimators: ``y=None``, ``batch_size`` (bitwise equal to the
+unbatched call, bounded memory) and fitted estimators in place of ``(model, params)``."""
 
 import tracemalloc
 
@@ -17,9 +17,6 @@ from minadv.attacks import (
 )
 from minadv.estimators import LogisticRegression, MLPClassifier
 from minadv.models import MLP
-
-NORMS = [np.inf, 2, 1]
-NORM_IDS = ["linf", "l2", "l1"]
 
 
 class RowwiseLinear(MLP):
@@ -55,7 +52,6 @@ def _rowwise(dtype=np.float64, n=23, d=9, C=4, seed=0):
 # ----------------------------------------------------------------------------- batch_size
 @pytest.mark.parametrize("batch_size", [1, 5, 22, 23, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_batched_fast_gradient_is_bitwise_the_unbatched_one(norm, dtype, batch_size):
     model, params, X, y = _rowwise(dtype)
     box = dict(clip_min=0.0, clip_max=np.linspace(0.9, 1.0, X.shape[1]))
@@ -69,7 +65,6 @@ def test_batched_fast_gradient_is_bitwise_the_unbatched_one(norm, dtype, batch_s
 @pytest.mark.parametrize("restarts", [1, 3])
 @pytest.mark.parametrize("batch_size", [1, 4, 23])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_batched_pgd_with_random_starts_is_bitwise_the_unbatched_one(norm, dtype, batch_size,
                                                                       restarts):
     model, params, X, y = _rowwise(dtype)
@@ -84,7 +79,6 @@ def test_batched_pgd_with_random_starts_is_bitwise_the_unbatched_one(norm, dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_random_ball_start_draws_rows_in_order(norm, dtype):
     # the rng contract behind batching: blocks drawn one after another = one draw of all rows
     full = random_ball_start((11, 7), 0.5, norm, dtype=dtype, rng=3)
@@ -155,7 +149,6 @@ def test_batch_size_is_validated_and_trace_needs_one_batch():
 
 
 # ----------------------------------------------------------------------------- y = None
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_y_none_attacks_the_models_predictions(norm):
     model, params, X, _ = _rowwise()
     pred = model.predict(params, X)

@@ -6,9 +6,6 @@ import pytest
 from minadv.attacks import fast_gradient, fgsm, linear_worst_case, lp_norms
 from minadv.models import MLP, LogisticRegressionModel
 
-NORMS = [np.inf, 2, 1]
-IDS = ["linf", "l2", "l1"]
-
 
 def _logistic(dtype=np.float64, n=50, d=7, seed=0):
     rng = np.random.default_rng(seed)
@@ -75,7 +72,6 @@ def test_y_none_uses_the_predictions():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=IDS)
 @pytest.mark.parametrize("seed", range(3))
 def test_ball_box_dtype_and_inputs_unchanged(norm, dtype, seed):
     rng = np.random.default_rng(seed)
@@ -91,7 +87,6 @@ def test_ball_box_dtype_and_inputs_unchanged(norm, dtype, seed):
     assert X_adv.min() >= 0 and X_adv.max() <= 1
 
 
-@pytest.mark.parametrize("norm", NORMS, ids=IDS)
 def test_eps_zero_returns_x_exactly(norm):
     model, params, X, y = _mlp(np.float32)
     X_adv = fast_gradient(model, params, X, y, 0.0, norm=norm, clip_min=0.0, clip_max=1.0)
@@ -99,13 +94,12 @@ def test_eps_zero_returns_x_exactly(norm):
     assert X_adv is not X
 
 
-def test_row_alone_equals_its_row_in_the_batch():
+def test_row_alone_equals_its_row_in_the_batch(norm):
     model, params, X, y = _mlp()
-    for norm in NORMS:
-        batch = fast_gradient(model, params, X, y, 0.1, norm=norm)
-        for i in range(X.shape[0]):
-            alone = fast_gradient(model, params, X[i:i + 1], y[i:i + 1], 0.1, norm=norm)
-            np.testing.assert_allclose(alone[0], batch[i], rtol=0, atol=1e-14)
+    batch = fast_gradient(model, params, X, y, 0.1, norm=norm)
+    for i in range(X.shape[0]):
+        alone = fast_gradient(model, params, X[i:i + 1], y[i:i + 1], 0.1, norm=norm)
+        np.testing.assert_allclose(alone[0], batch[i], rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("kwargs, err, match", [

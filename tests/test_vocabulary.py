@@ -67,7 +67,7 @@ def parameter_names(obj) -> list[str]:
 CALLABLES = public_callables()
 
 
-def test_the_audit_sees_the_public_api():
+def test_the_signature_walk_sees_the_public_api():
     names = {q for q, _ in CALLABLES}
     for expected in ("minadv.attacks.pgd.pgd", "minadv.training.objectives.PGDObjective",
                      "minadv.estimators.MLPClassifier.__init__", "minadv.optim.base.adam",

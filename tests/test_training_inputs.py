@@ -1,5 +1,5 @@
-"""A catalogue of realistic mistakes at the public boundary of the hardening area: the training
-loop, the estimators, save/load, the validation helpers, MNIST and the dataset helpers.
+"""Realistic mistakes at the public boundary of training and its shells: the training loop,
+the estimators, save/load, the validation helpers, MNIST and the dataset helpers.
 
 Every case asserts the exception type, that the message *starts with the name of the
 argument* (the library's voice: ``"<name>: expected ..., got ..."``) and that it shows what

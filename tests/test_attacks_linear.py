@@ -6,7 +6,6 @@ from scipy.optimize import linprog, minimize
 
 from minadv.attacks.linear import linear_worst_case, robust_margin
 
-NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
 DUAL = {2: 2, np.inf: 1, 1: np.inf}
 
 
@@ -42,7 +41,6 @@ def test_l1_tie_goes_to_first_max_index():
     np.testing.assert_array_equal(delta, [[0.0, 0.5, 0.0]])   # -eps * y * sign(w_1) = +0.5
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_unboxed_margin_is_m_minus_eps_dual_norm(norm):
     w, b, X, y = _problem()
     eps = 0.37
@@ -66,7 +64,6 @@ def _sphere_points(rng, k, d, eps, norm):
     return eps * V / np.abs(V).sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_closed_form_beats_random_sphere_points(norm):
     w, b, X, y = _problem(n=4, d=7, seed=1)
     eps = 0.4
@@ -95,7 +92,6 @@ def _brute_force(g, x, lo, hi, eps, norm):
     return res.fun
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_boxed_worst_case_matches_scipy(norm):
     w, b, X, y = _problem(n=6, d=5, seed=3)
     lo = np.array([0.0, -0.1, 0.0, 0.2, 0.0])                       # array bound, per feature
@@ -109,7 +105,6 @@ def test_boxed_worst_case_matches_scipy(norm):
     assert np.all(np.linalg.norm(delta, ord=norm, axis=1) <= eps * (1 + 1e-12))
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_box_saturated_hand_worked(norm):
     # w = (1, -2, .5), y = +1: the attack wants x0 down, x1 up, x2 down.  Rooms in [0, 1]:
     # 0.1, 0.05, 0.0 -> total L2 length sqrt(.0125) < eps = .5 and L1 length .15 < .5, so for
@@ -136,7 +131,6 @@ def test_l1_knapsack_hand_worked():
     np.testing.assert_allclose(delta, [[-0.1, 0.05, -0.15]], rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_robust_margin_with_box_is_margin_at_delta(norm):
     w, b, X, y = _problem(seed=4)
     delta = linear_worst_case(w, b, X, y, 0.5, norm=norm, clip_min=0.0, clip_max=1.0)
@@ -145,7 +139,6 @@ def test_robust_margin_with_box_is_margin_at_delta(norm):
 
 
 # ----------------------------------------------------------------------------- invariants
-@pytest.mark.parametrize("norm", NORMS)
 def test_loose_box_equals_unboxed(norm):
     w, b, X, y = _problem(seed=5)
     np.testing.assert_allclose(linear_worst_case(w, b, X, y, 0.2, norm=norm, clip_min=-10.0, clip_max=10.0),
@@ -153,7 +146,6 @@ def test_loose_box_equals_unboxed(norm):
 
 
 @pytest.mark.parametrize("box", [(None, None), (0.0, 1.0)], ids=["free", "box"])
-@pytest.mark.parametrize("norm", NORMS)
 def test_zero_weights_and_zero_eps_give_zero_delta(norm, box):
     _, b, X, y = _problem()
     lo, hi = box
@@ -164,7 +156,6 @@ def test_zero_weights_and_zero_eps_give_zero_delta(norm, box):
 
 
 @pytest.mark.parametrize("box", [(None, None), (0.0, 1.0)], ids=["free", "box"])
-@pytest.mark.parametrize("norm", NORMS)
 def test_float32_kept_and_inputs_not_mutated(norm, box):
     w, b, X, y = _problem()
     X32, w32 = X.astype(np.float32), w.astype(np.float32)

@@ -1,4 +1,4 @@
-"""Property tests of the attack invariants (issue 12, item 6), for every attack and norm.
+"""Property tests of the attack invariants, for every attack and norm.
 
 * the output lies in the eps-ball (to the rounding of ``x + delta``) and in the box;
 * ``eps = 0`` returns ``X`` exactly;
