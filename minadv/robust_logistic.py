@@ -166,15 +166,16 @@ def hessian_terms_kernel(theta, P: RobustLogisticProblem):
     Term 1 as eq. (1.3) reads, ``(1/n) Σ_i c_i a_i a_iᵀ = Aᵀ A / n`` with the rows
     ``A_i = sqrt(c_i) a_i``, ``a_i = [y_i x_i - v, y_i]``: a Gram matrix, so positive
     semidefinite by construction, whatever the rounding (``c_i >= 0``).  One ``(n, p)`` buffer
-    and one symmetric product (benchmark W4).
+    filled in place (no ``(n, d)`` temporaries) and one symmetric product (benchmark W4).
     """
     n, d = P.X.shape
     z, v = _margins(theta, P)
     sqrt_c = np.sqrt(sigmoid(z) * sigmoid(-z))                   # (n,) sqrt(c_i), c_i >= 0
     A = np.empty((n, d + int(P.fit_intercept)), dtype=P.X.dtype)  # (n, p) rows sqrt(c_i) a_i
-    np.multiply(P.X, (sqrt_c * P.y_pm)[:, None], out=A[:, :d])   # sqrt(c_i) y_i x_i
-    if np.any(v):
-        A[:, :d] -= sqrt_c[:, None] * v                          # - sqrt(c_i) v
+    Aw = A[:, :d]                                                # the w block, a view
+    np.multiply(P.X, P.y_pm[:, None], out=Aw)                    # y_i x_i
+    Aw -= v                                                      # - v (broadcast, in place)
+    Aw *= sqrt_c[:, None]                                        # sqrt(c_i) (y_i x_i - v)
     if P.fit_intercept:
         A[:, d] = sqrt_c * P.y_pm                                # sqrt(c_i) y_i
     term1 = A.T @ A                                              # (p, p) Σ c_i a_i a_iᵀ

@@ -379,6 +379,7 @@ class _Stepper:
             setup.X_unlabeled.shape[0], setup.unlabeled_batch_size, streams[1]))
         self.fresh = _Sampler(setup.X.shape[0], setup.batch_size, streams[3])
         self.obj_rng = streams[2]
+        self.last = None                       # (batch, epoch, step) of the last update
         self.progress = _Progress(setup.verbose, setup.epochs,
                                   math.ceil(setup.X.shape[0] / self.labeled.batch_size))
 
@@ -416,15 +417,18 @@ class _Stepper:
             total += loss * idx.shape[0]
             count += idx.shape[0]
             self.progress.step(epoch, step, total / count)
-        self.check_last_update(params, batch, epoch, step)
+        self.last = (batch, epoch, step)
         return params, state, total / count
 
-    def check_last_update(self, params: Params, batch: Batch, epoch: int, step: int) -> None:
-        """The loss at the parameters the epoch's last update produced, on its minibatch.
+    def check_returned(self, params: Params) -> None:
+        """The loss of the parameters ``fit`` returns, on the last minibatch.
 
-        Finite parameters can still be so large that the logits overflow; inside an epoch the
-        next step's loss reveals it, after the last step nothing would.  One forward pass of
-        one minibatch per epoch."""
+        Finite parameters can still be so large that the logits overflow; after any other
+        update the next step's loss reveals it, after the last one nothing would.  One forward
+        pass of one minibatch per ``fit``."""
+        if self.last is None:                                     # epochs=0: no update made
+            return
+        batch, epoch, step = self.last
         with np.errstate(over="ignore", invalid="ignore"):       # the result is checked here
             z, _ = self.model.forward(params, batch.X)
             loss = float(np.mean(self.model.output.nll(z, batch.y)[0]))
@@ -541,4 +545,5 @@ def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray
             break
     if stopper.best_params is not None:
         params = stopper.best_params
+    stepper.check_returned(params)
     return FitResult(params, history, state, stopper.best_epoch, epoch + 1)
