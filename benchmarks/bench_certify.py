@@ -43,7 +43,7 @@ def train(objective_name: str, epochs: int):
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, rng=0)
     model = MLP([64, 32, 10])
     box = {"clip_min": 0.0, "clip_max": 1.0}
-    objective = {"ERM": ERM(), "PGD-trained": PGDObjective(eps=0.1, steps=10, **box),
+    objective = {"ERM": ERM(), "PGD-trained": PGDObjective(eps=0.1, n_steps=10, **box),
                  "IBP-trained": IBPObjective(eps=0.1, kappa=0.5, warmup_steps=100,
                                              ramp_steps=400, **box)}[objective_name]
     params = fit(model, model.init_params(rng=0), objective, X_tr, y_tr, optimizer=adam(1e-2),

@@ -20,6 +20,7 @@ each in a fresh process), or ``python benchmarks/run.py --only W1,W3,W5``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import _harness as H
@@ -118,6 +119,14 @@ def _mlp_shapes_w5(n, sizes):
             + [(d, 2 * n, h), (h, 2 * n, c)])                    # weight gradients
 
 
+def _objective(cls, **hyper):
+    """``cls(**hyper)`` with today's names (``docs/vocabulary.md``), or the names of a tree from
+    before them (``alpha``, ``n_power``, ``lam``), so that ``--compare`` times both."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    older = {"clean_weight": "alpha", "n_power_iterations": "n_power", "vat_weight": "lam"}
+    return cls(**{(k if k in fields else older[k]): v for k, v in hyper.items()})
+
+
 def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: bool = False):
     """``(work, floor)`` callables of ``wid`` (plus the bare loop when ``with_loop``);
     ``tiny`` shrinks every size (smoke test).  ``work`` is the public ``fit``."""
@@ -126,7 +135,7 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         n_steps = n_steps or (2 if tiny else 100)
         X, y = _data(B * n_steps, sizes[0], sizes[-1], np.float32)   # one epoch = n_steps
         model = MLP(list(sizes), dtype=np.float32)
-        objective = FGSMObjective(eps=0.1, alpha=0.5)
+        objective = _objective(FGSMObjective, eps=0.1, clean_weight=0.5)
         work = _fit(model, objective, X, y, None, B, 0, epochs=1)
         loop = _train(model, objective, X, y, None, B, 0, n_steps)
         floor = _gemm_floor(_mlp_shapes_fgsm(B, sizes), np.float32, n_steps)
@@ -136,7 +145,8 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         X, y = _data((B + U) * n_steps, sizes[0], sizes[-1], np.float32)
         X, y, Xu = X[:B * n_steps], y[:B * n_steps], X[B * n_steps:]  # (B n, d), (U n, d)
         model = MLP(list(sizes), dtype=np.float32)
-        objective = VATObjective(eps=2.0, xi=1e-6, n_power=1, lam=1.0)
+        objective = _objective(VATObjective, eps=2.0, xi=1e-6, n_power_iterations=1,
+                               vat_weight=1.0)
         work = _fit(model, objective, X, y, Xu, B, U, epochs=1)
         loop = _train(model, objective, X, y, Xu, B, U, n_steps)
         floor = _gemm_floor(_mlp_shapes_vat(B, U, sizes), np.float32, n_steps)
@@ -145,7 +155,7 @@ def build(wid: str, tiny: bool = False, n_steps: int | None = None, with_loop: b
         n_steps = n_steps or (2 if tiny else 2000)
         X, y = _data(n, sizes[0], sizes[-1], np.float64)
         model = MLP(list(sizes), dtype=np.float64)
-        objective = VATObjective(eps=0.6, xi=1e-6, n_power=1)
+        objective = _objective(VATObjective, eps=0.6, xi=1e-6, n_power_iterations=1)
         work = _fit(model, objective, X, y, None, n, 0, epochs=n_steps)  # full batch: 1 step/epoch
         loop = _train(model, objective, X, y, None, n, 0, n_steps)
         floor = _gemm_floor(_mlp_shapes_w5(n, sizes), np.float64, n_steps)

@@ -21,6 +21,8 @@ __all__ = [
     "check_scalar",
     "check_int",
     "check_norm",
+    "dual_norm",
+    "check_eps_grid",
     "check_float_dtype",
     "FLOAT_DTYPES",
     "NotFittedError",
@@ -258,3 +260,39 @@ def check_norm(norm: Any, name: str = "norm") -> float | int:
         if norm in (1, 2):
             return int(norm)
     raise ValueError(f"{name}: expected one of np.inf, 2, 1, 'linf', 'l2', 'l1'; got {norm!r}.")
+
+
+_DUAL_NORM = {np.inf: 1, 2: 2, 1: np.inf}
+
+
+def dual_norm(norm: Any) -> float | int:
+    """The dual exponent ``q`` of an attack norm ``p`` (``1/p + 1/q = 1``): L∞ ↔ L1, L2 ↔ L2.
+
+    The one home of the Hölder pairing ``max_{||δ||_p <= eps} <g, δ> = eps ||g||_q`` used by
+    the steepest-ascent step, the linear worst case and the robust logistic loss
+    (``docs/theory.md`` §1.1).  ``norm`` is anything :func:`check_norm` accepts.
+
+    Examples
+    --------
+    >>> dual_norm("linf"), dual_norm(2), dual_norm(1)
+    (1, 2, inf)
+    """
+    return _DUAL_NORM[check_norm(norm)]
+
+
+def check_eps_grid(eps_grid: Any, name: str = "eps_grid") -> np.ndarray:
+    """A grid of attack radii: a non-empty 1-D sequence of finite numbers ``>= 0``, sorted in
+    non-decreasing order; returned as float64 (the one eps-grid rule)."""
+    values = np.ravel(np.asarray(eps_grid, dtype=object))
+    if isinstance(eps_grid, (str, bytes)) or not all(
+            isinstance(e, (numbers.Real, np.integer, np.floating)) and not isinstance(e, bool)
+            for e in values):
+        raise TypeError(f"{name}: expected a sequence of numbers, got {eps_grid!r}.")
+    grid = np.atleast_1d(np.asarray(eps_grid, dtype=np.float64))
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-D sequence, got shape {grid.shape}.")
+    if not np.isfinite(grid).all() or np.any(grid < 0):
+        raise ValueError(f"{name}: expected finite values >= 0, got {grid}.")
+    if np.any(np.diff(grid) < 0):
+        raise ValueError(f"{name}: must be sorted in non-decreasing order, got {grid}.")
+    return grid

@@ -13,12 +13,19 @@ indices ``0..C-1`` into ``classes_``; :meth:`predict` maps back.  ``model_`` and
 therefore speak the encoded labels.  Continuous targets, NaN labels and multi-output targets
 are refused (the checks of scikit-learn's ``type_of_target``).
 
-Names follow scikit-learn where it has one: ``alpha`` is the L2 penalty (the objective is
-``mean loss + ½·alpha·Σ‖W‖²`` over the weight matrices, biases unpenalized, exactly the
-convention of scikit-learn's ``SGDClassifier``; scikit-learn's ``MLPClassifier`` divides its
-``alpha`` by the minibatch size instead), ``hidden_layer_sizes`` may be an int,
-``random_state`` is the seed.  FGSM's weight of the clean loss (Goodfellow et al.'s α) is
-``clean_weight``.
+Names are minadv's one vocabulary (``docs/vocabulary.md``), unchanged from the attack and
+the objective to the estimator: ``l2`` is the L2 penalty (the objective is
+``mean loss + ½·l2·Σ‖W‖²`` over the weight matrices, biases unpenalized: scikit-learn's
+``SGDClassifier`` calls it ``alpha``; its ``MLPClassifier`` divides ``alpha`` by the minibatch
+size), ``clean_weight`` FGSM's weight of the clean loss (Goodfellow et al.'s α), ``n_steps``
+and ``step_size`` PGD's, ``vat_weight``, ``xi`` and ``n_power_iterations`` VAT's.  Two names
+follow scikit-learn: ``hidden_layer_sizes`` (may be an int) and ``random_state`` (the seed;
+scikit-learn's tools look for it by that name).
+
+Every hyper-parameter is an explicit keyword of ``__init__`` (scikit-learn's rule), so
+``help()`` and IDEs show them and a misspelt name is Python's own ``TypeError``.  ``fit``
+validates the loop settings here and delegates the objective's hyper-parameters to
+``make_objective(...).validate(model)``: the objectives' own checks, one place.
 
 scikit-learn interop without depending on it: ``get_params``/``set_params``, the tags protocol
 (``__sklearn_tags__``, which imports scikit-learn only when scikit-learn itself asks), and
@@ -32,7 +39,6 @@ Objective names: ``"erm"``, ``"fgsm"`` (Goodfellow's mixture), ``"shaham"``, ``"
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import numbers
@@ -46,49 +52,35 @@ from ._validation import (
     check_array,
     check_float_dtype,
     check_int,
-    check_norm,
     check_scalar,
 )
 from .models import MLP, LogisticRegressionModel
 from .optim import OPTIMIZERS
 from .training import OBJECTIVES, fit, make_objective
+from .training.loop import check_unlabeled
 
 __all__ = ["LogisticRegression", "MLPClassifier", "NotFittedError"]
 
-# which estimator hyper-parameters each objective takes (estimator name -> objective field)
-_BOX = {"clip_min": "clip_min", "clip_max": "clip_max"}
+# the estimator's hyper-parameters each objective takes (the same names on both sides)
+_BOX = ("clip_min", "clip_max")
 _OBJECTIVE_ARGS = {
-    "erm": {"alpha": "l2"},
-    "fgsm": {"eps": "eps", "clean_weight": "alpha", "norm": "norm", "alpha": "l2", **_BOX},
-    "shaham": {"eps": "eps", "norm": "norm", "alpha": "l2", **_BOX},
-    "pgd": {"eps": "eps", "norm": "norm", "pgd_steps": "steps", "pgd_step_size": "step_size",
-            "alpha": "l2", **_BOX},
-    "exact_robust": {"eps": "eps", "norm": "norm", "alpha": "l2"},
-    "vat": {"eps": "eps", "vat_xi": "xi", "vat_power_iterations": "n_power",
-            "vat_lambda": "lam", "entmin": "entmin", "alpha": "l2"},
-    "random": {"eps": "eps", "vat_lambda": "lam", "alpha": "l2"},
+    "erm": ("l2",),
+    "fgsm": ("eps", "clean_weight", "norm", "l2", *_BOX),
+    "shaham": ("eps", "norm", "l2", *_BOX),
+    "pgd": ("eps", "norm", "n_steps", "step_size", "l2", *_BOX),
+    "exact_robust": ("eps", "norm", "l2"),
+    "vat": ("eps", "xi", "n_power_iterations", "vat_weight", "entmin", "l2"),
+    "random": ("eps", "vat_weight", "l2"),
 }
-# names that changed meaning or were renamed: the hint a TypeError gives
-_RENAMED = {"l2": "'l2' is now 'alpha' (the L2 penalty, as in scikit-learn)",
-            "seed": "the seed is 'random_state'", "rng": "the seed is 'random_state'",
-            "learning_rate_init": "the learning rate is 'lr'",
-            "learning_rate": "the learning rate is 'lr'", "max_iter": "the passes are 'epochs'"}
+# objectives validated whatever the chosen one, so that every hyper-parameter is checked
+_CHECKED_ALWAYS = ("fgsm", "pgd", "vat")
 
 
-def _did_you_mean(name: str, valid: list[str]) -> str:
-    if name in _RENAMED:
-        return f"; {_RENAMED[name]}"
-    close = difflib.get_close_matches(name, valid, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _check_keywords(cls: type, kwargs: dict) -> None:
-    """TypeError naming the public class (not the private base) for an unknown keyword."""
-    valid = cls._param_names()
-    for k in kwargs:
-        if k not in valid:
-            raise TypeError(f"{cls.__name__}: got an unexpected keyword argument {k!r}"
-                            f"{_did_you_mean(k, valid)} (valid: {valid}).")
+def _store(estimator, values: dict) -> None:
+    """``__init__`` only stores its arguments (scikit-learn's rule)."""
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def check_hidden_layer_sizes(sizes: Any, name: str = "hidden_layer_sizes") -> tuple[int, ...]:
@@ -165,126 +157,85 @@ def _check_float_labels(arr: np.ndarray, name: str) -> None:
                          "whole numbers stored as floats.")
 
 
-class _AdversarialClassifier:
-    """Shared ``fit``/``predict`` machinery; subclasses define ``_build_model``."""
+def _check_loop(est) -> None:
+    """The loop settings of an estimator; the objective's hyper-parameters are the objective's
+    to check (``make_objective(...).validate(model)``)."""
+    if est.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, "
+                         f"got {est.optimizer!r}.")
+    if est.optimizer_kwargs is not None and not isinstance(est.optimizer_kwargs, dict):
+        raise TypeError("optimizer_kwargs: expected a dict or None, got "
+                        f"{type(est.optimizer_kwargs).__name__}.")
+    check_scalar(est.lr, "lr", low=0.0, low_inclusive=False)
+    check_int(est.epochs, "epochs", low=1)
+    check_int(est.batch_size, "batch_size", low=1)
+    if est.unlabeled_batch_size is not None:
+        check_int(est.unlabeled_batch_size, "unlabeled_batch_size", low=1)
+    if not isinstance(est.verbose, (bool, np.bool_)):        # verbose=True as in sklearn
+        check_int(est.verbose, "verbose", low=0)
+
+
+class _SklearnProtocol:
+    """scikit-learn's protocols without depending on it: ``get_params``/``set_params`` and a
+    ``repr`` read from the keywords of the subclass's ``__init__`` (scikit-learn's own rule),
+    the tags and the fitted check."""
 
     _estimator_type = "classifier"          # scikit-learn < 1.6 reads this attribute
+    _multi_class = True
 
-    def __init__(self, *, objective: str = "erm", eps: float = 0.1, norm: Any = "linf",
-                 clean_weight: float = 0.5, alpha: float = 0.0, clip_min: float | None = None,
-                 clip_max: float | None = None, pgd_steps: int = 10,
-                 pgd_step_size: float | None = None, vat_xi: float = 1e-6,
-                 vat_power_iterations: int = 1, vat_lambda: float = 1.0, entmin: bool = False,
-                 optimizer: str = "momentum", lr: float = 0.1,
-                 optimizer_kwargs: dict | None = None, epochs: int = 100,
-                 batch_size: int = 32, unlabeled_batch_size: int | None = None,
-                 random_state: Any = None, dtype: Any = "float64", verbose: int = 0):
-        self.objective, self.eps, self.norm = objective, eps, norm
-        self.clean_weight, self.alpha = clean_weight, alpha
-        self.clip_min, self.clip_max = clip_min, clip_max
-        self.pgd_steps, self.pgd_step_size = pgd_steps, pgd_step_size
-        self.vat_xi, self.vat_power_iterations = vat_xi, vat_power_iterations
-        self.vat_lambda, self.entmin = vat_lambda, entmin
-        self.optimizer, self.lr, self.optimizer_kwargs = optimizer, lr, optimizer_kwargs
-        self.epochs, self.batch_size = epochs, batch_size
-        self.unlabeled_batch_size = unlabeled_batch_size
-        self.random_state, self.dtype, self.verbose = random_state, dtype, verbose
-
-    # ------------------------------------------------------------------ sklearn plumbing
     @classmethod
-    def _param_names(cls) -> list[str]:
-        kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        names: list[str] = []
-        for klass in cls.__mro__:
-            if "__init__" in klass.__dict__ and klass is not object:
-                sig = inspect.signature(klass.__init__)
-                names += [p for p, v in sig.parameters.items()
-                          if p != "self" and p not in names and v.kind in kinds]
-        return sorted(names)
+    def _get_param_names(cls) -> list[str]:
+        return sorted(p for p in inspect.signature(cls.__init__).parameters if p != "self")
 
     def get_params(self, deep: bool = True) -> dict:
         """Hyper-parameters as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._param_names()}
+        return {k: getattr(self, k) for k in self._get_param_names()}
 
     def set_params(self, **params: Any):
         """Set hyper-parameters; unknown names raise ``ValueError``."""
-        valid = self._param_names()
+        valid = self._get_param_names()
         for k, v in params.items():
             if k not in valid:
                 raise ValueError(f"set_params: unknown hyper-parameter {k!r} of "
-                                 f"{type(self).__name__}{_did_you_mean(k, valid)} "
-                                 f"(valid: {valid}).")
+                                 f"{type(self).__name__} (valid: {valid}).")
             setattr(self, k, v)
         return self
-
-    def __sklearn_tags__(self):
-        """Tags for scikit-learn >= 1.6.
-
-        scikit-learn only calls this when it is installed and asks; minadv does not depend on
-        it, so the module is looked up here, at call time, never when minadv is imported."""
-        utils = importlib.import_module("sklearn.utils")
-        Tags, TargetTags = utils.Tags, utils.TargetTags
-        ClassifierTags, InputTags = utils.ClassifierTags, utils.InputTags
-        multi = isinstance(self, MLPClassifier)
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(multi_class=multi),
-                    input_tags=InputTags(allow_nan=False))
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "params_")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    # ------------------------------------------------------------------ fit
-    def _check_hyper(self) -> None:
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn >= 1.6, looked up only when scikit-learn itself asks."""
+        utils = importlib.import_module("sklearn.utils")
+        return utils.Tags(estimator_type="classifier",
+                          target_tags=utils.TargetTags(required=True),
+                          classifier_tags=utils.ClassifierTags(multi_class=self._multi_class),
+                          input_tags=utils.InputTags(allow_nan=False))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
+
+
+class _AdversarialClassifier(_SklearnProtocol):
+    """Shared ``fit``/``predict`` machinery; subclasses define ``__init__`` and ``_build_model``."""
+
+    def _make_objective(self, model):
+        """The chosen objective, validated by itself; the other attack objectives validate the
+        hyper-parameters the chosen one ignores (every hyper-parameter is checked, as in
+        scikit-learn)."""
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective: expected one of {sorted(OBJECTIVES)}, "
                              f"got {self.objective!r}.")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}.")
-        if self.optimizer_kwargs is not None and not isinstance(self.optimizer_kwargs, dict):
-            raise TypeError("optimizer_kwargs: expected a dict or None, got "
-                            f"{type(self.optimizer_kwargs).__name__}.")
-        check_scalar(self.lr, "lr", low=0.0, low_inclusive=False)
-        check_int(self.epochs, "epochs", low=1)
-        check_int(self.batch_size, "batch_size", low=1)
-        if self.unlabeled_batch_size is not None:
-            check_int(self.unlabeled_batch_size, "unlabeled_batch_size", low=1)
-        if not isinstance(self.verbose, (bool, np.bool_)):        # verbose=True as in sklearn
-            check_int(self.verbose, "verbose", low=0)
-        check_float_dtype(self.dtype)
-        self._check_objective_hyper()
-
-    def _check_objective_hyper(self) -> None:
-        # every hyper-parameter is checked, also those the chosen objective ignores (sklearn)
-        check_scalar(self.eps, "eps", low=0.0)
-        check_norm(self.norm)
-        check_scalar(self.clean_weight, "clean_weight", low=0.0, high=1.0)
-        check_scalar(self.alpha, "alpha", low=0.0)
-        lo, hi = (None if v is None else check_scalar(v, nm)
-                  for v, nm in ((self.clip_min, "clip_min"), (self.clip_max, "clip_max")))
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"clip_min: must be <= clip_max, got clip_min={lo} > "
-                             f"clip_max={hi}.")
-        check_int(self.pgd_steps, "pgd_steps", low=1)
-        if self.pgd_step_size is not None:
-            check_scalar(self.pgd_step_size, "pgd_step_size", low=0.0, low_inclusive=False)
-        check_scalar(self.vat_xi, "vat_xi", low=0.0, low_inclusive=False)
-        check_int(self.vat_power_iterations, "vat_power_iterations", low=0)
-        check_scalar(self.vat_lambda, "vat_lambda", low=0.0)
-        if not isinstance(self.entmin, (bool, np.bool_)):
-            raise TypeError(f"entmin: expected a bool, got {type(self.entmin).__name__}.")
-
-    def _make_objective(self):
-        fields = _OBJECTIVE_ARGS[self.objective]
-        return make_objective(self.objective, **{f: getattr(self, k) for k, f in fields.items()})
+        made = {}
+        for name in dict.fromkeys((self.objective, *_CHECKED_ALWAYS)):
+            made[name] = make_objective(name, **{k: getattr(self, k)
+                                                 for k in _OBJECTIVE_ARGS.get(name, ())})
+            made[name].validate(model)
+        return made[self.objective]
 
     def _make_optimizer(self, rng: np.random.Generator):
-        kwargs = dict(self.optimizer_kwargs or {})
-        kwargs["lr"] = self.lr
+        kwargs = {**(self.optimizer_kwargs or {}), "lr": self.lr}
         if self.optimizer == "entropy_sgd":
             kwargs.setdefault("rng", rng)
         try:
@@ -294,38 +245,31 @@ class _AdversarialClassifier:
                 from exc
 
     def fit(self, X: Any, y: Any, X_unlabeled: Any = None):
-        """Train on ``(X, y)`` (plus unlabeled rows for VAT); returns ``self``.
+        """Train on ``(X, y)`` (plus unlabeled rows ``(n_u, d)`` for VAT); returns ``self``.
 
-        Raises
-        ------
-        ValueError, TypeError
-            Bad hyper-parameters (negative ``lr``, ``clean_weight`` outside [0, 1],
-            ``batch_size`` 0, unknown names), bad data (complex or non-numeric ``X``, NaN,
-            continuous or multi-output labels), ``X`` outside ``[clip_min, clip_max]`` for an
-            attack objective, or ``X_unlabeled`` of the wrong width.
+        Raises ``ValueError``/``TypeError`` naming the argument for bad hyper-parameters (the
+        objective's through its ``validate``), bad data, ``X`` outside ``[clip_min, clip_max]``
+        for an attack objective, or an ``X_unlabeled`` of the wrong width or a ``(X, y)`` pair.
         """
-        self._check_hyper()
+        _check_loop(self)
         dtype = check_float_dtype(self.dtype)
         X = check_estimator_X(X, dtype)
         classes, y_enc = check_class_labels(y, X.shape[0])
         model = self._build_model(X.shape[1], classes.shape[0])
+        objective = self._make_objective(model)
         if X_unlabeled is not None:
-            X_unlabeled = model.check_X(check_estimator_X(X_unlabeled, dtype, "X_unlabeled"),
-                                        "X_unlabeled")
-        rng = as_generator(self.random_state, "random_state")
-        init_rng, opt_rng, fit_rng = rng.spawn(3)
-        objective = self._make_objective()
+            X_unlabeled = model.check_X(check_estimator_X(
+                check_unlabeled(X_unlabeled), dtype, "X_unlabeled"), "X_unlabeled")
+        init_rng, opt_rng, fit_rng = as_generator(self.random_state, "random_state").spawn(3)
         result = fit(model, model.init_params(init_rng), objective, X, y_enc,
                      optimizer=self._make_optimizer(opt_rng), epochs=self.epochs,
                      batch_size=self.batch_size, rng=fit_rng, X_unlabeled=X_unlabeled,
-                     unlabeled_batch_size=self.unlabeled_batch_size,
-                     verbose=int(self.verbose))
+                     unlabeled_batch_size=self.unlabeled_batch_size, verbose=int(self.verbose))
         self.model_, self.params_, self.history_ = model, result.params, result.history
         self.classes_, self.n_features_in_, self.objective_ = classes, X.shape[1], objective
         self.n_iter_ = result.epochs_run
         return self
 
-    # ------------------------------------------------------------------ predict
     def _check_fitted(self, X: Any) -> np.ndarray:
         if not hasattr(self, "params_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call "
@@ -337,43 +281,94 @@ class _AdversarialClassifier:
         return X
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Logits: ``(n,)`` for :class:`LogisticRegression`, ``(n, C)`` for the MLP."""
+        """``(n,)`` log-odds of ``classes_[1]`` for two classes, the logits ``(n, C)`` otherwise
+        (scikit-learn's shapes)."""
         X = self._check_fitted(X)
-        return self.model_.forward(self.params_, X)[0]
+        z = self.model_.forward(self.params_, X)[0]
+        if z.ndim == 1 or z.shape[1] != 2:
+            return z
+        log_p = self.model_.output.log_proba(z)                   # (n, 2)
+        return log_p[:, 1] - log_p[:, 0]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, C)`` in the order of ``classes_``."""
-        z = self.decision_function(X)
-        return np.exp(self.model_.output.log_proba(z))
+        X = self._check_fitted(X)
+        return np.exp(self.model_.output.log_proba(self.model_.forward(self.params_, X)[0]))
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable label per row (values from ``classes_``)."""
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X)                             # checks fitted first
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy on ``(X, y)`` (weighted by ``sample_weight`` if given)."""
-        pred = self.predict(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != pred.shape[0]:
-            raise ValueError(f"y: expected {pred.shape[0]} labels (one per row of X), got "
-                             f"shape {y.shape}.")
-        if sample_weight is not None:
-            sample_weight = check_array(sample_weight, "sample_weight", ndim=1,
-                                        shape=(pred.shape[0],))
-            if np.any(sample_weight < 0) or not np.sum(sample_weight) > 0:
-                raise ValueError("sample_weight: expected non-negative weights with a positive "
-                                 "sum.")
-        return float(np.average(pred == y, weights=sample_weight))
+        return accuracy_score(y, self.predict(X), sample_weight)
+
+
+def accuracy_score(y: Any, pred: np.ndarray, sample_weight: Any = None) -> float:
+    """Mean of ``pred == y``, weighted by non-negative ``sample_weight`` if given."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != pred.shape[0]:
+        raise ValueError(f"y: expected {pred.shape[0]} labels (one per row of X), got "
+                         f"shape {y.shape}.")
+    if sample_weight is not None:
+        sample_weight = check_array(sample_weight, "sample_weight", ndim=1,
+                                    shape=(pred.shape[0],))
+        if np.any(sample_weight < 0) or not np.sum(sample_weight) > 0:
+            raise ValueError("sample_weight: expected non-negative weights with a positive "
+                             "sum.")
+    return float(np.average(pred == y, weights=sample_weight))
+
+
+_SHARED_DOC = """
+    objective : {"erm", "fgsm", "shaham", "pgd", "vat", "random"%s}, default "erm"
+        Training objective (:data:`minadv.training.OBJECTIVES`).
+    eps : float >= 0, default 0.1
+        Attack radius of the training attack (VAT: the radius of ``r_vadv``).
+    norm : {np.inf, 2, 1, "linf", "l2", "l1"}, default "linf"
+        Attack norm of "fgsm", "shaham", "pgd" (and "exact_robust").
+    clean_weight : float in [0, 1], default 0.5
+        Weight of the clean loss for "fgsm": ``clean_weight·J(x) + (1 - clean_weight)·J(x_adv)``
+        (Goodfellow et al.'s α; 0 is pure adversarial training).
+    l2 : float >= 0, default 0
+        L2 penalty: the objective is ``mean loss + ½·l2·Σ‖W‖²`` (biases unpenalized;
+        scikit-learn's ``SGDClassifier`` calls it ``alpha``).
+    clip_min, clip_max : float or None, default None
+        Data box of the training attack ("fgsm", "shaham", "pgd"), e.g. 0 and 1 for pixels;
+        ``X`` must lie inside it.  Other objectives ignore it.
+    n_steps : int >= 1, default 10
+        PGD iterations of the training attack ("pgd").
+    step_size : float > 0 or None, default None
+        PGD step length; ``None`` is :func:`minadv.attacks.pgd.default_step_size`,
+        ``2.5·eps/n_steps``.
+    xi : float > 0, default 1e-6
+        VAT's finite-difference probe length.
+    n_power_iterations : int >= 0, default 1
+        VAT's power iterations.
+    vat_weight : float >= 0, default 1
+        Weight λ of the KL term of "vat" and "random".
+    entmin : bool, default False
+        VAT+EntMin: add the conditional entropy.
+    optimizer : name in :data:`minadv.optim.OPTIMIZERS`, default "momentum"
+    lr : float > 0, default 0.1
+    optimizer_kwargs : dict or None
+        Extra keyword arguments of the optimizer factory.
+    epochs, batch_size, unlabeled_batch_size : loop settings (:func:`minadv.training.fit`)
+    random_state : None, int or Generator
+        The seed (scikit-learn's name; ``rng`` everywhere else in minadv).
+    dtype : "float64" or "float32"
+    verbose : int, default 0
+"""
 
 
 class LogisticRegression(_AdversarialClassifier):
     """Binary logistic regression trained with any objective (default ERM, plain momentum SGD).
 
-    The objective is ``mean loss + ½·alpha·‖w‖²`` (bias unpenalized), optionally made robust:
+    The objective is ``mean loss + ½·l2·‖w‖²`` (bias unpenalized), optionally made robust:
     ``objective="exact_robust"`` uses the closed-form worst case (``docs/theory.md`` eq. (1.1)).
-    Hyper-parameters are those of :class:`MLPClassifier` minus the architecture.
 
+    Parameters
+    ----------%s
     Examples
     --------
     >>> import numpy as np
@@ -383,14 +378,24 @@ class LogisticRegression(_AdversarialClassifier):
     [3, 7]
     """
 
-    def __init__(self, **kwargs: Any):
-        _check_keywords(type(self), kwargs)
-        super().__init__(**kwargs)
+    _multi_class = False
+
+    def __init__(self, *, objective: str = "erm", eps: float = 0.1, norm: Any = "linf",
+                 clean_weight: float = 0.5, l2: float = 0.0, clip_min: float | None = None,
+                 clip_max: float | None = None, n_steps: int = 10,
+                 step_size: float | None = None, xi: float = 1e-6,
+                 n_power_iterations: int = 1, vat_weight: float = 1.0, entmin: bool = False,
+                 optimizer: str = "momentum", lr: float = 0.1,
+                 optimizer_kwargs: dict | None = None, epochs: int = 100,
+                 batch_size: int = 32, unlabeled_batch_size: int | None = None,
+                 random_state: Any = None, dtype: Any = "float64", verbose: int = 0):
+        _store(self, locals())
 
     def _build_model(self, n_features: int, n_classes: int):
         if n_classes != 2:
-            raise ValueError(f"y: LogisticRegression is binary, got {n_classes} classes; "
-                             "use MLPClassifier(hidden_layer_sizes=()) for softmax regression.")
+            raise ValueError(f"y: Only binary classification is supported. LogisticRegression "
+                             f"got {n_classes} classes; use MLPClassifier(hidden_layer_sizes=()) "
+                             "for softmax regression.")
         return LogisticRegressionModel(n_features, dtype=self.dtype)
 
 
@@ -401,37 +406,19 @@ class MLPClassifier(_AdversarialClassifier):
     ----------
     hidden_layer_sizes : int or sequence of int, default (100,)
         Widths of the hidden layers (an int is one layer); ``()`` gives softmax regression.
-    activation : {"relu", "tanh", "sigmoid", "softplus", "identity"}, default "relu"
-    objective : {"erm", "fgsm", "shaham", "pgd", "vat", "random"}, default "erm"
-    eps : float, attack radius (VAT: the radius of ``r_vadv``), default 0.1
-    norm : attack norm for fgsm/shaham/pgd, default "linf"
-    clean_weight : float in [0, 1], default 0.5
-        Weight of the clean loss for "fgsm": ``clean_weight·J(x) + (1 - clean_weight)·J(x_adv)``
-        (Goodfellow et al.'s α; 0 is pure adversarial training).
-    alpha : float >= 0, default 0
-        L2 penalty: the objective is ``mean loss + ½·alpha·Σ‖W‖²`` (biases unpenalized; as
-        scikit-learn's ``SGDClassifier``; scikit-learn's ``MLPClassifier`` divides ``alpha`` by
-        the minibatch size, so its ``alpha`` corresponds to ``alpha / batch_size`` here).
-    clip_min, clip_max : float or None, default None
-        Data box of the training attack ("fgsm", "shaham", "pgd"), e.g. 0 and 1 for pixels;
-        ``X`` must lie inside it.  Other objectives ignore it.
-    pgd_steps, pgd_step_size : PGD inner steps (default 10, step ``2.5·eps/steps``)
-    vat_xi, vat_power_iterations, vat_lambda, entmin : VAT probe, power iterations, KL weight,
-        entropy minimisation
-    optimizer : name in :data:`minadv.optim.OPTIMIZERS`, default "momentum"
-    lr : float > 0, default 0.1
-    optimizer_kwargs : dict, extra keyword arguments of the optimizer factory
-    epochs, batch_size, unlabeled_batch_size : loop settings (see :func:`minadv.training.fit`)
-    random_state : None, int or Generator
-    dtype : "float64" or "float32"
-    verbose : int, default 0
-    """
+    activation : {"relu", "tanh", "sigmoid", "softplus", "identity"}, default "relu"%s"""
 
-    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu",
-                 **kwargs: Any):
-        _check_keywords(type(self), kwargs)
-        super().__init__(**kwargs)
-        self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
+                 objective: str = "erm", eps: float = 0.1, norm: Any = "linf",
+                 clean_weight: float = 0.5, l2: float = 0.0, clip_min: float | None = None,
+                 clip_max: float | None = None, n_steps: int = 10,
+                 step_size: float | None = None, xi: float = 1e-6,
+                 n_power_iterations: int = 1, vat_weight: float = 1.0, entmin: bool = False,
+                 optimizer: str = "momentum", lr: float = 0.1,
+                 optimizer_kwargs: dict | None = None, epochs: int = 100,
+                 batch_size: int = 32, unlabeled_batch_size: int | None = None,
+                 random_state: Any = None, dtype: Any = "float64", verbose: int = 0):
+        _store(self, locals())
 
     def _build_model(self, n_features: int, n_classes: int):
         if self.objective == "exact_robust":
@@ -439,3 +426,7 @@ class MLPClassifier(_AdversarialClassifier):
                              "regression; use LogisticRegression or objective='pgd'.")
         sizes = [n_features, *check_hidden_layer_sizes(self.hidden_layer_sizes), n_classes]
         return MLP(sizes, activation=self.activation, dtype=self.dtype)
+
+
+LogisticRegression.__doc__ %= (_SHARED_DOC % ', "exact_robust"',)
+MLPClassifier.__doc__ %= (_SHARED_DOC % "",)

@@ -23,6 +23,16 @@ of the parameters (``R{W} = V_W``, ``R{b} = V_b``) and/or of the input (``R{x}``
     R{h} = φ'(a) ⊙ R{a}                                       (activation_rforward)
     R{da} = φ''(a) ⊙ R{a} ⊙ dh + φ'(a) ⊙ R{dh}               (activation_rbackward)
 
+Inverted dropout (Srivastava et al. 2014, eq. (1)-(4), with the train-time rescaling that
+makes evaluation the identity)::
+
+    m_ij = b_ij / (1 - rate),   b_ij ~ Bernoulli(1 - rate)         (dropout_mask)
+    out  = x ⊙ m                                                   (dropout_forward)
+    dx   = dout ⊙ m                                                (dropout_backward)
+
+``E[m_ij] = 1``, so ``E[out] = x``: the network seen at evaluation (``rate = 0`` or
+``train=False``: nothing drawn, ``out = x``) is the mean network.  The cache is the mask.
+
 Each activation's derivatives are written in terms of the pre-activation ``a`` in a form that
 subtracts no nearly equal numbers, so they keep every digit when a unit saturates (``|a|`` of
 15 and more), where the textbook ``1 - tanh²(a)`` or ``σ(a)(1 - σ(a))`` rounds to 0 or loses
@@ -31,21 +41,25 @@ its leading digits.
 References
 ----------
 Pearlmutter, B. A. (1994). Fast exact multiplication by the Hessian. Neural Computation 6(1).
+Srivastava, Hinton, Krizhevsky, Sutskever, Salakhutdinov (2014), "Dropout: A Simple Way to
+Prevent Neural Networks from Overfitting", JMLR 15.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._validation import as_generator, check_array, check_scalar
 from .numerics import sigmoid, softplus
 
 __all__ = [
     "affine_forward", "affine_backward", "affine_rforward", "affine_rbackward",
     "Activation", "ACTIVATIONS",
     "activation_forward", "activation_backward", "activation_rforward", "activation_rbackward",
+    "dropout_mask", "dropout_forward", "dropout_forward_kernel", "dropout_backward",
 ]
 
 
@@ -196,3 +210,64 @@ def activation_rbackward(r_dh: np.ndarray, r_a: np.ndarray, d1: np.ndarray,
                          d2_dh: np.ndarray) -> np.ndarray:
     """``R{da} = φ''(a) ⊙ R{a} ⊙ dh + φ'(a) ⊙ R{dh}``, with ``d2_dh = φ''(a) ⊙ dh``."""
     return d2_dh * r_a + d1 * r_dh
+
+
+# ------------------------------------------------------------------------------ dropout
+def dropout_mask(shape: tuple, rate: float, rng: Any, dtype: Any = np.float64) -> np.ndarray:
+    """Scaled keep-mask ``m = b / (1 - rate)``, ``b ~ Bernoulli(1 - rate)``, of ``shape``.
+
+    ``rate`` in ``[0, 1)``; ``rng`` is a seed or Generator (turned into a Generator once).
+    """
+    keep = as_generator(rng).random(shape) >= rate            # P(keep) = 1 - rate
+    return keep.astype(dtype) / np.asarray(1.0 - rate, dtype=dtype)
+
+
+def dropout_forward_kernel(x: np.ndarray, mask: np.ndarray | None):
+    """``(x ⊙ mask, mask)``; ``mask=None`` is evaluation mode and returns ``(x, None)``."""
+    if mask is None:
+        return x, None
+    return x * mask, mask
+
+
+def dropout_forward(x: Any, rate: float, rng: Any = None, *, train: bool = True):
+    """Inverted dropout of ``x`` (any shape): ``(out, cache)``.
+
+    Parameters
+    ----------
+    x : ndarray
+    rate : float in [0, 1)
+        Probability of dropping a unit.
+    rng : None, int or Generator
+        Source of the Bernoulli keep-mask.
+    train : bool, default True
+        ``False`` (evaluation) returns ``x`` unchanged, as does ``rate = 0``.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as ``x``
+        ``x ⊙ b / (1 - rate)`` with ``b ~ Bernoulli(1 - rate)`` elementwise (module docstring).
+    cache : ndarray or None
+        The scaled mask ``b / (1 - rate)`` (None when nothing was dropped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out, cache = dropout_forward(np.ones((2, 4)), 0.5, rng=0)
+    >>> sorted(set(out.ravel().tolist()))          # dropped units are 0, kept ones doubled
+    [0.0, 2.0]
+    >>> dropout_forward(np.ones(3), 0.5, rng=0, train=False)[1] is None
+    True
+    """
+    x = check_array(x, "x", ndim=None)
+    rate = check_scalar(rate, "rate", low=0.0, high=1.0, high_inclusive=False)
+    if not isinstance(train, bool):
+        raise TypeError(f"train: expected a bool, got {type(train).__name__}.")
+    if not train or rate == 0.0:
+        return dropout_forward_kernel(x, None)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    return dropout_forward_kernel(x, dropout_mask(x.shape, rate, rng, dtype))
+
+
+def dropout_backward(dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
+    """``dx = dout ⊙ m`` with ``m`` the scaled mask in ``cache`` (``dout`` itself if None)."""
+    return dout if cache is None else dout * cache

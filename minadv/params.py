@@ -22,12 +22,12 @@ Params = dict[str, np.ndarray]
 
 __all__ = [
     "Params",
+    "weight_names_of",
     "flatten",
     "unflatten",
     "n_params",
     "tree_add",
     "tree_scale",
-    "tree_sub",
     "tree_dot",
     "tree_norm",
     "tree_zeros_like",
@@ -91,11 +91,6 @@ def unflatten(vector: Any, like: Mapping[str, np.ndarray]) -> Params:
 def tree_add(a: Mapping, b: Mapping, scale: float = 1.0) -> Params:
     """``a + scale * b``, key by key."""
     return {k: a[k] + scale * b[k] for k in a}
-
-
-def tree_sub(a: Mapping, b: Mapping) -> Params:
-    """``a - b``, key by key."""
-    return {k: a[k] - b[k] for k in a}
 
 
 def tree_scale(a: Mapping, scale: float) -> Params:
@@ -184,5 +179,25 @@ def init_weight(
     elif scheme == "zeros":
         w = np.zeros((fan_in, fan_out))
     else:
-        raise ValueError(f"init: expected 'he', 'glorot' or 'zeros', got {scheme!r}.")
+        raise ValueError(f"scheme: expected the initialisation 'he', 'glorot' or 'zeros', got "
+                         f"{scheme!r}.")
     return w.astype(dtype, copy=False)
+
+
+def weight_names_of(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """Which arrays are *weights* (penalized, filtered) rather than biases.
+
+    The one rule "biases unpenalized" of ``losses`` applied to a bare params dict (an optimizer
+    or a landscape direction does not see the model): it agrees with every model's
+    ``weight_names`` (``tests/test_optim.py``).
+
+    Arrays with ``ndim >= 2`` are weights.  If there is none (logistic regression
+    ``{"w": (d,), "b": ()}``), the 1-D arrays are weights (each one filter) and the 0-D ones
+    biases.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params: expected a dict of arrays, got {type(params).__name__}.")
+    names = tuple(k for k, v in params.items() if np.ndim(v) >= 2)
+    if names:
+        return names
+    return tuple(k for k, v in params.items() if np.ndim(v) == 1)

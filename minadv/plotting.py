@@ -70,8 +70,8 @@ def _marker(n_points: int) -> str:
 
 
 # ----------------------------------------------------------------------------- 2-D data
-def plot_decision_boundary(predict_proba: Callable, X2d: Any, y: Any, lim: float = 2.0,
-                           ax: Any = None, title: str = "", embed: Any = None, *,
+def plot_decision_boundary(predict_proba: Callable, X2d: Any, y: Any, *, lim: float = 2.0,
+                           ax: Any = None, title: str = "", embed: Any = None,
                            X_adv: Any = None, resolution: int = 81,
                            path: str | os.PathLike | None = None):
     """Class-1 probability over the plane, the 0.5 contour, the points and their perturbations.
@@ -154,7 +154,7 @@ def plot_robustness_curves(curves: Mapping[str, Any], eps: Any = None, *, ax: An
 
 
 # ----------------------------------------------------------------------------- sharpness
-def plot_sharpness(eps: Any, lambda_max: Any, control: Any = None, ax: Any = None, *,
+def plot_sharpness(eps: Any, lambda_max: Any, control: Any = None, *, ax: Any = None,
                    eps_c: float | None = None, title: str = "Sharpness of the weight loss landscape",
                    path: str | os.PathLike | None = None):
     """Largest Hessian eigenvalue against eps, the random-noise control and ``ε_c``.
@@ -187,7 +187,7 @@ def plot_sharpness(eps: Any, lambda_max: Any, control: Any = None, ax: Any = Non
     return _finish(fig, path)
 
 
-def plot_smoothness(t: Any, ratios: Mapping[str, Any], ax: Any = None, *,
+def plot_smoothness(t: Any, ratios: Mapping[str, Any], *, ax: Any = None,
                     title: str = "Gradient-Lipschitz estimate at a kink",
                     path: str | os.PathLike | None = None):
     """Gradient-difference ratios ``||g(w+tv) - g(w-tv)|| / 2t`` against ``t``, log-log.
@@ -279,10 +279,10 @@ def plot_slice_1d(alphas: Any, losses: Mapping[str, Any], *, ax: Any = None,
     matplotlib.figure.Figure
         One line per entry of ``losses``.
     """
-    return plot_curve(alphas, losses, xlabel, "loss", title, ax, logy, path=path)
+    return plot_curve(alphas, losses, xlabel=xlabel, ylabel="loss", title=title, ax=ax, logy=logy, path=path)
 
 
-def plot_slice_2d(alphas: Any, betas: Any, values: Any, ax: Any = None, title: str = "loss", *,
+def plot_slice_2d(alphas: Any, betas: Any, values: Any, *, ax: Any = None, title: str = "loss",
                   levels: int = 20, path: str | os.PathLike | None = None):
     """Contour plot of a 2-D loss slice ``values[i, j] = L(θ + α_i d1 + β_j d2)``.
 
@@ -381,11 +381,11 @@ def plot_training_curves(history: Mapping[str, Any], *, ax: Any = None, xlabel: 
     matplotlib.figure.Figure
         One line per entry, against ``0, 1, …, len - 1``.
     """
-    return plot_curve(None, history, xlabel, ylabel, title, ax, logy, path=path)
+    return plot_curve(None, history, xlabel=xlabel, ylabel=ylabel, title=title, ax=ax, logy=logy, path=path)
 
 
-def plot_curve(x: Any, curves: Mapping[str, Any], xlabel: str = "", ylabel: str = "",
-               title: str = "", ax: Any = None, logy: bool = False, *,
+def plot_curve(x: Any, curves: Mapping[str, Any], *, xlabel: str = "", ylabel: str = "",
+               title: str = "", ax: Any = None, logy: bool = False,
                path: str | os.PathLike | None = None):
     """Generic line plot ``{label: values}`` against ``x`` (FGSM accuracy vs d, …); ``x=None``
     plots each series against its own index ``0, 1, …`` (series may differ in length).
@@ -424,8 +424,8 @@ def save_experiment_figure(exp: Any, out_dir: str) -> str | None:
     elif exp.name == "smoothness":
         fig = plot_smoothness(data["t"], {k: v for k, v in data.items() if k != "t"}, ax=ax)
     elif "x" in data and "curves" in data:
-        fig = plot_curve(data["x"], data["curves"], data.get("xlabel", ""),
-                         data.get("ylabel", ""), exp.title, ax=ax)
+        fig = plot_curve(data["x"], data["curves"], xlabel=data.get("xlabel", ""),
+                         ylabel=data.get("ylabel", ""), title=exp.title, ax=ax)
     else:
         return None
     os.makedirs(out_dir, exist_ok=True)

@@ -31,8 +31,10 @@ the bias row/column) is the curvature created because the attack direction depen
 Two layers (one naming rule): validated public functions -- ``robust_logistic_loss`` /
 ``_grad`` / ``_hessian`` / ``hessian_terms`` / ``robust_logistic_kkt_residual`` on ``(w, b)``
 (``b=None``: no intercept) and :func:`robust_logistic_loss_grad` / :func:`flat_hessian` on the
-flat ``theta = [w, b]`` -- each calling its unvalidated ``*_kernel`` on flat ``theta`` (the
-form the optimisers of :mod:`minadv.analysis.robust_fit` call).
+flat ``theta = [w, b]`` -- each calling its unvalidated ``*_kernel(theta, problem)`` on flat
+``theta`` and a :class:`RobustLogisticProblem` (the data and the configuration in one record,
+the form the optimisers of :mod:`minadv.analysis.robust_fit` call).  Configuration after the
+data is keyword-only (``eps`` is the fifth positional argument, as in the attacks).
 
 Optimality (section 1.4 and :func:`robust_logistic_kkt_residual`): the loss is convex but not
 differentiable where ``w = 0`` (L2), ``w_i = 0`` (Linf) or ``max |w_i|`` is tied (L1), so the
@@ -47,14 +49,16 @@ Duchi, Shalev-Shwartz, Singer, Chandra, ICML 2008 (projection onto the simplex, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_labels, check_norm, check_scalar
-from .numerics import sigmoid, softplus
+from ._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
+from .numerics import project_simplex, sigmoid, softplus
 
 __all__ = [
+    "RobustLogisticProblem",
     "robust_logistic_loss",
     "robust_logistic_grad",
     "robust_logistic_hessian",
@@ -73,7 +77,27 @@ __all__ = [
     "check_robust_logistic_args",
 ]
 
-_DUAL = {2: 2, np.inf: 1, 1: np.inf}
+
+@dataclass(frozen=True)
+class RobustLogisticProblem:
+    """One instance of eq. (1.1): ``X`` (n, d), ``y_pm`` (n,) in {-1, +1} in ``X``'s dtype,
+    ``eps``, canonical ``norm`` (2, np.inf, 1), ``l2`` and ``fit_intercept``.
+
+    What every ``*_kernel(theta, problem)`` of this module takes after the flat parameters
+    (:func:`check_robust_logistic_args` builds one from user input).
+    """
+
+    X: np.ndarray
+    y_pm: np.ndarray
+    eps: float
+    norm: float | int
+    l2: float = 0.0
+    fit_intercept: bool = False
+
+    @property
+    def d(self) -> int:
+        """Number of features."""
+        return self.X.shape[1]
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -95,15 +119,15 @@ def _split(theta, d, fit_intercept):
     return theta[:d], (theta[d] if fit_intercept else theta.dtype.type(0))
 
 
-def _margins(theta, X, y_pm, eps, norm, fit_intercept):
+def _margins(theta, P):
     """Robust margins z (n,) and the penalty gradient v (d,)."""
-    w, b = _split(theta, X.shape[1], fit_intercept)
-    pen, v = _penalty(w, eps, norm)
-    z = y_pm * (X @ w + b) - X.dtype.type(pen)                   # (n,)
+    w, b = _split(theta, P.d, P.fit_intercept)
+    pen, v = _penalty(w, P.eps, P.norm)
+    z = P.y_pm * (P.X @ w + b) - P.X.dtype.type(pen)             # (n,)
     return z, v
 
 
-def robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2):
+def robust_logistic_parts_kernel(w, b, pen, X, y_pm, *, l2):
     """Eq. (1.1) with the penalty ``pen = eps ||w||_q`` held as a free scalar; no validation.
 
     ``L = mean softplus(pen - y (X w + b)) + l2/2 ||w||^2``.  Returns ``(L, g_w, g_b, mean_s)``
@@ -118,49 +142,45 @@ def robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2):
     return loss, g_w, -np.mean(s * y_pm), np.mean(s)
 
 
-def robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+def robust_logistic_loss_grad_kernel(theta, P: RobustLogisticProblem):
     """Loss (float) and flat gradient (d [+1],) of eq. (1.1)-(1.2); no validation.
 
     The gradient is ``parts + mean(s) v`` with the a.e. penalty gradient ``v`` (one
     subgradient at kinks: ``sign(0) = 0``, first arg-max).
     """
-    d = X.shape[1]
-    w, b = _split(theta, d, fit_intercept)
-    pen, v = _penalty(w, eps, norm)
-    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, X.dtype.type(pen), X, y_pm, l2)
+    d = P.d
+    w, b = _split(theta, d, P.fit_intercept)
+    pen, v = _penalty(w, P.eps, P.norm)
+    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, P.X.dtype.type(pen), P.X,
+                                                          P.y_pm, l2=P.l2)
     grad = np.empty_like(theta)
     grad[:d] = g_w + mean_s * v                                  # -(1/n) sum s (y x - v) + l2 w
-    if fit_intercept:
+    if P.fit_intercept:
         grad[d] = g_b
     return loss, grad
 
 
-def hessian_terms_kernel(theta, X, y_pm, eps, norm, fit_intercept):
+def hessian_terms_kernel(theta, P: RobustLogisticProblem):
     """Term 1 and term 2 of eq. (1.3) as dense (p, p) arrays, p = d [+1]; no validation.
 
-    Term 1 uses ``sum_i c_i a_i a_i^T = Xt^T C Xt - r v^T - v r^T + (sum c) v v^T`` with
-    ``Xt = [X, 1]``, ``r = Xt^T (c y)`` (since ``y_i^2 = 1``), so the only O(n d^2) work is
-    one symmetric product ``A^T A`` of the scaled copy ``A = sqrt(c) Xt``.
+    Term 1 as eq. (1.3) reads, ``(1/n) Σ_i c_i a_i a_iᵀ = Aᵀ A / n`` with the rows
+    ``A_i = sqrt(c_i) a_i``, ``a_i = [y_i x_i - v, y_i]``: a Gram matrix, so positive
+    semidefinite by construction, whatever the rounding (``c_i >= 0``).  One ``(n, p)`` buffer
+    filled in place (no ``(n, d)`` temporaries) and one symmetric product (benchmark W4).
     """
-    n, d = X.shape
-    z, v = _margins(theta, X, y_pm, eps, norm, fit_intercept)
-    c = sigmoid(z) * sigmoid(-z)                                 # (n,) >= 0
-    p = d + int(fit_intercept)
-    A = np.empty((n, p), dtype=X.dtype)
-    np.multiply(X, np.sqrt(c)[:, None], out=A[:, :d])            # (n, d) sqrt(c_i) x_i
-    if fit_intercept:
-        A[:, d] = np.sqrt(c)
-    # Speed (benchmark W4, closed-form Hessian): one syrk A^T A on one buffer instead of the
-    # textbook Xt^T diag(c) Xt; tests/test_robust_logistic.py checks they agree to 1e-12.
-    term1 = A.T @ A                                              # (p, p) symmetric rank-n update
-    vt = np.zeros(p, dtype=X.dtype)
-    vt[:d] = v
-    if np.any(vt):
-        r = A.T @ (np.sqrt(c) * y_pm)                            # (p,) = Xt^T (c y)
-        rv = np.outer(r, vt)
-        term1 += np.sum(c) * np.outer(vt, vt) - (rv + rv.T)      # (rv + rv.T) exactly symmetric
+    n, d = P.X.shape
+    z, v = _margins(theta, P)
+    sqrt_c = np.sqrt(sigmoid(z) * sigmoid(-z))                   # (n,) sqrt(c_i), c_i >= 0
+    A = np.empty((n, d + int(P.fit_intercept)), dtype=P.X.dtype)  # (n, p) rows sqrt(c_i) a_i
+    Aw = A[:, :d]                                                # the w block, a view
+    np.multiply(P.X, P.y_pm[:, None], out=Aw)                    # y_i x_i
+    Aw -= v                                                      # - v (broadcast, in place)
+    Aw *= sqrt_c[:, None]                                        # sqrt(c_i) (y_i x_i - v)
+    if P.fit_intercept:
+        A[:, d] = sqrt_c * P.y_pm                                # sqrt(c_i) y_i
+    term1 = A.T @ A                                              # (p, p) Σ c_i a_i a_iᵀ
     term1 /= n
-    return term1, _term2(theta[:d], z, eps, norm, p)
+    return term1, _term2(theta[:d], z, P.eps, P.norm, A.shape[1])
 
 
 def _term2(w, z, eps, norm, p):
@@ -176,24 +196,18 @@ def _term2(w, z, eps, norm, p):
     return term2
 
 
-def robust_logistic_hessian_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+def robust_logistic_hessian_kernel(theta, P: RobustLogisticProblem):
     """Hessian of eq. (1.3) on flat theta, (p, p): term 1 + term 2 + ``l2 I_w``; no validation."""
-    term1, term2 = hessian_terms_kernel(theta, X, y_pm, eps, norm, fit_intercept)
+    term1, term2 = hessian_terms_kernel(theta, P)
     H = term1 + term2
-    d = X.shape[1]
-    H[np.arange(d), np.arange(d)] += l2
+    H[np.arange(P.d), np.arange(P.d)] += P.l2
     return H
 
 
 # ----------------------------------------------------------------------------- optimality
-def _project_simplex(a, r):
-    """Euclidean projection of ``a`` (k,) onto ``{lam >= 0, sum(lam) = r}`` (Duchi et al. 2008)."""
-    if r <= 0:
-        return np.zeros_like(a)
-    u = np.sort(a)[::-1]
-    css = np.cumsum(u) - r
-    k = np.nonzero(u * np.arange(1, a.shape[0] + 1) > css)[0][-1]
-    return np.maximum(a - css[k] / (k + 1), 0.0)
+def _simplex(a, r):
+    """``a`` (k,) projected onto ``{lam >= 0, sum(lam) = r}`` (zero for ``r <= 0``)."""
+    return project_simplex(a[None, :], r)[0] if r > 0 else np.zeros_like(a)
 
 
 def _min_norm_penalty_part(g, w, m, norm):
@@ -209,14 +223,14 @@ def _min_norm_penalty_part(g, w, m, norm):
     top = np.abs(w) == np.max(np.abs(w))                         # ||w||_inf: the tied maxima
     if not np.any(w):                                            # subdifferential: L1 unit ball
         a = np.abs(g)
-        return np.zeros_like(g) if a.sum() <= m else g - np.sign(g) * _project_simplex(a, m)
+        return np.zeros_like(g) if a.sum() <= m else g - np.sign(g) * _simplex(a, m)
     sg = np.sign(w[top])
     out = g.copy()
-    out[top] = g[top] + sg * _project_simplex(-sg * g[top], m)   # simplex weights on the ties
+    out[top] = g[top] + sg * _simplex(-sg * g[top], m)   # simplex weights on the ties
     return out
 
 
-def min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+def min_norm_subgradient_kernel(theta, P: RobustLogisticProblem):
     """The element of least L2 norm of the subdifferential of eq. (1.1) at theta, (p,).
 
     ``partial L = {g_data + eps mean(s) [v, 0] : v in partial ||w||_q}`` (softplus is smooth
@@ -224,23 +238,21 @@ def min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
     the minimisers (KKT).  Computed in float64 from the closed form, independently of any
     optimiser.  No validation.
     """
-    d = X.shape[1]
-    w, b = _split(theta, d, fit_intercept)
-    pen = eps * float(np.linalg.norm(w, ord=_DUAL[norm]))
-    _, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, pen, X, y_pm, l2)
-    xi = _min_norm_penalty_part(g_w, w, eps * mean_s, norm)
-    return np.r_[xi, g_b] if fit_intercept else xi
+    w, b = _split(theta, P.d, P.fit_intercept)
+    pen = P.eps * float(np.linalg.norm(w, ord=dual_norm(P.norm)))
+    _, g_w, g_b, mean_s = robust_logistic_parts_kernel(w, b, pen, P.X, P.y_pm, l2=P.l2)
+    xi = _min_norm_penalty_part(g_w, w, P.eps * mean_s, P.norm)
+    return np.r_[xi, g_b] if P.fit_intercept else xi
 
 
-def robust_logistic_kkt_residual_kernel(theta, X, y_pm, eps, norm, l2, fit_intercept):
+def robust_logistic_kkt_residual_kernel(theta, P: RobustLogisticProblem):
     """``dist(0, partial L(theta))``: L2 norm of :func:`min_norm_subgradient_kernel`."""
-    return float(np.linalg.norm(min_norm_subgradient_kernel(theta, X, y_pm, eps, norm, l2,
-                                                            fit_intercept)))
+    return float(np.linalg.norm(min_norm_subgradient_kernel(theta, P)))
 
 
 # ----------------------------------------------------------------------------- validation
 def _check(w, b, X, y, eps, norm, l2, need_hessian=False):
-    """Validate the public arguments; return (theta, X, y_pm, eps, norm, l2, fit_intercept)."""
+    """Validate the public arguments; return ``(theta, RobustLogisticProblem)``."""
     X = check_array(X, "X", ndim=2)
     n, d = X.shape
     w = check_array(w, "w", ndim=1, shape=(d,))
@@ -256,17 +268,17 @@ def _check(w, b, X, y, eps, norm, l2, need_hessian=False):
                          "(term 2 of eq. (1.3) diverges like 1/||w||).")
     parts = [w.astype(X.dtype, copy=False)] + ([np.reshape(b, (1,)).astype(X.dtype)]
                                                if fit_intercept else [])
-    return np.concatenate(parts), X, y_pm, eps, norm, l2, fit_intercept
+    return np.concatenate(parts), RobustLogisticProblem(X, y_pm, eps, norm, l2, fit_intercept)
 
 
-def check_robust_logistic_args(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def check_robust_logistic_args(theta: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                                l2: float = 0.0, fit_intercept: bool = False,
                                need_hessian: bool = False) -> tuple:
-    """Validate the flat-form arguments once; return what the ``*_kernel`` functions take.
+    """Validate the flat-form arguments once; return ``(theta, problem)`` for the kernels.
 
-    Returns ``(theta, X, y_pm, eps, norm, l2, fit_intercept)`` with ``y_pm = 2 y - 1`` in X's
-    dtype and ``norm`` canonical (``2``, ``np.inf`` or ``1``).  Raises ValueError/TypeError
-    naming the argument (``theta`` must have length ``d + fit_intercept``).
+    ``problem`` is a :class:`RobustLogisticProblem` with ``y_pm = 2 y - 1`` in X's dtype and
+    ``norm`` canonical (``2``, ``np.inf`` or ``1``).  Raises ValueError/TypeError naming the
+    argument (``theta`` must have length ``d + fit_intercept``).
     """
     if not isinstance(fit_intercept, (bool, np.bool_)):
         raise TypeError(f"fit_intercept: expected a bool, got {type(fit_intercept).__name__}.")
@@ -278,7 +290,7 @@ def check_robust_logistic_args(theta: Any, X: Any, y: Any, eps: float, norm: Any
 
 
 # ----------------------------------------------------------------------------- public API
-def robust_logistic_loss(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def robust_logistic_loss(w: Any, b: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                          l2: float = 0.0) -> float:
     """Adversarial logistic loss, eq. (1.1), in closed form.
 
@@ -305,11 +317,11 @@ def robust_logistic_loss(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any =
     >>> round(robust_logistic_loss(np.zeros(2), None, np.ones((3, 2)), np.array([0, 1, 1]), 0.5), 6)
     0.693147
     """
-    theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    return robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[0]
+    theta, problem = _check(w, b, X, y, eps, norm, l2)
+    return robust_logistic_loss_grad_kernel(theta, problem)[0]
 
 
-def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                          l2: float = 0.0) -> dict:
     """Gradient of eq. (1.1), eq. (1.2): returns ``{"w": (d,), "b": ()}`` (no "b" if b is None).
 
@@ -318,13 +330,13 @@ def robust_logistic_grad(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any =
     ``sign(0) = 0`` and the first arg-max (one subgradient; the optimality measure there is
     :func:`robust_logistic_kkt_residual`).  Arguments as in :func:`robust_logistic_loss`.
     """
-    theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    g = robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
-    d = X.shape[1]
-    return {"w": g[:d], "b": g[d].copy()} if fi else {"w": g}
+    theta, problem = _check(w, b, X, y, eps, norm, l2)
+    g = robust_logistic_loss_grad_kernel(theta, problem)[1]
+    d = problem.d
+    return {"w": g[:d], "b": g[d].copy()} if problem.fit_intercept else {"w": g}
 
 
-def robust_logistic_hessian(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def robust_logistic_hessian(w: Any, b: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                             l2: float = 0.0) -> np.ndarray:
     """Hessian of eq. (1.1), eq. (1.3): (d, d), or (d+1, d+1) with the bias last.
 
@@ -332,11 +344,10 @@ def robust_logistic_hessian(w: Any, b: Any, X: Any, y: Any, eps: float, norm: An
     Hessian almost everywhere (away from the kinks).  Raises ValueError for L2, eps > 0 and
     ``w = 0`` (the Hessian does not exist there).  See :func:`hessian_terms`.
     """
-    theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2, need_hessian=True)
-    return robust_logistic_hessian_kernel(theta, X, y_pm, eps, norm, l2, fi)
+    return robust_logistic_hessian_kernel(*_check(w, b, X, y, eps, norm, l2, need_hessian=True))
 
 
-def hessian_terms(w: Any, b: Any, X: Any, y: Any, eps: float,
+def hessian_terms(w: Any, b: Any, X: Any, y: Any, eps: float, *,
                   norm: Any = 2) -> tuple[np.ndarray, np.ndarray]:
     """Term 1 and term 2 of eq. (1.3) separately (no weight decay).
 
@@ -344,16 +355,16 @@ def hessian_terms(w: Any, b: Any, X: Any, y: Any, eps: float,
     -------
     term1 : ndarray (p, p)
         ``(1/n) sum_i c_i a_i a_i^T``: the plain logistic Hessian at the fixed adversarial
-        points ``x_i + delta_i*`` (what autodiff gives with delta held constant).
+        points ``x_i + delta_i*`` (what autodiff gives with delta held constant).  Positive
+        semidefinite by construction (a Gram matrix, :func:`hessian_terms_kernel`).
     term2 : ndarray (p, p)
         ``(eps/||w||) mean(s) (I - u u^T)`` on the w block for L2; zeros for Linf/L1 and for
         eps = 0.  PSD, annihilates ``w``; equals the second term of eq. (3.2).
     """
-    theta, X, y_pm, eps, norm, _, fi = _check(w, b, X, y, eps, norm, 0.0, need_hessian=True)
-    return hessian_terms_kernel(theta, X, y_pm, eps, norm, fi)
+    return hessian_terms_kernel(*_check(w, b, X, y, eps, norm, 0.0, need_hessian=True))
 
 
-def robust_logistic_loss_grad(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def robust_logistic_loss_grad(theta: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                               l2: float = 0.0,
                               fit_intercept: bool = False) -> tuple[float, np.ndarray]:
     """Loss and gradient on the flat vector ``theta = [w, b]`` (``[w]`` without intercept).
@@ -361,23 +372,22 @@ def robust_logistic_loss_grad(theta: Any, X: Any, y: Any, eps: float, norm: Any 
     The form optimisers and :mod:`minadv.analysis.smoothness` use; gradient shape of theta.
     Validates, then calls :func:`robust_logistic_loss_grad_kernel`.
     """
-    args = check_robust_logistic_args(theta, X, y, eps, norm, l2, fit_intercept)
-    return robust_logistic_loss_grad_kernel(*args)
+    return robust_logistic_loss_grad_kernel(*check_robust_logistic_args(
+        theta, X, y, eps, norm=norm, l2=l2, fit_intercept=fit_intercept))
 
 
-def flat_hessian(theta: Any, X: Any, y: Any, eps: float, norm: Any = 2, l2: float = 0.0,
+def flat_hessian(theta: Any, X: Any, y: Any, eps: float, *, norm: Any = 2, l2: float = 0.0,
                  fit_intercept: bool = False) -> np.ndarray:
     """Hessian (eq. (1.3)) on the flat vector ``theta = [w, b]``; shape (len(theta),) * 2.
 
     The flat form of :func:`robust_logistic_hessian` (same kernel,
     :func:`robust_logistic_hessian_kernel`).
     """
-    args = check_robust_logistic_args(theta, X, y, eps, norm, l2, fit_intercept,
-                                      need_hessian=True)
-    return robust_logistic_hessian_kernel(*args)
+    return robust_logistic_hessian_kernel(*check_robust_logistic_args(
+        theta, X, y, eps, norm=norm, l2=l2, fit_intercept=fit_intercept, need_hessian=True))
 
 
-def robust_logistic_kkt_residual(w: Any, b: Any, X: Any, y: Any, eps: float, norm: Any = 2,
+def robust_logistic_kkt_residual(w: Any, b: Any, X: Any, y: Any, eps: float, *, norm: Any = 2,
                                  l2: float = 0.0) -> float:
     """Optimality certificate of eq. (1.1): ``dist(0, partial L(w, b))`` (0 iff optimal).
 
@@ -396,13 +406,12 @@ def robust_logistic_kkt_residual(w: Any, b: Any, X: Any, y: Any, eps: float, nor
     (L1), is not a kink, and the residual says so.  Arguments as in
     :func:`robust_logistic_loss`.
     """
-    theta, X, y_pm, eps, norm, l2, fi = _check(w, b, X, y, eps, norm, l2)
-    X64 = X.astype(np.float64, copy=False)
-    return robust_logistic_kkt_residual_kernel(theta.astype(np.float64), X64,
-                                               y_pm.astype(np.float64), eps, norm, l2, fi)
+    theta, P = _check(w, b, X, y, eps, norm, l2)
+    P64 = replace(P, X=P.X.astype(np.float64, copy=False), y_pm=P.y_pm.astype(np.float64))
+    return robust_logistic_kkt_residual_kernel(theta.astype(np.float64), P64)
 
 
-def critical_radius(X: Any, y: Any, norm: Any = 2, fit_intercept: bool = False) -> float:
+def critical_radius(X: Any, y: Any, norm: Any = 2, *, fit_intercept: bool = False) -> float:
     """Smallest eps at which the optimum of eq. (1.1) has ``w* = 0`` (section 1.4).
 
     Without intercept, with ``g0 = (1/n) sum_i y_i x_i`` the directional derivative of (1.1)

@@ -1,5 +1,5 @@
-"""Issue 12 item 4: ``y=None``, ``batch_size`` (bitwise equal to the unbatched call, bounded
-memory) and fitted estimators in place of ``(model, params)``."""
+"""Attacks in batches and on estimators: ``y=None``, ``batch_size`` (bitwise equal to the
+unbatched call, bounded memory) and fitted estimators in place of ``(model, params)``."""
 
 import tracemalloc
 
@@ -17,9 +17,6 @@ from minadv.attacks import (
 )
 from minadv.estimators import LogisticRegression, MLPClassifier
 from minadv.models import MLP
-
-NORMS = [np.inf, 2, 1]
-NORM_IDS = ["linf", "l2", "l1"]
 
 
 class RowwiseLinear(MLP):
@@ -55,13 +52,12 @@ def _rowwise(dtype=np.float64, n=23, d=9, C=4, seed=0):
 # ----------------------------------------------------------------------------- batch_size
 @pytest.mark.parametrize("batch_size", [1, 5, 22, 23, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_batched_fast_gradient_is_bitwise_the_unbatched_one(norm, dtype, batch_size):
     model, params, X, y = _rowwise(dtype)
     box = dict(clip_min=0.0, clip_max=np.linspace(0.9, 1.0, X.shape[1]))
-    full = fast_gradient(model, params, X, y, 0.2, norm, **box)
+    full = fast_gradient(model, params, X, y, 0.2, norm=norm, **box)
     np.testing.assert_array_equal(
-        fast_gradient(model, params, X, y, 0.2, norm, batch_size=batch_size, **box), full)
+        fast_gradient(model, params, X, y, 0.2, norm=norm, batch_size=batch_size, **box), full)
     np.testing.assert_array_equal(fgsm(model, params, X, None, 0.2, batch_size=batch_size),
                                   fgsm(model, params, X, None, 0.2))
 
@@ -69,22 +65,20 @@ def test_batched_fast_gradient_is_bitwise_the_unbatched_one(norm, dtype, batch_s
 @pytest.mark.parametrize("restarts", [1, 3])
 @pytest.mark.parametrize("batch_size", [1, 4, 23])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_batched_pgd_with_random_starts_is_bitwise_the_unbatched_one(norm, dtype, batch_size,
                                                                       restarts):
     model, params, X, y = _rowwise(dtype)
     per_row_box = np.tile(np.linspace(0.95, 1.0, X.shape[0])[:, None], (1, X.shape[1]))
     kw = dict(n_steps=4, n_restarts=restarts, clip_min=0.0, clip_max=per_row_box)
-    full = pgd(model, params, X, y, 0.15, norm, rng=7, **kw)
-    batched = pgd(model, params, X, y, 0.15, norm, rng=7, batch_size=batch_size, **kw)
+    full = pgd(model, params, X, y, 0.15, norm=norm, rng=7, **kw)
+    batched = pgd(model, params, X, y, 0.15, norm=norm, rng=7, batch_size=batch_size, **kw)
     np.testing.assert_array_equal(batched, full)
     gen = np.random.default_rng(7)                               # a Generator is consumed once
-    np.testing.assert_array_equal(pgd(model, params, X, y, 0.15, norm, rng=gen,
+    np.testing.assert_array_equal(pgd(model, params, X, y, 0.15, norm=norm, rng=gen,
                                       batch_size=batch_size, **kw), full)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_random_ball_start_draws_rows_in_order(norm, dtype):
     # the rng contract behind batching: blocks drawn one after another = one draw of all rows
     full = random_ball_start((11, 7), 0.5, norm, dtype=dtype, rng=3)
@@ -115,8 +109,8 @@ def test_batched_attacks_on_a_blas_mlp_agree_to_rounding():
     params = model.init_params(rng=0)
     X = np.random.default_rng(1).uniform(0, 1, (40, 6))
     for norm in (2, 1):                    # no sign of a near-zero gradient entry to flip
-        np.testing.assert_allclose(fast_gradient(model, params, X, None, 0.1, norm, batch_size=7),
-                                   fast_gradient(model, params, X, None, 0.1, norm),
+        np.testing.assert_allclose(fast_gradient(model, params, X, None, 0.1, norm=norm, batch_size=7),
+                                   fast_gradient(model, params, X, None, 0.1, norm=norm),
                                    rtol=0, atol=1e-14)
     np.testing.assert_allclose(vat_perturbation(model, params, X, 0.5, rng=0, batch_size=7).r_adv,
                                vat_perturbation(model, params, X, 0.5, rng=0).r_adv,
@@ -155,18 +149,17 @@ def test_batch_size_is_validated_and_trace_needs_one_batch():
 
 
 # ----------------------------------------------------------------------------- y = None
-@pytest.mark.parametrize("norm", NORMS, ids=NORM_IDS)
 def test_y_none_attacks_the_models_predictions(norm):
     model, params, X, _ = _rowwise()
     pred = model.predict(params, X)
     np.testing.assert_array_equal(fast_gradient(model, params, X, eps=0.2, norm=norm),
-                                  fast_gradient(model, params, X, pred, 0.2, norm))
+                                  fast_gradient(model, params, X, pred, 0.2, norm=norm))
     np.testing.assert_array_equal(pgd(model, params, X, eps=0.2, norm=norm, rng=1),
-                                  pgd(model, params, X, pred, 0.2, norm, rng=1))
+                                  pgd(model, params, X, pred, 0.2, norm=norm, rng=1))
     np.testing.assert_array_equal(fgsm(model, params, X, eps=0.2), fgsm(model, params, X, pred, 0.2))
     target = (pred + 1) % model.n_classes
     np.testing.assert_array_equal(pgd(model, params, X, eps=0.2, norm=norm, target=target, rng=1),
-                                  pgd(model, params, X, pred, 0.2, norm, target=target, rng=1))
+                                  pgd(model, params, X, pred, 0.2, norm=norm, target=target, rng=1))
 
 
 def test_eps_is_still_required():
@@ -193,16 +186,16 @@ def test_a_fitted_estimator_stands_for_model_and_params(cls):
     np.testing.assert_array_equal(classes, est.classes_)
     y_enc = np.searchsorted(est.classes_, y)
     np.testing.assert_array_equal(fgsm(est, None, X, y, 0.3), fgsm(model, params, X, y_enc, 0.3))
-    np.testing.assert_array_equal(pgd(est, None, X, y, 0.3, 2, rng=0),
-                                  pgd(model, params, X, y_enc, 0.3, 2, rng=0))
+    np.testing.assert_array_equal(pgd(est, None, X, y, 0.3, norm=2, rng=0),
+                                  pgd(model, params, X, y_enc, 0.3, norm=2, rng=0))
     np.testing.assert_array_equal(pgd(est, None, X, eps=0.3, rng=0),
                                   pgd(model, params, X, eps=0.3, rng=0))
     np.testing.assert_array_equal(vat_perturbation(est, None, X, 0.5, rng=0).r_adv,
                                   vat_perturbation(model, params, X, 0.5, rng=0).r_adv)
-    curve = robustness_curve(est, None, X, y, [0.0, 0.3], "fgsm")
+    curve = robustness_curve(est, None, X, y, [0.0, 0.3], attack="fgsm")
     assert curve.clean_accuracy == pytest.approx(est.score(X, y))
     np.testing.assert_array_equal(
-        curve.accuracy, robustness_curve(model, params, X, y_enc, [0.0, 0.3], "fgsm").accuracy)
+        curve.accuracy, robustness_curve(model, params, X, y_enc, [0.0, 0.3], attack="fgsm").accuracy)
 
 
 def test_estimator_errors_name_the_argument():

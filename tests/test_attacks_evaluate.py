@@ -29,8 +29,8 @@ def _mlp(n=60, seed=0):
 def test_fgsm_curve_equals_the_linear_robust_margin():
     model, params, X, y = _logistic()
     grid = [0.0, 0.05, 0.1, 0.3, 1.0]
-    curve = robustness_curve(model, params, X, y, grid, "fgsm", batch_size=37)
-    expected = [np.mean(robust_margin(params["w"], params["b"], X, y, e, np.inf) > 0)
+    curve = robustness_curve(model, params, X, y, grid, attack="fgsm", batch_size=37)
+    expected = [np.mean(robust_margin(params["w"], params["b"], X, y, e, norm=np.inf) > 0)
                 for e in grid]
     np.testing.assert_array_equal(curve.pointwise_accuracy, expected)
     np.testing.assert_array_equal(curve.accuracy, expected)      # already monotone
@@ -41,7 +41,7 @@ def test_fgsm_curve_equals_the_linear_robust_margin():
 def test_pgd_curve_starts_at_clean_accuracy_and_is_non_increasing():
     model, params, X, y = _mlp()
     grid = np.linspace(0, 0.3, 7)
-    curve = robustness_curve(model, params, X, y, grid, "pgd", np.inf, n_steps=5,
+    curve = robustness_curve(model, params, X, y, grid, attack="pgd", norm=np.inf, n_steps=5,
                              step_size=0.02, n_restarts=3, rng=0, clip_min=0.0, clip_max=1.0,
                              batch_size=25)
     clean = np.mean(model.predict(params, X) == y)
@@ -56,8 +56,8 @@ def test_pgd_curve_starts_at_clean_accuracy_and_is_non_increasing():
 def test_result_does_not_depend_on_batch_size():
     model, params, X, y = _mlp()
     kw = dict(n_steps=4, n_restarts=2, rng=3, clip_min=0.0, clip_max=1.0)
-    a = robustness_curve(model, params, X, y, [0.05, 0.2], "pgd", 2, batch_size=7, **kw)
-    b = robustness_curve(model, params, X, y, [0.05, 0.2], "pgd", 2, batch_size=1000, **kw)
+    a = robustness_curve(model, params, X, y, [0.05, 0.2], attack="pgd", norm=2, batch_size=7, **kw)
+    b = robustness_curve(model, params, X, y, [0.05, 0.2], attack="pgd", norm=2, batch_size=1000, **kw)
     np.testing.assert_array_equal(a.accuracy, b.accuracy)
     np.testing.assert_allclose(a.mean_norm, b.mean_norm, rtol=1e-12)
 
@@ -68,8 +68,8 @@ def test_callable_attack_and_float32():
     X = np.random.default_rng(1).uniform(0, 1, (30, 6)).astype(np.float32)
     y = model.predict(params, X)
     curve = robustness_curve(model, params, X, y, [0.0, 0.1],
-                             lambda Xb, yb, e: fgsm(model, params, Xb, yb, e))
-    ref = robustness_curve(model, params, X, y, [0.0, 0.1], "fgsm")
+                             attack=lambda Xb, yb, e: fgsm(model, params, Xb, yb, e))
+    ref = robustness_curve(model, params, X, y, [0.0, 0.1], attack="fgsm")
     np.testing.assert_array_equal(curve.accuracy, ref.accuracy)
     assert curve.accuracy[0] == 1.0
 

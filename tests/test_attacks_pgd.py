@@ -8,8 +8,6 @@ from minadv.attacks import lp_norms, pgd, random_ball_start
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.numerics import softplus
 
-NORMS = [np.inf, 2, 1]
-IDS = ["linf", "l2", "l1"]
 DUAL = {np.inf: 1, 2: 2, 1: np.inf}
 
 
@@ -30,12 +28,12 @@ def _mlp(dtype=np.float64, n=20, seed=0, d=6):
 
 
 @pytest.mark.parametrize("norm, step, steps", [(np.inf, 0.05, 20), (2, 0.4, 80), (1, 0.4, 80)],
-                         ids=IDS)
+                         ids=["linf", "l2", "l1"])
 @pytest.mark.parametrize("random_start", [False, True])
 def test_pgd_reaches_the_closed_form_optimal_loss(norm, step, steps, random_start):
     model, params, X, y = _logistic()
     eps = 0.4 if norm != np.inf else 0.3
-    X_adv = pgd(model, params, X, y, eps, norm, n_steps=steps, step_size=step,
+    X_adv = pgd(model, params, X, y, eps, norm=norm, n_steps=steps, step_size=step,
                 random_start=random_start, rng=0)
     y_pm = 2 * y - 1
     margin = y_pm * (X @ params["w"] + params["b"]) - eps * np.linalg.norm(params["w"],
@@ -45,14 +43,13 @@ def test_pgd_reaches_the_closed_form_optimal_loss(norm, step, steps, random_star
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("norm", NORMS, ids=IDS)
 @pytest.mark.parametrize("seed", range(3))
 def test_output_in_ball_and_box_dtype_inputs_unchanged(norm, dtype, seed):
     rng = np.random.default_rng(seed)
     model, params, X, y = _mlp(dtype, n=int(rng.integers(1, 25)), seed=seed)
     eps = float(rng.uniform(0.05, 1.5))
     X0, y0 = X.copy(), y.copy()
-    X_adv = pgd(model, params, X, y, eps, norm, n_steps=5, n_restarts=2, rng=seed,
+    X_adv = pgd(model, params, X, y, eps, norm=norm, n_steps=5, n_restarts=2, rng=seed,
                 clip_min=0.0, clip_max=1.0)
     assert X_adv.dtype == dtype
     np.testing.assert_array_equal(X, X0)
@@ -62,10 +59,9 @@ def test_output_in_ball_and_box_dtype_inputs_unchanged(norm, dtype, seed):
     assert X_adv.min() >= 0 and X_adv.max() <= 1
 
 
-@pytest.mark.parametrize("norm", NORMS, ids=IDS)
 def test_eps_zero_returns_x_exactly(norm):
     model, params, X, y = _mlp(np.float32)
-    np.testing.assert_array_equal(pgd(model, params, X, y, 0.0, norm, rng=0), X)
+    np.testing.assert_array_equal(pgd(model, params, X, y, 0.0, norm=norm, rng=0), X)
 
 
 def test_pgd_increases_the_loss_over_fgsm_on_an_mlp():
@@ -101,7 +97,7 @@ def test_restarts_keep_the_per_sample_worst_case():
 def test_targeted_pgd_reaches_the_target():
     model, params, X, y = _mlp(n=30)
     target = (y + 1) % 3
-    X_adv = pgd(model, params, X, y, 3.0, 2, n_steps=30, step_size=0.3, target=target, rng=0)
+    X_adv = pgd(model, params, X, y, 3.0, norm=2, n_steps=30, step_size=0.3, target=target, rng=0)
     assert np.mean(model.predict(params, X_adv) == target) > 0.9
 
 
@@ -133,24 +129,22 @@ def test_float32_random_start_stays_float32():
 
 
 # ------------------------------------------------------------------- batch consistency
-def test_deterministic_pgd_row_alone_equals_batch_row():
+def test_deterministic_pgd_row_alone_equals_batch_row(norm):
     model, params, X, y = _mlp(n=8)
-    for norm in NORMS:
-        batch = pgd(model, params, X, y, 0.2, norm, n_steps=4, random_start=False)
-        for i in range(X.shape[0]):
-            alone = pgd(model, params, X[i:i + 1], y[i:i + 1], 0.2, norm, n_steps=4,
-                        random_start=False)
-            np.testing.assert_allclose(alone[0], batch[i], rtol=0, atol=1e-13)
+    batch = pgd(model, params, X, y, 0.2, norm=norm, n_steps=4, random_start=False)
+    for i in range(X.shape[0]):
+        alone = pgd(model, params, X[i:i + 1], y[i:i + 1], 0.2, norm=norm, n_steps=4,
+                    random_start=False)
+        np.testing.assert_allclose(alone[0], batch[i], rtol=0, atol=1e-13)
 
 
-@pytest.mark.parametrize("norm", NORMS, ids=IDS)
 @pytest.mark.parametrize("restarts", [1, 3])
 def test_random_start_prefix_consistency(norm, restarts):
     # contract: the random start of row i depends only on the seed and the rows before it
     model, params, X, y = _mlp(n=12)
-    full = pgd(model, params, X, y, 0.2, norm, n_steps=3, n_restarts=restarts, rng=7)
+    full = pgd(model, params, X, y, 0.2, norm=norm, n_steps=3, n_restarts=restarts, rng=7)
     for k in (1, 5):
-        part = pgd(model, params, X[:k], y[:k], 0.2, norm, n_steps=3, n_restarts=restarts,
+        part = pgd(model, params, X[:k], y[:k], 0.2, norm=norm, n_steps=3, n_restarts=restarts,
                    rng=7)
         np.testing.assert_allclose(part, full[:k], rtol=0, atol=1e-13)
 

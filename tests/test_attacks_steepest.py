@@ -5,7 +5,6 @@ import pytest
 
 from minadv.attacks import lp_norms, project_ball, project_box, steepest_ascent
 
-NORMS = [np.inf, 2, 1]
 DUAL = {np.inf: 1, 2: 2, 1: np.inf}
 
 
@@ -17,7 +16,6 @@ def _grads(seed, n=40, d=9, dtype=np.float64):
     return g
 
 
-@pytest.mark.parametrize("norm", NORMS, ids=["linf", "l2", "l1"])
 @pytest.mark.parametrize("eps", [0.0, 0.3, 2.5])
 def test_hoelder_identities(norm, eps):
     g = _grads(0)
@@ -54,7 +52,6 @@ def test_tiny_and_float32_gradients_keep_the_direction():
     np.testing.assert_allclose(out, [[0.6, -0.8]], rtol=1e-6)
 
 
-@pytest.mark.parametrize("norm", NORMS, ids=["linf", "l2", "l1"])
 def test_projection_is_idempotent_inside_and_does_not_modify_input(norm):
     rng = np.random.default_rng(2)
     v = rng.standard_normal((30, 6)) * rng.uniform(0.1, 3, (30, 1))

@@ -45,7 +45,7 @@ def test_logistic_margins_are_exact_for_every_method(logistic, norm, box):
     (an independent closed form), and the exact verdict's counterexample attains it."""
     model, params, X = logistic
     y = (X @ params["w"] + params["b"] > 0).astype(int)
-    exact = robust_margin(params["w"], params["b"], X, y, 0.3, norm, **box)
+    exact = robust_margin(params["w"], params["b"], X, y, 0.3, norm=norm, **box)
     methods = [certify_interval, verify_exact] + ([certify_linear, certify_lp]
                                                   if norm == np.inf else [certify_linear])
     for certify in methods:
@@ -66,7 +66,7 @@ def test_lipschitz_certificate_is_exact_for_logistic_regression(logistic):
     for norm in (np.inf, 2, 1):
         cert = certify_lipschitz(model, params, X, y, eps=0.2, norm=norm)
         np.testing.assert_allclose(cert.margins[:, 0],
-                                   robust_margin(params["w"], params["b"], X, y, 0.2, norm),
+                                   robust_margin(params["w"], params["b"], X, y, 0.2, norm=norm),
                                    atol=FP_TOL)
 
 
@@ -162,10 +162,11 @@ def test_smoothing_radius_of_a_linear_model_matches_the_closed_form(logistic):
     pred, radius = linear_smoothing_radius(model, params, X)
     w = params["w"]
     np.testing.assert_allclose(radius, np.abs(X @ w + params["b"]) / np.linalg.norm(w))
-    sigma, n, alpha = 0.5, 2000, 0.001
-    cert = smoothed_certify(model, params, X, sigma, n0=100, n_samples=n, alpha=alpha, rng=0)
+    sigma, n, failure_probability = 0.5, 2000, 0.001
+    cert = smoothed_certify(model, params, X, sigma, n0=100, n_samples=n,
+                            failure_probability=failure_probability, rng=0)
     k = cert.counts
-    p_upper = np.where(k < n, stats.beta.ppf(1 - alpha, k + 1, n - k), 1.0)
+    p_upper = np.where(k < n, stats.beta.ppf(1 - failure_probability, k + 1, n - k), 1.0)
     assert np.all(cert.radius <= radius + FP_TOL)
     assert np.all(radius <= sigma * special.ndtri(p_upper) + FP_TOL)
     certified = cert.prediction != ABSTAIN
@@ -180,7 +181,7 @@ def test_smoothed_predict_abstains_on_the_boundary_and_agrees_away_from_it(logis
     on_boundary = (X[:2] - ((X[:2] @ w + b) / (w @ w))[:, None] * w)        # wᵀx + b = 0
     far = X[:1] + 3.0 * w / np.linalg.norm(w)
     pred = smoothed_predict(model, params, np.vstack([on_boundary, far]), 0.5, n_samples=500,
-                            alpha=0.001, rng=1)
+                            failure_probability=0.001, rng=1)
     assert list(pred[:2]) == [ABSTAIN, ABSTAIN] and pred[2] == 1
 
 
@@ -257,7 +258,8 @@ def test_wrong_shapes_and_dtypes_are_named(relu_net):
 
 def test_bad_smoothing_arguments_are_named(relu_net):
     model, params, X = relu_net
-    for kwargs, name in (({"sigma": 0.0}, "sigma"), ({"sigma": 0.5, "alpha": 1.5}, "alpha"),
+    for kwargs, name in (({"sigma": 0.0}, "sigma"),
+                         ({"sigma": 0.5, "failure_probability": 1.5}, "failure_probability"),
                          ({"sigma": 0.5, "n_samples": 0}, "n_samples"),
                          ({"sigma": 0.5, "rng": 1.5}, "rng")):
         with pytest.raises((ValueError, TypeError), match=name):

@@ -438,7 +438,7 @@ def test_pgd_step_reference_is_one_iteration_of_the_library_pgd():
     gen = np.random.default_rng(1)
     X, y = gen.random((6, 5)), gen.integers(0, 3, size=6)
     for norm in (np.inf, 2, 1):
-        x1 = pgd(net, params, X, y, 0.3, norm, n_steps=1, step_size=0.2, random_start=False,
+        x1 = pgd(net, params, X, y, 0.3, norm=norm, n_steps=1, step_size=0.2, random_start=False,
                  clip_min=0.0, clip_max=1.0)
         g, _, _ = attack_loss_grad(net, params, X, y, False)
         mine = references.pgd_step(X, X, g, 0.2, 0.3, norm, 0.0, 1.0)
@@ -452,7 +452,7 @@ def test_power_iteration_reference_is_the_exact_vat_direction():
     net = MLP([4, 6, 3], activation="tanh")
     params = net.init_params(rng=0)
     X = np.random.default_rng(2).standard_normal((5, 4))
-    r = vat_perturbation(net, params, X, 0.5, n_power=3, exact=True, rng=7).r_adv
+    r = vat_perturbation(net, params, X, 0.5, n_power_iterations=3, exact=True, rng=7).r_adv
     d0 = np.random.default_rng(7).standard_normal(X.shape)          # the same start draw
     mine = references.vat_power_iteration(lambda R: net.input_fisher_product(params, X, R), d0, 3)
     np.testing.assert_allclose(0.5 * mine, r, rtol=1e-12, atol=1e-15)

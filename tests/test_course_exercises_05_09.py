@@ -270,7 +270,7 @@ def test_mistake_switches_reduce_to_the_reference():
     from minadv.course import tutorial_cases_b as B
 
     gen = np.random.default_rng(0)
-    checks = [("pgd_inner_max", B.pgd_loop_parts), ("robust_accuracy_curve", B.curve_parts),
+    checks = [("pgd_inner_max", B._pgd_loop_parts), ("robust_accuracy_curve", B.curve_parts),
               ("filter_normalized_direction", B.filter_parts),
               ("generator_loss_and_grads", B.gan_parts)]
     for name, parts in checks:
@@ -289,7 +289,7 @@ def test_pgd_inner_max_reference_is_the_library_pgd_from_its_random_start():
     gen = np.random.default_rng(1)
     X, y = gen.random((10, 6)), gen.integers(0, 3, size=10)
     start = random_ball_start(X.shape, 0.2, np.inf, rng=5)
-    lib = pgd(net, params, X, y, 0.2, np.inf, n_steps=7, step_size=0.05, rng=5,
+    lib = pgd(net, params, X, y, 0.2, norm=np.inf, n_steps=7, step_size=0.05, rng=5,
               clip_min=0.0, clip_max=1.0)
 
     def grad(Xa):
@@ -310,9 +310,9 @@ def test_robust_accuracy_curve_reference_is_the_library_summary():
     grid = [0.0, 0.1, 0.3, 0.6]
 
     def attack(Xb, yb, eps):                     # deterministic: no random start
-        return pgd(net, params, Xb, yb, eps, np.inf, n_steps=5, random_start=False)
+        return pgd(net, params, Xb, yb, eps, norm=np.inf, n_steps=5, random_start=False)
 
-    lib = robustness_curve(net, params, X, y, grid, attack)
+    lib = robustness_curve(net, params, X, y, grid, attack=attack)
     pred = np.column_stack([net.predict(params, X)]
                            + [net.predict(params, attack(X, y, e) if e else X) for e in grid])
     accuracy, success = references.robust_accuracy_curve(y, pred)

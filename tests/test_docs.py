@@ -10,6 +10,8 @@ must be a heading of that page and each equation label must end a displayed form
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,29 @@ def test_nothing_cites_the_team_notes():
 def test_theory_is_cited_by_its_path_in_the_repository():
     offenders = _offenders(re.compile(r"(?<![\w/.])theory\.md"))
     assert not offenders, "write docs/theory.md:\n" + "\n".join(offenders)
+
+
+def test_readme_opens_with_install_test_and_gradcheck_commands_and_ci_runs_them():
+    """README opens with the install + test commands and `minadv gradcheck`;
+    `.ci/run` installs the way the README says and runs the README's test command."""
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", readme, re.S)
+    assert first_block and readme.index(first_block.group(0)) < 200   # the README opens with it
+    commands = first_block.group(1)
+    assert "minadv gradcheck" in commands
+    test_cmd = re.search(r'pip install -e "\.\[test\]" && python -m pytest', commands)
+    assert test_cmd, commands
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 -m venv" in ci and test_cmd.group(0) in ci
+
+
+def test_readme_quick_start_runs_and_its_check_passes():
+    """The ~10-line quick start builds a model, computes loss / gradients / input
+    gradient / HVP and checks them -- run it verbatim."""
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## Quick start\s*```python\n(.*?)```", readme, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 12
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "FAIL" not in out.stdout and out.stdout.count("ok") == 4, out.stdout

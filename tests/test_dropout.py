@@ -4,17 +4,11 @@ backward pass against central finite differences with a FIXED mask."""
 import numpy as np
 import pytest
 
-from minadv.dropout import (
-    DropoutObjective,
-    dropout_backward,
-    dropout_forward,
-    dropout_loss_and_grads_kernel,
-    dropout_mask,
-)
 from minadv.gradcheck import rel_error
+from minadv.layers import dropout_backward, dropout_forward, dropout_mask
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.optim import sgd
-from minadv.training import ERM, Batch, evaluate, fit, make_objective
+from minadv.training import ERM, Batch, DropoutObjective, evaluate, fit, make_objective
 
 
 def test_forward_backward_exact_values():
@@ -78,17 +72,20 @@ def _problem(activation, seed=0):
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu"])
 def test_gradient_matches_finite_differences_with_a_fixed_mask(activation):
-    model, params, X, y, masks = _problem(activation)
-    _, grads = dropout_loss_and_grads_kernel(model, params, X, y, masks, l2=1e-2)
+    model, params, X, y, _ = _problem(activation)
+    objective = DropoutObjective(rate=0.4, l2=1e-2)
+    # the same seed draws the same masks at every call: a fixed-mask loss
+    loss_grads = lambda: objective(model, params, Batch(X, y), np.random.default_rng(11))  # noqa: E731
+    _, grads = loss_grads()
     h = 1e-6
     for key, p in params.items():
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + h
-            up = dropout_loss_and_grads_kernel(model, params, X, y, masks, l2=1e-2)[0]
+            up = loss_grads()[0]
             p[idx] = old - h
-            down = dropout_loss_and_grads_kernel(model, params, X, y, masks, l2=1e-2)[0]
+            down = loss_grads()[0]
             p[idx] = old
             num[idx] = (up - down) / (2 * h)
         assert rel_error(grads[key], num) <= 1e-7, key
@@ -96,12 +93,24 @@ def test_gradient_matches_finite_differences_with_a_fixed_mask(activation):
 
 def test_masks_of_ones_give_the_model_loss_and_grads():
     model, params, X, y, _ = _problem("tanh")
-    ones = [np.ones((8, k)) for k in (7, 6)]
-    loss, grads = dropout_loss_and_grads_kernel(model, params, X, y, ones)
+    ones = [np.ones((8, k)) for k in model.hidden_sizes]
+    z, cache = model.forward(params, X, masks=ones)
+    losses, dz = model.output.nll(z, y)
+    grads, _ = model.backward(params, cache, dz / X.shape[0], input_grad=False)
     ref = model.loss_and_grads(params, X, y)
-    assert loss == pytest.approx(ref.loss, rel=1e-14)
+    assert float(np.mean(losses)) == pytest.approx(ref.loss, rel=1e-14)
     for k in params:
         np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-12, atol=1e-15)
+
+
+def test_masks_are_what_the_textbook_loop_applies():
+    """The masked forward equals the plain loop with ``h_l ⊙ m_l`` written out."""
+    model, params, X, y, masks = _problem("softplus")
+    z, _ = model.forward(params, X, masks=masks)
+    h = X
+    for l in (1, 2):
+        h = np.logaddexp(0.0, h @ params[f"W{l}"] + params[f"b{l}"]) * masks[l - 1]
+    np.testing.assert_allclose(z, h @ params["W3"] + params["b3"], rtol=1e-13)
 
 
 def test_objective_rate_zero_is_erm_and_registry():
@@ -121,6 +130,6 @@ def test_objective_trains_and_refuses_linear_models():
     res = fit(model, model.init_params(rng=0), DropoutObjective(rate=0.3), X, y,
               optimizer=sgd(0.1, momentum=0.9), epochs=40, batch_size=32, rng=0, verbose=0)
     assert evaluate(model, res.params, X, y)["accuracy"] > 0.9
-    with pytest.raises(TypeError, match="dropout: needs an MLP"):
+    with pytest.raises(TypeError, match="dropout: needs a model with hidden layers"):
         fit(LogisticRegressionModel(4), LogisticRegressionModel(4).init_params(),
             DropoutObjective(), X, y, optimizer=sgd(0.1), epochs=1, rng=0, verbose=0)

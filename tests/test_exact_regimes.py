@@ -8,7 +8,7 @@ product and input-Fisher product of the float64 model agree with the mpmath refe
 one).  ``confident`` mixes labels; ``confident_correct`` labels every row with its most probable
 class, where the cross-entropy gradient is ``-Σ_{k≠y} p_k ≈ -1e-17`` at the label.
 
-Tolerance: ``TOL = 1e-12`` is the issue's acceptance value, about ``4500 u`` (``u = 2^-53``).
+Tolerance: ``TOL = 1e-12``, about ``4500 u`` (``u = 2^-53``), set before the measurement.
 The measured worst error over all cases is about ``1e-14`` (``≈ 90 u``): a few roundings per
 operation along a depth-2 network with ``C = 3`` classes, times the data's own conditioning.
 A formula that subtracts nearly equal numbers (``1 - tanh²`` at saturation, ``p - p Σ p r``

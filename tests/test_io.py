@@ -1,5 +1,7 @@
 """save_model/load_model: exact round trips, atomic writes, clear errors on bad files."""
 
+import io
+import json
 import os
 from pathlib import Path
 
@@ -198,3 +200,59 @@ def test_packaging_reads_the_version_statically_without_importing_numpy():
     assert literals == [minadv.__version__], (
         f"setup.cfg: version = {spec} is not a literal assignment in {source.name}; use "
         "'version = attr: minadv._version.__version__'")
+
+
+def _npz_bytes(header, params):
+    buf = io.BytesIO()
+    np.savez(buf, __minadv__=np.array(json.dumps(header)),
+             **{"param:" + k: v for k, v in params.items()})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("field,value", [("format_version", "2"), ("format_version", None),
+                                         ("format_version", 1.5), ("param_names", None),
+                                         ("param_names", 5), ("param_names", [1, 2])])
+def test_load_model_corrupt_header_fields_raise_a_clear_value_error(tmp_path, field, value):
+    """BUG (fixed): a header with format_version "2" raised a bare TypeError
+    ("'>' not supported between 'str' and 'int'"); param_names None raised
+    "'NoneType' object is not iterable"."""
+    model = MLP([3, 4, 2])
+    params = model.init_params(rng=0)
+    good = save_model(tmp_path / "good.npz", model, params)
+    with np.load(good, allow_pickle=False) as data:
+        header = json.loads(str(data["__minadv__"][()]))
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(_npz_bytes({**header, field: value}, params))
+    with pytest.raises(ValueError, match=rf"bad\.npz.*{field}"):
+        load_model(bad)
+    loaded = load_model(good)                                   # the good file is untouched
+    assert all(np.array_equal(loaded.params[k], params[k]) for k in params)
+
+
+def test_load_model_detects_a_flipped_bit_in_parameter_bytes(tmp_path):
+    """A silent wrong answer would be worst: one flipped bit inside W1's data must be caught
+    (the zip CRC-32), not loaded as a slightly different model."""
+    model = MLP([3, 4, 2])
+    params = model.init_params(rng=0)
+    path = save_model(tmp_path / "m.npz", model, params)
+    raw = bytearray(Path(path).read_bytes())
+    at = bytes(raw).find(params["W1"].tobytes())
+    assert at > 0
+    raw[at + 3] ^= 0x10
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="flipped.npz.*(corrupt|CRC)"):
+        load_model(bad)
+
+
+@pytest.mark.parametrize("cut", [0, 1, 21, 0.25, 0.5, 0.75, -22, -1])
+def test_load_model_truncated_anywhere_raises_a_clear_value_error(tmp_path, cut):
+    model = LogisticRegressionModel(3)
+    path = save_model(tmp_path / "m.npz", model, {"w": np.arange(3.0), "b": np.array(0.5)})
+    raw = Path(path).read_bytes()
+    n = int(cut * len(raw)) if isinstance(cut, float) else cut % len(raw) if cut < 0 else cut
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(raw[:n])
+    with pytest.raises(ValueError, match="cut.npz: not a readable minadv model file"):
+        load_model(bad)
+    assert os.path.getsize(path) == len(raw)

@@ -59,7 +59,7 @@ def test_slices_at_zero_are_exact(mlp_setup):
     d1, d2 = random_direction(params, rng=0), random_direction(params, rng=1)
     s1 = slice_1d(loss, params, d1, [-1.0, 0.0, 0.5])
     assert s1.values[1] == loss(params)
-    s2 = slice_2d(loss, params, d1, d2, [-1.0, 0.0, 0.5], [0.0, 2.0])
+    s2 = slice_2d(loss, params, d1, d2, alphas=[-1.0, 0.0, 0.5], betas=[0.0, 2.0])
     assert s2.values.shape == (3, 2) and s2.values[1, 0] == loss(params)
     np.testing.assert_array_equal(s2.values[:, 0], s1.values)   # β = 0 column is the 1-D slice
     np.testing.assert_allclose(s2.values[2, 1], loss(tree_add(tree_add(params, d1, 0.5), d2, 2.0)),
@@ -165,7 +165,7 @@ def test_bad_inputs(mlp_setup):
     with pytest.raises(ValueError, match="direction"):
         slice_1d(loss, params, bad, [0.0])
     with pytest.raises(ValueError, match="d2"):
-        slice_2d(loss, params, d, {"W1": d["W1"]}, [0.0], [0.0])
+        slice_2d(loss, params, d, {"W1": d["W1"]}, alphas=[0.0], betas=[0.0])
     with pytest.raises(ValueError, match="normalization"):
         random_direction(params, rng=0, normalization="weights")
     with pytest.raises(ValueError, match="weight_names"):

@@ -100,3 +100,16 @@ def test_l2_penalty_biases_unpenalised():
     assert value == 0.5 * 0.5 * 6
     np.testing.assert_array_equal(grads["W1"], 0.5 * np.ones((2, 3)))
     np.testing.assert_array_equal(grads["b1"], np.zeros(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigsoftmax_nll_exact_at_extreme_logits(dtype):
+    """Extreme logits give *exact* losses and gradients (the suite only checked that
+    sigsoftmax is finite).  Scores s = z + log sigma(z):  row 1 s = [1e4, -2e4, -log 2] ->
+    NLL_0 = 0, row 2 s = [-2e4, 1e4, -log 2] -> NLL_0 = 1e4 - (-2e4) = 3e4.  Gradient
+    (q - e_y) * ds/dz with ds/dz = 2 - sigma(z): row 1 zero, row 2 [-1*2, 1*1, 0] = [-2, 1, 0]."""
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
+    loss, grad = losses.sigsoftmax_nll(z, np.array([0, 0]))
+    assert loss.dtype == dtype and grad.dtype == dtype
+    np.testing.assert_array_equal(loss, np.array([0.0, 3e4], dtype=dtype))
+    np.testing.assert_array_equal(grad, np.array([[0, 0, 0], [-2, 1, 0]], dtype=dtype))

@@ -206,3 +206,11 @@ def test_inputs_not_modified():
     net.loss_and_grads(params, X, y)
     net.hvp(params, X, y, params)
     assert np.array_equal(X, X0) and all(np.array_equal(params[k], p0[k]) for k in params)
+
+
+@pytest.mark.parametrize("l2", [-0.1, np.nan, np.inf])
+@pytest.mark.parametrize("method", ["loss", "loss_and_grads", "hvp"])
+def test_model_methods_reject_bad_l2(method, l2, small_mlp, raises_naming):
+    model, params, X, y = small_mlp()
+    args = (params, X, y) + ((params,) if method == "hvp" else ())
+    raises_naming(ValueError, "l2", lambda: getattr(model, method)(*args, l2=l2))

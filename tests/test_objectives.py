@@ -64,8 +64,8 @@ def test_shaham_on_linear_model_equals_closed_form_robust_gradient(norm):
     X, y = _data()
     model, params = _logistic()
     loss, grads = ShahamObjective(eps=0.3, norm=norm)(model, params, Batch(X, y), None)
-    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.3, norm)
-    assert loss == pytest.approx(robust_logistic_loss(params["w"], params["b"], X, y, 0.3, norm),
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.3, norm=norm)
+    assert loss == pytest.approx(robust_logistic_loss(params["w"], params["b"], X, y, 0.3, norm=norm),
                                  rel=1e-13)
     _assert_tree_close(grads, ref)
 
@@ -74,13 +74,13 @@ def test_fgsm_on_linear_model_mixes_plain_and_robust_closed_forms():
     X, y = _data()
     model, params = _logistic()
     w, b = params["w"], params["b"]
-    loss, grads = FGSMObjective(eps=0.2, alpha=0.25, l2=0.1)(model, params, Batch(X, y), None)
-    rob = robust_logistic_grad(w, b, X, y, 0.2, np.inf)
-    plain = robust_logistic_grad(w, b, X, y, 0.0, np.inf)
+    loss, grads = FGSMObjective(eps=0.2, clean_weight=0.25, l2=0.1)(model, params, Batch(X, y), None)
+    rob = robust_logistic_grad(w, b, X, y, 0.2, norm=np.inf)
+    plain = robust_logistic_grad(w, b, X, y, 0.0, norm=np.inf)
     ref = {k: 0.25 * plain[k] + 0.75 * rob[k] for k in rob}
     ref["w"] = ref["w"] + 0.1 * w
     want = (0.25 * robust_logistic_loss(w, b, X, y, 0.0) + 0.75
-            * robust_logistic_loss(w, b, X, y, 0.2, np.inf) + 0.05 * float(w @ w))
+            * robust_logistic_loss(w, b, X, y, 0.2, norm=np.inf) + 0.05 * float(w @ w))
     assert loss == pytest.approx(want, rel=1e-13)
     _assert_tree_close(grads, ref)
 
@@ -91,9 +91,9 @@ def test_exact_robust_objective_matches_closed_form(norm):
     model, params = _logistic()
     loss, grads = ExactRobustObjective(eps=0.4, norm=norm, l2=0.01)(model, params, Batch(X, y),
                                                                    None)
-    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.4, norm, l2=0.01)
+    ref = robust_logistic_grad(params["w"], params["b"], X, y, 0.4, norm=norm, l2=0.01)
     assert loss == pytest.approx(
-        robust_logistic_loss(params["w"], params["b"], X, y, 0.4, norm, l2=0.01), rel=1e-13)
+        robust_logistic_loss(params["w"], params["b"], X, y, 0.4, norm=norm, l2=0.01), rel=1e-13)
     _assert_tree_close(grads, ref)
     assert grads["b"].shape == () and grads["b"].dtype == np.float64
 
@@ -113,7 +113,7 @@ def test_erm_is_value_and_grads_with_the_l2_convention():
 def test_one_step_stacked_backward_equals_two_separate_passes(alpha, norm):
     X, y = _data()
     model, params = _mlp()
-    obj = FGSMObjective(eps=0.15, alpha=alpha, norm=norm, l2=0.05)
+    obj = FGSMObjective(eps=0.15, clean_weight=alpha, norm=norm, l2=0.05)
     loss, grads = obj(model, params, Batch(X, y), None)
     gx = model.loss_and_grads(params, X, y).input_grad
     X_adv = X + steepest_ascent(gx, 0.15, norm)
@@ -135,11 +135,11 @@ def test_fgsm_gradient_matches_finite_differences_with_the_example_held_constant
 
 @pytest.mark.parametrize("entmin", [False, True])
 def test_vat_gradient_matches_finite_differences_with_r_and_p_hat_constant(entmin):
-    """n_power = 0 makes r reproducible from the seed: r = eps * unit(N(0, I))."""
+    """n_power_iterations = 0 makes r reproducible from the seed: r = eps * unit(N(0, I))."""
     X, y = _data()
     Xu = _data(n=7, seed=5)[0]
     model, params = _mlp()
-    obj = VATObjective(eps=0.5, n_power=0, lam=0.7, entmin=entmin, l2=0.02)
+    obj = VATObjective(eps=0.5, n_power_iterations=0, vat_weight=0.7, entmin=entmin, l2=0.02)
     loss, grads = obj(model, params, Batch(X, y, Xu), np.random.default_rng(11))
     d = np.random.default_rng(11).standard_normal(Xu.shape)
     r = 0.5 * d / np.linalg.norm(d, axis=1, keepdims=True)
@@ -165,7 +165,7 @@ def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact)
     X, y = _data()
     Xu = _data(n=9, seed=8)[0]
     model, params = _mlp()
-    obj = VATObjective(eps=0.8, lam=2.0, exact=exact)
+    obj = VATObjective(eps=0.8, vat_weight=2.0, exact=exact)
     loss, _ = obj(model, params, Batch(X, y, Xu), np.random.default_rng(5))
     r = vat_perturbation_kernel(model, params, Xu, VATConfig(eps=0.8, exact=exact),
                                 rng=np.random.default_rng(5)).r_adv
@@ -178,7 +178,7 @@ def test_vat_loss_uses_the_attack_kernels_direction_on_the_unlabeled_rows(exact)
 def test_pgd_with_eps_zero_is_erm():
     X, y = _data()
     model, params = _mlp()
-    loss, grads = PGDObjective(eps=0.0, steps=3, l2=0.1)(model, params, Batch(X, y),
+    loss, grads = PGDObjective(eps=0.0, n_steps=3, l2=0.1)(model, params, Batch(X, y),
                                                          np.random.default_rng(0))
     ref = model.loss_and_grads(params, X, y, l2=0.1)
     assert loss == pytest.approx(ref.loss, rel=1e-14)
@@ -190,8 +190,8 @@ def test_pgd_loss_is_at_least_the_clean_loss_and_the_attack_reuses_the_rng():
     X, y = _data(n=40)
     model, params = _mlp()
     clean = model.loss(params, X, y)
-    a = PGDObjective(eps=0.3, steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
-    b = PGDObjective(eps=0.3, steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
+    a = PGDObjective(eps=0.3, n_steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
+    b = PGDObjective(eps=0.3, n_steps=10)(model, params, Batch(X, y), np.random.default_rng(4))
     assert a[0] > clean and a[0] == b[0]
 
 
@@ -215,22 +215,22 @@ def test_random_perturbation_is_vat_without_power_iteration():
     X, y = _data()
     model, params = _mlp()
     a = RandomPerturbationObjective(eps=0.4)(model, params, Batch(X, y), np.random.default_rng(2))
-    b = VATObjective(eps=0.4, n_power=0)(model, params, Batch(X, y), np.random.default_rng(2))
+    b = VATObjective(eps=0.4, n_power_iterations=0)(model, params, Batch(X, y), np.random.default_rng(2))
     assert a[0] == b[0]
     _assert_tree_close(a[1], b[1], rtol=0, atol=0)
 
 
 # ---------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("obj, match", [
-    (FGSMObjective(alpha=1.5), "alpha"),
-    (FGSMObjective(alpha=-0.1), "alpha"),
+    (FGSMObjective(clean_weight=1.5), "clean_weight"),
+    (FGSMObjective(clean_weight=-0.1), "clean_weight"),
     (FGSMObjective(eps=-1.0), "eps"),
     (FGSMObjective(norm="l3"), "norm"),
-    (PGDObjective(steps=0), "steps"),
+    (PGDObjective(n_steps=0), "n_steps"),
     (VATObjective(xi=0.0), "xi"),
     (ERM(l2=-1.0), "l2"),
-    (ShahamObjective(alpha=0.5), "perturbed batch only"),
-    (RandomPerturbationObjective(n_power=1), "n_power"),
+    (ShahamObjective(clean_weight=0.5), "perturbed batch only"),
+    (RandomPerturbationObjective(n_power_iterations=1), "n_power_iterations"),
 ])
 def test_bad_hyperparameters_raise_at_validate(obj, match):
     with pytest.raises(ValueError, match=match):

@@ -130,7 +130,7 @@ def test_make_optimizer_unknown_name():
 def test_sgd_hand_worked_step():
     params = {"w": np.array([1.0, -2.0])}
     grads = {"w": np.array([0.5, 0.25])}
-    opt = sgd(0.1, weight_decay=0.1)
+    opt = sgd(0.1, l2=0.1)
     updates, state = opt.update(grads, opt.init(params), params)
     # g + wd * w = [0.5 + 0.1 * 1, 0.25 + 0.1 * (-2)] = [0.6, 0.05]
     # update = -lr * that = [-0.06, -0.005];  new w = [0.94, -2.005]
@@ -190,7 +190,7 @@ def test_adam_first_step_is_lr_sign_g():
     params = {"w": np.zeros(3)}
     grads = {"w": np.array([0.3, -2e-3, 5.0])}
     # bias correction: m_hat = g, v_hat = g^2, so the step is -lr g / (|g| + eps)
-    exact = adam(0.01, eps=0.0)
+    exact = adam(0.01, damping=0.0)
     updates, state = exact.update(grads, exact.init(params), params)
     np.testing.assert_allclose(updates["w"], [-0.01, 0.01, -0.01], rtol=1e-12)
     default = adam(0.01)                              # eps / |g| <= 1e-8 / 2e-3 = 5e-6
@@ -202,7 +202,7 @@ def test_adam_first_step_is_lr_sign_g():
 
 def test_adam_second_step_hand_worked():
     params = {"w": np.zeros(1)}
-    opt = adam(1.0, b1=0.5, b2=0.5, eps=0.0)
+    opt = adam(1.0, b1=0.5, b2=0.5, damping=0.0)
     state = opt.init(params)
     _, state = opt.update({"w": np.array([1.0])}, state, params)
     updates, state = opt.update({"w": np.array([3.0])}, state, params)
@@ -237,7 +237,7 @@ def test_cosine_decay_schedule():
     s = cosine_decay_schedule(1.0, 4)
     np.testing.assert_allclose([s(0), s(1), s(2), s(4), s(9)],
                                [1.0, 0.5 * (1 + np.cos(np.pi / 4)), 0.5, 0.0, 0.0], atol=1e-15)
-    assert cosine_decay_schedule(2.0, 4, alpha=0.1)(4) == pytest.approx(0.2, rel=1e-15)
+    assert cosine_decay_schedule(2.0, 4, final_fraction=0.1)(4) == pytest.approx(0.2, rel=1e-15)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -248,18 +248,18 @@ def test_cosine_decay_schedule():
     (lambda: sgd(0.1, momentum=1.0), "momentum"),
     (lambda: sgd(0.1, momentum=-0.1), "momentum"),
     (lambda: sgd(0.1, nesterov=True), "nesterov"),
-    (lambda: sgd(0.1, weight_decay=-1.0), "weight_decay"),
+    (lambda: sgd(0.1, l2=-1.0), "l2"),
     (lambda: adam(0.1, b1=1.0), "b1"),
     (lambda: adam(0.1, b2=-0.5), "b2"),
-    (lambda: adam(0.1, eps=-1.0), "eps"),
+    (lambda: adam(0.1, damping=-1.0), "damping"),
     (lambda: sam(sgd(0.1), rho=-0.1), "rho"),
     (lambda: piecewise_constant_schedule(1.0, {-1: 0.5}), "boundaries"),
     (lambda: exponential_decay(1.0, 0.0), "decay_rate"),
     (lambda: exponential_decay(1.0, 0.9, transition_steps=0), "transition_steps"),
     (lambda: cosine_decay_schedule(1.0, 0), "decay_steps"),
-    (lambda: cosine_decay_schedule(1.0, 4, alpha=2.0), "alpha"),
+    (lambda: cosine_decay_schedule(1.0, 4, final_fraction=2.0), "final_fraction"),
 ], ids=["neg-lr", "momentum-1", "momentum-neg", "nesterov-no-momentum", "wd", "b1", "b2", "eps",
-        "rho", "boundary", "decay-rate", "transition", "decay-steps", "alpha"])
+        "rho", "boundary", "decay-rate", "transition", "decay-steps", "final-fraction"])
 def test_bad_hyperparameters_raise_value_error(factory, match):
     with pytest.raises(ValueError, match=match):
         factory()
@@ -318,3 +318,25 @@ def test_sam_requires_grad_fn():
     opt = sam(sgd(0.1))
     with pytest.raises(TypeError, match="grad_fn.*SAME minibatch"):
         opt.update({"w": np.ones(2)}, opt.init(params), params)
+
+
+@pytest.mark.parametrize("factory", [lambda: sgd(0.1, l2=0.5),
+                                     lambda: sgd(0.1, momentum=0.9, l2=0.5)],
+                         ids=["sgd", "momentum"])
+def test_sgd_l2_penalizes_the_weights_and_never_the_biases(factory):
+    """Biases unpenalized (the rule of minadv.losses): with zero gradients a bias stays put and
+    a weight shrinks by lr * l2."""
+    params = {"W1": np.array([[1.0, -2.0]]), "b1": np.array([3.0, 4.0])}
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    opt = factory()
+    updates, _ = opt.update(grads, opt.init(params), params)
+    np.testing.assert_array_equal(updates["b1"], [0.0, 0.0])
+    np.testing.assert_allclose(updates["W1"], -0.1 * 0.5 * params["W1"], rtol=1e-15)
+
+
+def test_weight_names_of_agrees_with_every_model():
+    from minadv.models import MLP, LogisticRegressionModel
+    from minadv.params import weight_names_of
+
+    for model in (MLP([3, 4, 2]), MLP([3, 2]), LogisticRegressionModel(3)):
+        assert set(weight_names_of(model.init_params(rng=0))) == set(model.weight_names)

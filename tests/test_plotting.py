@@ -63,7 +63,7 @@ CALLS = {
     "training": (lambda ax: plotting.plot_training_curves(
         {"loss": [1.0, 0.5, 0.3], "robust acc": [0.1, 0.4, 0.6]}, ax=ax), 2),
     "curve": (lambda ax: plotting.plot_curve([1, 2, 3], {"a": [1, 2, 3], "b": [3, 2, 1]},
-                                             "x", "y", "t", ax=ax), 2),
+                                             xlabel="x", ylabel="y", title="t", ax=ax), 2),
     "slice_2d": (lambda ax: plotting.plot_slice_2d(
         np.linspace(-1, 1, 5), np.linspace(-1, 1, 4),
         np.add.outer(np.linspace(-1, 1, 5) ** 2, np.linspace(-1, 1, 4) ** 2), ax=ax), 1),

@@ -71,7 +71,7 @@ def test_pgd_training_keeps_pgd_accuracy_and_fgsm_training_falls_behind_at_large
         model = MLP([2, 64, 64, 2])
         p0 = model.init_params(rng=seed)
         row = []
-        for objective in (ERM(), FGSMObjective(eps=eps), PGDObjective(eps=eps, steps=7)):
+        for objective in (ERM(), FGSMObjective(eps=eps), PGDObjective(eps=eps, n_steps=7)):
             res = fit(model, p0, objective, X[:300], y[:300], optimizer=adam(0.01), epochs=60,
                       batch_size=32, rng=seed, verbose=0)
             X_adv = pgd(model, res.params, X[300:], y[300:], eps, n_steps=20, rng=seed)

@@ -1,4 +1,4 @@
-"""Certified robust logistic fits (issue 9 item 4): exact at kinks, KKT certificate, eps_c."""
+"""Certified robust logistic fits (minadv.analysis.robust_fit): exact at kinks, KKT certificate, eps_c."""
 
 import numpy as np
 import pytest
@@ -18,9 +18,6 @@ from minadv.robust_logistic import (
     robust_logistic_loss,
     robust_logistic_loss_grad,
 )
-
-NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
-BIAS = [pytest.param(False, id="nobias"), pytest.param(True, id="bias")]
 
 
 def correlated_design(n=200, d=30, seed=0):
@@ -52,44 +49,41 @@ DATA = {"correlated": correlated_design(), "digits_like": digits_like()}
 
 def _kkt(fit, X, y, eps, norm, fit_intercept, l2=0.0):
     return robust_logistic_kkt_residual(fit.w, fit.b if fit_intercept else None, X, y, eps,
-                                        norm, l2)
+                                        norm=norm, l2=l2)
 
 
 # ----------------------------------------------------------------------------- certificate
-@pytest.mark.parametrize("fit_intercept", BIAS)
-@pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("name", list(DATA))
 @pytest.mark.parametrize("frac", [0.0, 0.4, 0.8, 1.25], ids=["eps0", "small", "large", "zero_w"])
 def test_fit_satisfies_kkt_to_1e_8(name, norm, fit_intercept, frac):
     X, y = DATA[name]
-    eps = frac * critical_radius(X, y, norm, fit_intercept)
+    eps = frac * critical_radius(X, y, norm, fit_intercept=fit_intercept)
     fit = fit_robust_logistic(X, y, eps, norm, fit_intercept=fit_intercept)
     assert fit.certified and fit.kkt_residual <= 1e-8
     assert _kkt(fit, X, y, eps, norm, fit_intercept) <= 1e-8       # recomputed independently
     assert np.any(fit.w) == (frac < 1)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_kkt_with_weight_decay(norm):
     X, y = DATA["correlated"]
     fit = fit_robust_logistic(X, y, 0.3, norm, fit_intercept=True, l2=0.05)
     assert _kkt(fit, X, y, 0.3, norm, True, l2=0.05) <= 1e-8
 
 
-@pytest.mark.parametrize("fit_intercept", BIAS)
 def test_linf_optimum_has_exact_zeros_and_beats_the_a_e_gradient_fit(fit_intercept):
     X, y = DATA["correlated"]
-    eps = 0.5 * critical_radius(X, y, np.inf, fit_intercept)
+    eps = 0.5 * critical_radius(X, y, np.inf, fit_intercept=fit_intercept)
     fit = fit_robust_logistic(X, y, eps, np.inf, fit_intercept=fit_intercept)
     zeros = fit.w == 0
     assert 10 <= zeros.sum() < X.shape[1]                         # many exact zeros, not all
     # L-BFGS-B on the a.e. gradient (the old method) ends at a kink with a higher loss
-    args = (X, y, eps, np.inf, 0.0, fit_intercept)
-    naive = minimize(robust_logistic_loss_grad, np.zeros(X.shape[1] + fit_intercept),
-                     args=args, jac=True, method="L-BFGS-B", options={"maxiter": 300})
+    naive = minimize(lambda t: robust_logistic_loss_grad(t, X, y, eps, norm=np.inf,
+                                                         fit_intercept=fit_intercept),
+                     np.zeros(X.shape[1] + fit_intercept), jac=True, method="L-BFGS-B",
+                     options={"maxiter": 300})
     d = X.shape[1]
     naive_kkt = robust_logistic_kkt_residual(naive.x[:d], naive.x[d] if fit_intercept else None,
-                                             X, y, eps, np.inf)
+                                             X, y, eps, norm=np.inf)
     assert fit.loss < naive.fun and naive_kkt > 1e-3
 
 
@@ -100,13 +94,12 @@ def test_l1_optimum_has_exact_ties():
     assert np.sum(np.abs(fit.w) == np.max(np.abs(fit.w))) >= 2
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_one_feature_optimum_equals_scalar_minimisation(norm):
     # d = 1: ||w||_q = |w| for every q, so the optimum is a 1-D convex minimisation.
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 80)
     X = (rng.normal(size=80) + 0.8 * (2 * y - 1))[:, None]
-    ref = minimize_scalar(lambda w: robust_logistic_loss(np.array([w]), None, X, y, 0.3, norm),
+    ref = minimize_scalar(lambda w: robust_logistic_loss(np.array([w]), None, X, y, 0.3, norm=norm),
                           bounds=(0.0, 10.0), method="bounded", options={"xatol": 1e-12})
     fit = fit_robust_logistic(X, y, 0.3, norm)
     assert fit.w[0] == pytest.approx(ref.x, abs=1e-6) and fit.loss <= ref.fun + 1e-15
@@ -129,18 +122,16 @@ def test_uncertifiable_tolerance_warns_and_reports():
 
 
 # ----------------------------------------------------------------------------- critical radius
-@pytest.mark.parametrize("norm", NORMS)
 def test_critical_radius_with_intercept_is_half_the_class_mean_gap(norm):
     X, y = DATA["correlated"]
     gap = X[y == 1].mean(0) - X[y == 0].mean(0)
-    assert critical_radius(X, y, norm, True) == pytest.approx(
+    assert critical_radius(X, y, norm, fit_intercept=True) == pytest.approx(
         0.5 * np.linalg.norm(gap, ord=norm), rel=1e-14)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_intercept_zero_weight_optimum_exactly_at_critical_radius(norm):
     X, y = DATA["digits_like"]
-    eps_c = critical_radius(X, y, norm, True)
+    eps_c = critical_radius(X, y, norm, fit_intercept=True)
     prior = np.log(np.mean(y == 1) / np.mean(y == 0))
     above = fit_robust_logistic(X, y, eps_c, norm, fit_intercept=True)
     assert not np.any(above.w) and above.b == pytest.approx(prior, rel=1e-15)
@@ -148,12 +139,10 @@ def test_intercept_zero_weight_optimum_exactly_at_critical_radius(norm):
     below = fit_robust_logistic(X, y, 0.99 * eps_c, norm, fit_intercept=True)
     assert np.any(below.w) and below.loss < above.loss
     # at (0, b*) the KKT residual is positive below eps_c and zero at eps_c
-    assert robust_logistic_kkt_residual(np.zeros(64), prior, X, y, 0.99 * eps_c, norm) > 0
+    assert robust_logistic_kkt_residual(np.zeros(64), prior, X, y, 0.99 * eps_c, norm=norm) > 0
 
 
 # ----------------------------------------------------------------------------- no minimiser
-@pytest.mark.parametrize("fit_intercept", BIAS)
-@pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("eps", [0.0, 0.1])
 def test_separable_data_without_minimiser_is_refused_clearly(norm, fit_intercept, eps):
     rng = np.random.default_rng(0)
@@ -177,10 +166,9 @@ def test_has_minimiser_on_overlapping_classes():
 
 
 # ----------------------------------------------------------------------------- sharpness curve
-@pytest.mark.parametrize("norm", NORMS)
 def test_sharpness_curve_with_intercept_is_finite_and_certified(norm):
     X, y = DATA["correlated"]
-    eps_c = critical_radius(X, y, norm, True)
+    eps_c = critical_radius(X, y, norm, fit_intercept=True)
     res = sharpness_curve(X, y, np.array([0.0, 0.3, 0.6, 0.9]) * eps_c, norm,
                           fit_intercept=True, k=2)
     assert np.all(np.isfinite(res.lambda_max)) and np.all(res.lambda_max < 10)
@@ -192,30 +180,27 @@ def test_sharpness_curve_with_intercept_is_finite_and_certified(norm):
 @pytest.mark.parametrize("norm", [pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")])
 def test_sharpness_curve_past_critical_radius_stays_finite(norm):
     X, y = DATA["correlated"]
-    eps_c = critical_radius(X, y, norm, True)
+    eps_c = critical_radius(X, y, norm, fit_intercept=True)
     res = sharpness_curve(X, y, np.array([0.5, 1.0, 1.5]) * eps_c, norm, fit_intercept=True,
                           k=1)
     assert np.all(np.isfinite(res.lambda_max)) and not np.any(res.w[1:])
     assert np.all(res.kkt_residual <= 1e-8)
 
 
-@pytest.mark.parametrize("fit_intercept", BIAS)
-@pytest.mark.parametrize("norm", NORMS)
 def test_no_nearby_point_is_lower(norm, fit_intercept):
     # Optimality seen directly: random small steps, and steps that leave the kinks (move an
     # exact zero of Linf, break an exact tie of L1), never lower the certified loss.
     X, y = DATA["correlated"]
-    eps = 0.5 * critical_radius(X, y, norm, fit_intercept)
+    eps = 0.5 * critical_radius(X, y, norm, fit_intercept=fit_intercept)
     fit = fit_robust_logistic(X, y, eps, norm, fit_intercept=fit_intercept)
     b = fit.b if fit_intercept else None
     rng = np.random.default_rng(7)
     d = X.shape[1]
     steps = np.r_[rng.normal(size=(40, d)), np.eye(d), -np.eye(d)] * 1e-4
     for step in steps:
-        assert robust_logistic_loss(fit.w + step, b, X, y, eps, norm) >= fit.loss - 1e-15
+        assert robust_logistic_loss(fit.w + step, b, X, y, eps, norm=norm) >= fit.loss - 1e-15
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_warm_start_above_the_zero_weight_loss_is_not_used(norm):
     # Regression: warm-starting at the previous (smaller-eps) optimum, whose loss at the new
     # eps exceeds L(0, b*), drove the L1 scaled box to its degenerate t = 0.
@@ -240,7 +225,7 @@ def test_random_problems_with_warm_starts_are_certified(seed):
     X[:, 1] = 0.5 * X[:, 2]                                       # collinear columns
     for norm in (2, np.inf, 1):
         for fit_intercept in (False, True):
-            eps_c = critical_radius(X, y, norm, fit_intercept)
+            eps_c = critical_radius(X, y, norm, fit_intercept=fit_intercept)
             w0 = None
             for frac in (0.2, 0.6, 0.95):
                 fit = fit_robust_logistic(X, y, frac * eps_c, norm, fit_intercept=fit_intercept,
@@ -249,11 +234,9 @@ def test_random_problems_with_warm_starts_are_certified(seed):
                 w0 = np.r_[fit.w, fit.b] if fit_intercept else fit.w
 
 
-@pytest.mark.parametrize("fit_intercept", BIAS)
-@pytest.mark.parametrize("norm", NORMS)
 def test_just_below_critical_radius_the_optimum_is_tiny_but_certified(norm, fit_intercept):
     X, y = DATA["correlated"]
-    eps_c = critical_radius(X, y, norm, fit_intercept)
+    eps_c = critical_radius(X, y, norm, fit_intercept=fit_intercept)
     fit = fit_robust_logistic(X, y, (1 - 1e-6) * eps_c, norm, fit_intercept=fit_intercept)
     assert fit.certified and 0 < np.max(np.abs(fit.w)) < 1e-2
 

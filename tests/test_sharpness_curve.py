@@ -111,7 +111,7 @@ def test_second_dataset_d50_with_intercept_monotone():
 def test_fit_is_stationary_and_warm_start_agrees(data):
     X, y, _ = data
     fit = fit_robust_logistic(X, y, 0.5, norm=2, fit_intercept=True)
-    _, g = robust_logistic_loss_grad(np.r_[fit.w, fit.b], X, y, 0.5, 2, 0.0, True)
+    _, g = robust_logistic_loss_grad(np.r_[fit.w, fit.b], X, y, 0.5, norm=2, l2=0.0, fit_intercept=True)
     assert np.max(np.abs(g)) < 1e-8
     warm = fit_robust_logistic(X, y, 0.5, norm=2, fit_intercept=True, w0=np.r_[fit.w, fit.b])
     np.testing.assert_allclose(warm.w, fit.w, atol=1e-7)

@@ -1,8 +1,11 @@
 """Speed places equal the textbook path, over every activation × dtype × output.
 
 * W6 (repeated HVPs): ``MLP.hvp_closure`` reuses one forward/backward pass for every
-  direction; each product equals a fresh ``hvp_kernel`` call bitwise, in any call order and
-  with ``out=``.
+  direction; each product equals the textbook ``hvp_kernel`` (a separate code path: one
+  R-forward/backward loop over the layer pairs, nothing hoisted) bitwise, in any call order
+  and with ``out=``.  Bitwise, because both paths evaluate the same floating-point operations
+  on the same operands (``φ'(a) ⊙ g`` and ``g ⊙ φ'(a)`` are the same IEEE product); only
+  where they are computed differs.
 * W1 (FGSM training) has no speed place any more: one product over the stacked ``2B`` rows was
   measured no faster than the two backward passes, so ``objectives._one_step`` runs the two
   passes with ``dlogits`` pre-scaled by ``α`` and ``1 - α``.  It is compared with the
@@ -61,7 +64,7 @@ def _bound(net, params, X, X_adv, y, alpha):
 @pytest.mark.parametrize("activation,dtype,output", GRID, ids=IDS)
 def test_fgsm_objective_equals_the_textbook_combination(activation, dtype, output, alpha):
     net, params, X, y = _setup(activation, dtype, output)
-    loss, grads = FGSMObjective(eps=0.1, alpha=alpha)(net, params, Batch(X, y), None)
+    loss, grads = FGSMObjective(eps=0.1, clean_weight=alpha)(net, params, Batch(X, y), None)
     gx = net.loss_and_grads(params, X, y, param_grads=False).input_grad
     X_adv = X + steepest_ascent(gx, 0.1, np.inf)
     clean, adv = net.loss_and_grads(params, X, y), net.loss_and_grads(params, X_adv, y)
@@ -104,3 +107,20 @@ def test_stack_caches_is_rowwise_concatenation():
     np.testing.assert_array_equal(stacked.X, c.X)
     for a, b in zip(stacked.pre + stacked.post, c.pre + c.post):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_textbook_hvp_is_a_path_of_its_own(monkeypatch):
+    """``hvp_kernel`` does not go through the closure (the equality above compares two paths)."""
+    from minadv.models import MLP
+
+    net, params, X, y = _setup("tanh", np.float64, "softmax")
+    v = {k: np.ones_like(p) for k, p in params.items()}
+    expected = net.hvp_kernel(params, X, y, v)
+
+    def no_closure(*args, **kwargs):
+        raise AssertionError("hvp_kernel called the closure")
+
+    monkeypatch.setattr(MLP, "hvp_closure", no_closure)
+    got = net.hvp_kernel(params, X, y, v)
+    for k in params:
+        np.testing.assert_array_equal(got[k], expected[k])

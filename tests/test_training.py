@@ -57,7 +57,8 @@ def test_exact_robust_logistic_training_reaches_the_lbfgs_optimum_of_the_closed_
     X, y = _blobs()
     model = LogisticRegressionModel(5)
     p0 = model.init_params(rng=0, scale=0.1)
-    ref = _lbfgs(lambda t: robust_logistic_loss_grad(t, X, y, 0.3, 2, 0.1, True), flatten(p0))
+    ref = _lbfgs(lambda t: robust_logistic_loss_grad(t, X, y, 0.3, norm=2, l2=0.1,
+                                                     fit_intercept=True), flatten(p0))
     res = fit(model, p0, ExactRobustObjective(eps=0.3, norm=2, l2=0.1), X, y,
               optimizer=sgd(1.0, momentum=0.5), epochs=300, batch_size=200, rng=0, verbose=0)
     np.testing.assert_allclose(flatten(res.params), ref, atol=1e-6)
@@ -88,7 +89,7 @@ def _mix(alpha, eps):
 @pytest.mark.parametrize("one_step, closed_form", [
     (ShahamObjective(eps=0.2, norm=np.inf), ExactRobustObjective(eps=0.2, norm=np.inf)),
     (ShahamObjective(eps=0.2, norm=2), ExactRobustObjective(eps=0.2, norm=2)),
-    (FGSMObjective(eps=0.2, alpha=0.5), _mix(0.5, 0.2)),
+    (FGSMObjective(eps=0.2, clean_weight=0.5), _mix(0.5, 0.2)),
 ], ids=["shaham-linf", "shaham-l2", "goodfellow-linf"])
 def test_one_step_training_of_a_linear_model_is_closed_form_robust_training(one_step,
                                                                             closed_form):
@@ -144,7 +145,7 @@ def test_entropy_sgd_gets_fresh_minibatches_and_sam_the_same_one():
 # ---------------------------------------------------------------------------- determinism
 @pytest.mark.parametrize("objective, unlabeled", [
     (FGSMObjective(eps=0.1), False),
-    (PGDObjective(eps=0.1, steps=3), False),
+    (PGDObjective(eps=0.1, n_steps=3), False),
     (VATObjective(eps=0.3), True),
 ], ids=["fgsm", "pgd", "vat-semi"])
 def test_same_seed_gives_bitwise_identical_parameters(objective, unlabeled):
@@ -243,8 +244,8 @@ def test_unlabeled_data_with_a_supervised_objective_and_bad_alpha_are_refused():
     model, p0, X, y = _moons_mlp()
     with pytest.raises(ValueError, match="does not use unlabeled"):
         fit(model, p0, ERM(), X, y, optimizer=sgd(0.1), X_unlabeled=X, verbose=0)
-    with pytest.raises(ValueError, match="alpha"):
-        fit(model, p0, FGSMObjective(alpha=2.0), X, y, optimizer=sgd(0.1), verbose=0)
+    with pytest.raises(ValueError, match="clean_weight"):
+        fit(model, p0, FGSMObjective(clean_weight=2.0), X, y, optimizer=sgd(0.1), verbose=0)
 
 
 def test_a_non_finite_objective_raises_floating_point_error():
@@ -309,7 +310,7 @@ def test_an_overflowing_but_finite_update_is_not_reported():
 
 
 @pytest.mark.parametrize("objective", [FGSMObjective(eps=0.1, clip_min=0.0, clip_max=1.0),
-                                       PGDObjective(eps=0.1, steps=2, clip_min=0.0,
+                                       PGDObjective(eps=0.1, n_steps=2, clip_min=0.0,
                                                     clip_max=1.0)], ids=["fgsm", "pgd"])
 def test_data_outside_the_objectives_box_is_refused_like_pgd(objective):
     model, p0, X, y = _moons_mlp()                  # moons span about [-1.2, 2.2]

@@ -188,7 +188,7 @@ fit = fit_robust_logistic(X, y, 0.0, l2=1e-2, fit_intercept=True)
 model = LogisticRegressionModel(50)
 for norm in (np.inf, 2, 1):
     exact = X + linear_worst_case(fit.w, fit.b, X, y, 0.5, norm)
-    fast = fast_gradient(model, fit.params, X, y, 0.5, norm)
+    fast = fast_gradient(model, fit.params, X, y, 0.5, norm=norm)
     print(f"norm {norm}: max |fast gradient - your closed form| = {np.abs(fast - exact).max():.1e}")
     assert np.abs(fast - exact).max() < 1e-12
 assert np.array_equal(fgsm(model, fit.params, X, y, 0.5), fast_gradient(model, fit.params, X, y, 0.5))
@@ -200,9 +200,9 @@ assert np.array_equal(fgsm(model, fit.params, X, y, 0.5), fast_gradient(model, f
 
 # %%
 X_box = np.clip(X, -3, 3)
-exact = X_box + lib_linear_worst_case(fit.w, fit.b, X_box, y, 0.5, np.inf, clip_min=-3,
+exact = X_box + lib_linear_worst_case(fit.w, fit.b, X_box, y, 0.5, norm=np.inf, clip_min=-3,
                                       clip_max=3)
-X_pgd, trace = pgd(model, fit.params, X_box, y, 0.5, np.inf, n_steps=40, step_size=0.05,
+X_pgd, trace = pgd(model, fit.params, X_box, y, 0.5, norm=np.inf, n_steps=40, step_size=0.05,
                    clip_min=-3, clip_max=3, rng=0, return_trace=True)
 loss_exact = model.loss(fit.params, exact, y)
 loss_pgd = model.loss(fit.params, X_pgd, y)

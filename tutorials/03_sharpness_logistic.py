@@ -76,7 +76,7 @@ X, y, gen = make_sharpness_data()          # docs/theory.md §2.5: n = 400, d = 
 w = np.random.default_rng(0).normal(size=20)
 eps = 0.5
 for norm in (np.inf, 2, 1):
-    X_adv = X + linear_worst_case(w, 0.0, X, y, eps, norm)
+    X_adv = X + linear_worst_case(w, 0.0, X, y, eps, norm=norm)
     attacked = robust_logistic_loss(w, 0.0, X_adv, y, 0.0, norm)      # eps = 0: plain loss
     closed = robust_logistic_loss(w, 0.0, X, y, eps, norm)
     print(f"norm {norm}: loss at the attacked points {attacked:.12f}, closed form {closed:.12f}")

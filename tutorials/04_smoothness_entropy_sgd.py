@@ -49,9 +49,9 @@ w = np.random.default_rng(0).normal(size=X.shape[1])
 w[3] = 1e-9
 ts = np.logspace(-2, -6, 5)
 e3 = np.eye(X.shape[1])[3:4]
-r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, np.inf), w, e3, ts,
+r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=np.inf), w, e3, ts,
                                   symmetric=True)[0]
-r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, 2), w, e3, ts,
+r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=2), w, e3, ts,
                                  symmetric=True)[0]
 print("      t      L_inf ratio    L2 ratio")
 for row in zip(ts, r_inf, r_l2):
@@ -69,7 +69,7 @@ plt.show()
 
 # %%
 jump = r_inf[-1] * 2 * ts[-1]
-g = robust_logistic_grad_fn(X, y, 0.5, np.inf)
+g = robust_logistic_grad_fn(X, y, 0.5, norm=np.inf)
 measured_jump = abs(g(w + 1e-7 * e3[0])[3] - g(w - 1e-7 * e3[0])[3])
 print(f"jump from the ratio: {jump:.6f}   jump measured directly: {measured_jump:.6f}")
 assert abs(jump - measured_jump) < 1e-3 * measured_jump

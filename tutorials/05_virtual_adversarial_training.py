@@ -111,7 +111,7 @@ d0 = np.random.default_rng(3).standard_normal(x.shape)          # the library's 
 d0 /= np.linalg.norm(d0)
 _, g = kl_grad_in_r(1e-6 * d0)
 d1 = g / np.linalg.norm(g)                                       # one power-iteration step
-r_lib = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power=1, rng=3).r_adv
+r_lib = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power_iterations=1, rng=3).r_adv
 print(f"max |your one step - library r_vadv| = {np.abs(d1 - r_lib).max():.1e}, "
       f"|cos(d1, top)| = {abs(d1[0] @ top):.6f}")
 # q − p at ξ = 1e-6 is ~1e-7 from a difference of O(1) probabilities: float64 rounding of
@@ -157,14 +157,14 @@ def exact_product(R):
 
 cosines = {
     "finite differences, ξ = 1e-6 (library)":
-        [abs(vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power=k, rng=3).r_adv[0] @ top)
+        [abs(vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power_iterations=k, rng=3).r_adv[0] @ top)
          for k in range(1, 9)],
     "exact product (your vat_power_iteration)":
         [abs(vat_power_iteration(exact_product, d0, k)[0] @ top) for k in range(1, 9)],
 }
 for k in (1, 2, 5):
     print(f"Ip={k}:  |cos(d_k, top)| = {cosines['exact product (your vat_power_iteration)'][k - 1]:.6f}")
-r_fd = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power=5, rng=3).r_adv[0]
+r_fd = vat_perturbation(net, params, x, 1.0, xi=1e-6, n_power_iterations=5, rng=3).r_adv[0]
 assert abs(r_fd @ top) > 0.99                 # a few iterations find the top eigenvector
 assert cosines["exact product (your vat_power_iteration)"][0] > 0.998   # Ip = 1 (below)
 assert np.allclose(*cosines.values(), atol=1e-7)
@@ -198,7 +198,7 @@ model = MLP([100, 100, 2], activation="relu")
 init = model.init_params(rng=1)
 epochs = 1000                  # a few seconds: quick mode (MINADV_QUICK=1) runs the same
 results, lds = {}, {}
-for name, objective in (("MLE", ERM()), ("VAT", VATObjective(eps=0.6, xi=1e-6, n_power=1))):
+for name, objective in (("MLE", ERM()), ("VAT", VATObjective(eps=0.6, xi=1e-6, n_power_iterations=1))):
     opt = sgd(exponential_decay(1.0, 0.995, 1), momentum=0.9)     # the authors' settings
     res = fit(model, init, objective, X_tr, y_tr, optimizer=opt, epochs=epochs, batch_size=16,
               rng=1, verbose=0)

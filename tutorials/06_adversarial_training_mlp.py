@@ -64,9 +64,9 @@ plt.rcParams["axes.prop_cycle"] = plt.cycler(color=OKABE_ITO)   # colour-blind-s
 # %%
 objectives = {
     "ERM": ERM(),
-    "FGSM (Goodfellow)": FGSMObjective(eps=eps, alpha=0.5),
+    "FGSM (Goodfellow)": FGSMObjective(eps=eps, clean_weight=0.5),
     "robust L-inf (Shaham)": ShahamObjective(eps=eps, norm=np.inf),
-    "PGD (Madry)": PGDObjective(eps=eps, steps=7),
+    "PGD (Madry)": PGDObjective(eps=eps, n_steps=7),
 }
 trained = {}
 for name, objective in objectives.items():
@@ -80,7 +80,7 @@ for name, objective in objectives.items():
 
 # %%
 grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
-curves = {name: robustness_curve(model, p, X_te, y_te, grid, "pgd", np.inf, n_steps=20,
+curves = {name: robustness_curve(model, p, X_te, y_te, grid, attack="pgd", norm=np.inf, n_steps=20,
                                  rng=0).accuracy for name, p in trained.items()}
 for name, acc in curves.items():
     print(f"{name:<22} clean {acc[0]:.3f}   PGD-20 at eps 0.5: {acc[-1]:.3f}")
@@ -124,7 +124,7 @@ fig, axes = plt.subplots(2, 2, figsize=(10.5, 9.5), sharex=True, sharey=True,
                          layout="constrained")
 survive = {}
 for ax, (name, p) in zip(axes.ravel(), trained.items()):
-    X_attacked = pgd(model, p, X_show, y_show, eps, np.inf, n_steps=20, rng=0)
+    X_attacked = pgd(model, p, X_show, y_show, eps, norm=np.inf, n_steps=20, rng=0)
     survive[name] = np.mean(model.predict(p, X_attacked) == y_show)
     prob = model.predict_proba(p, np.column_stack([G1.ravel(), G2.ravel()]))[:, 1]
     fill = ax.contourf(G1, G2, prob.reshape(G1.shape), levels=np.linspace(0, 1, 11),
@@ -199,7 +199,7 @@ for _ in range(10):
     g = input_grad_erm(X_l2)
     X_l2 = X_te + project_l2_ball(X_l2 + 0.1 * g / np.linalg.norm(g, axis=1, keepdims=True)
                                   - X_te, 0.4)
-X_l2_lib = pgd(model, trained["ERM"], X_te, y_te, 0.4, 2, n_steps=10, step_size=0.1,
+X_l2_lib = pgd(model, trained["ERM"], X_te, y_te, 0.4, norm=2, n_steps=10, step_size=0.1,
                random_start=False)
 print(f"max |your L2 PGD - library| = {np.abs(X_l2 - X_l2_lib).max():.1e}")
 assert np.abs(X_l2 - X_l2_lib).max() < 1e-12
@@ -246,7 +246,7 @@ iterates = [pgd_inner_max(input_grad_erm, X_te, start, 0.3, 0.05, k) for k in ra
 losses = [model.loss_and_grads(trained["ERM"], Xk, y_te, param_grads=False,
                                input_grad=False).loss for Xk in iterates]
 norms = [np.abs(Xk - X_te).max(axis=1).mean() for Xk in iterates]
-X_adv, trace = pgd(model, trained["ERM"], X_te, y_te, 0.3, np.inf, n_steps=10,
+X_adv, trace = pgd(model, trained["ERM"], X_te, y_te, 0.3, norm=np.inf, n_steps=10,
                    step_size=0.05, rng=0, return_trace=True)
 for step, (loss, norm) in enumerate(zip(losses, norms)):
     print(f"step {step:2d}: mean loss {loss:8.4f}   mean L-inf norm {norm:.3f}")
@@ -277,7 +277,7 @@ plt.show()
 # Langevin steps) at the same number of gradient evaluations ("effective epochs").
 
 # %%
-pgd_03 = PGDObjective(eps=0.3, steps=7)
+pgd_03 = PGDObjective(eps=0.3, n_steps=7)
 runs = {f"SGD ({EPOCHS} epochs)": (sgd(0.1, momentum=0.9), EPOCHS),
         f"EntropySGD L=5 ({EPOCHS // 5} epochs)": (entropy_sgd(lr=1.0, L=5, gamma0=0.03, rng=0),
                                                   EPOCHS // 5)}
@@ -285,7 +285,7 @@ robust_at_03 = {}
 for name, (optimizer, epochs) in runs.items():
     res = fit(model, init, pgd_03, X_tr, y_tr, optimizer=optimizer, epochs=epochs,
               batch_size=32, rng=0, verbose=0)
-    acc = robustness_curve(model, res.params, X_te, y_te, [0.0, 0.3], "pgd", np.inf,
+    acc = robustness_curve(model, res.params, X_te, y_te, [0.0, 0.3], attack="pgd", norm=np.inf,
                            n_steps=20, rng=0).accuracy
     robust_at_03[name] = acc[-1]
     print(f"{name:<28} clean {acc[0]:.3f}   PGD-20 at eps 0.3: {acc[-1]:.3f}")

@@ -151,8 +151,8 @@ assert np.abs(X_pgd - X_pgd_lib).max() < 1e-12
 # %%
 attacks = {
     "FGSM, eps=0.1": lambda p, Xs, ys: fgsm(net, p, Xs, ys, 0.1, **BOX),
-    "L2 FGM, eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, 2, **BOX),
-    "one pixel (L1), eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, 1, **BOX),
+    "L2 FGM, eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, norm=2, **BOX),
+    "one pixel (L1), eps=1": lambda p, Xs, ys: fast_gradient(net, p, Xs, ys, 1.0, norm=1, **BOX),
     "PGD-20, eps=0.1": lambda p, Xs, ys: my_pgd(p, Xs, ys, 0.1),
 }
 adversarial = {name: attack(erm, X_te, y_te) for name, attack in attacks.items()}
@@ -259,10 +259,10 @@ plt.show()
 
 # %%
 eps_train = 0.3
-fgsm_trained = train(FGSMObjective(eps=eps_train, alpha=0.5, **BOX))
+fgsm_trained = train(FGSMObjective(eps=eps_train, clean_weight=0.5, **BOX))
 grid = [0.0, 0.1, 0.2, 0.3] if QUICK else [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
-fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "fgsm", **BOX)
-pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, "pgd", n_steps=20, rng=0,
+fgsm_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, attack="fgsm", **BOX)
+pgd_curve = robustness_curve(net, fgsm_trained, X_te, y_te, grid, attack="pgd", n_steps=20, rng=0,
                              **BOX)
 fgsm_at, pgd_at = fgsm_curve.pointwise_accuracy[-1], pgd_curve.pointwise_accuracy[-1]
 print(f"FGSM-trained: clean {fgsm_curve.clean_accuracy:.3f}   at eps={eps_train}: "
@@ -306,7 +306,7 @@ assert minadv.course.check("robust_accuracy_curve", robust_accuracy_curve).passe
 # and gives exactly what `robustness_curve` reports for the same attack.
 
 # %%
-pgd_trained = train(PGDObjective(eps=eps_train, steps=7, **BOX))
+pgd_trained = train(PGDObjective(eps=eps_train, n_steps=7, **BOX))
 networks = {"ERM": erm, "FGSM-trained": fgsm_trained, "PGD-trained": pgd_trained}
 curves = {}
 for name, p in networks.items():
@@ -316,7 +316,7 @@ for name, p in networks.items():
                            + [net.predict(p, attack(X_te, y_te, e) if e > 0 else X_te)
                               for e in grid])
     curves[name], _ = robust_accuracy_curve(y_te, pred)          # your function
-    library = robustness_curve(net, p, X_te, y_te, grid, attack, **BOX)
+    library = robustness_curve(net, p, X_te, y_te, grid, attack=attack, **BOX)
     assert np.array_equal(curves[name], library.accuracy)
     print(f"{name:<13}" + "  ".join(f"{a:.3f}" for a in curves[name]))
 
@@ -379,7 +379,7 @@ assert n_misread >= 1                   # the prose above: it misreads some clea
 # * PGD training buys real robustness and costs clean accuracy.
 #
 # ## Exercises (open)
-# 1. Repeat section 5 with `alpha=0.0` (train on adversarial points only).  Compare FGSM
+# 1. Repeat section 5 with `clean_weight=0.0` (train on adversarial points only).  Compare FGSM
 #    accuracy with the clean accuracy: what is *label leaking* (Kurakin et al. 2017)?
 # 2. Evaluate the FGSM-trained network with PGD restarts (`n_restarts=5`).  Does it change
 #    the verdict?

@@ -72,7 +72,7 @@ init = net.init_params(rng=0)
 
 # %%
 trained = {}
-for name, objective in (("ERM", ERM()), ("PGD-trained", PGDObjective(eps=EPS, steps=7, **BOX))):
+for name, objective in (("ERM", ERM()), ("PGD-trained", PGDObjective(eps=EPS, n_steps=7, **BOX))):
     trained[name] = fit(net, init, objective, X_tr, y_tr, optimizer=adam(1e-2),
                         epochs=15 if QUICK else 40, batch_size=64, rng=0, verbose=0).params
     X_adv = pgd(net, trained[name], X_te, y_te, EPS, n_steps=20, rng=0, **BOX)

@@ -183,7 +183,7 @@ for name in ("W1", "b3"):
 x_fake, _ = G.forward(pG, z_check)
 step = 0.1
 by_hand = x_fake - step * dx / np.linalg.norm(dx, axis=1, keepdims=True)
-attack = fast_gradient(D, pD, x_fake, np.full(16, FAKE), step, 2, target=np.full(16, REAL))
+attack = fast_gradient(D, pD, x_fake, np.full(16, FAKE), step, norm=2, target=np.full(16, REAL))
 print(f"max |hand-made step − targeted FGM| = {np.abs(by_hand - attack).max():.1e}")
 assert np.allclose(by_hand, attack, atol=1e-12)
 

@@ -61,7 +61,7 @@ def train(objective):
 
 
 networks = {"ERM": train(ERM()),
-            "PGD-trained": train(PGDObjective(eps=EPS, steps=10, **BOX)),
+            "PGD-trained": train(PGDObjective(eps=EPS, n_steps=10, **BOX)),
             # Gowal et al.: 100 clean steps, then eps 0 -> EPS and kappa 1 -> 0.5 over 400 steps
             "IBP-trained": train(IBPObjective(eps=EPS, kappa=0.5, warmup_steps=100,
                                               ramp_steps=400, **BOX))}
@@ -241,7 +241,7 @@ n_samples = 500 if QUICK else 2000
 smooth = {}
 for sigma in SIGMAS:
     cert = smoothed_certify(net, erm, X_te[:N_SMOOTH], sigma, n0=100, n_samples=n_samples,
-                            alpha=0.001, rng=0)
+                            failure_probability=0.001, rng=0)
     correct = cert.prediction == y_te[:N_SMOOTH]
     smooth[sigma] = np.where(correct, cert.radius, 0.0)       # 0 for abstain or wrong
     print(f"sigma {sigma:4}: certified and correct {correct.sum():2d}/{N_SMOOTH}, "

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
 from ..models.base import Model
-from ..params import Params
+from ..params import Params, weight_names_of
 
 __all__ = [
     "interpolate",
@@ -177,7 +177,7 @@ def slice_1d(loss_fn: Callable[[Params], float], params: Params, direction: Para
     return Slice1D(alphas, values)
 
 
-def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2: Params,
+def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2: Params, *,
              alphas: Any, betas: Any) -> Slice2D:
     """Loss on the plane ``θ + α d1 + β d2`` (Li et al. 2018, contour plots).
 
@@ -213,21 +213,6 @@ def slice_2d(loss_fn: Callable[[Params], float], params: Params, d1: Params, d2:
 # --------------------------------------------------------------------------------------------
 # directions
 # --------------------------------------------------------------------------------------------
-
-def weight_names_of(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
-    """Which arrays are *weights* (filtered) rather than biases (``ignore='biasbn'``).
-
-    Arrays with ``ndim >= 2`` are weights.  If there is none (logistic regression
-    ``{"w": (d,), "b": ()}``), the 1-D arrays are weights (each one filter) and the 0-D ones
-    biases.
-    """
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params: expected a dict of arrays, got {type(params).__name__}.")
-    names = tuple(k for k, v in params.items() if np.ndim(v) >= 2)
-    if names:
-        return names
-    return tuple(k for k, v in params.items() if np.ndim(v) == 1)
-
 
 def _filter_normalize(d: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``d_j ← d_j ‖θ_j‖ / (‖d_j‖ + 1e-10)`` per column (all axes but the last reduced)."""
@@ -318,7 +303,7 @@ def _check_data(model: Model, X: Any, y: Any):
 
 def _mean_loss(model: Model, params: Params, X: np.ndarray, y: np.ndarray, l2: float) -> float:
     return model.loss_and_grads_kernel(params, X, y, param_grads=False, input_grad=False,
-                                 l2=l2).loss
+                                       l2=l2).loss
 
 
 def clean_loss_fn(model: Model, X: np.ndarray, y: np.ndarray, *,

@@ -37,9 +37,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog, minimize
 
-from .._validation import check_array, check_labels, check_norm, check_scalar
+from .._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
 from ..numerics import sigmoid
 from ..robust_logistic import (
+    RobustLogisticProblem,
     critical_radius_kernel,
     min_norm_subgradient_kernel,
     robust_logistic_hessian_kernel,
@@ -57,30 +58,6 @@ __all__ = [
     "check_robust_fit_args",
 ]
 
-_DUAL = {2: 2, np.inf: 1, 1: np.inf}
-
-
-@dataclass(frozen=True)
-class RobustLogisticProblem:
-    """One instance of eq. (1.1) in float64: ``X`` (n, d), ``y_pm`` (n,) in {-1, +1}, ``eps``,
-    canonical ``norm`` (2, np.inf, 1), ``l2`` and ``fit_intercept``."""
-
-    X: np.ndarray
-    y_pm: np.ndarray
-    eps: float
-    norm: float | int
-    l2: float
-    fit_intercept: bool
-
-    @property
-    def args(self) -> tuple:
-        """``(X, y_pm, eps, norm, l2, fit_intercept)``, the trailing arguments of the kernels."""
-        return self.X, self.y_pm, self.eps, self.norm, self.l2, self.fit_intercept
-
-    @property
-    def d(self) -> int:
-        """Number of features."""
-        return self.X.shape[1]
 
 
 @dataclass
@@ -124,7 +101,7 @@ def _split_fun(z, P):
     wp, wm = z[:d], z[d:2 * d]
     b = z[2 * d] if P.fit_intercept else 0.0
     pen = P.eps * (wp.sum() + wm.sum())                          # = eps ||w||_1 at the optimum
-    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(wp - wm, b, pen, P.X, P.y_pm, P.l2)
+    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(wp - wm, b, pen, P.X, P.y_pm, l2=P.l2)
     m = P.eps * mean_s                                           # dL/d(sum w+ + w-)
     return loss, np.r_[g_w + m, m - g_w, [g_b] * int(P.fit_intercept)]
 
@@ -133,12 +110,13 @@ def _scaled_box_fun(z, P):
     """L1 attack on ``z = [t, u, (b)]``, ``w = t u``, ``|u_i| <= 1``: loss and gradient."""
     t, u = z[0], z[1:P.d + 1]
     b = z[P.d + 1] if P.fit_intercept else 0.0
-    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(t * u, b, P.eps * t, P.X, P.y_pm, P.l2)
+    loss, g_w, g_b, mean_s = robust_logistic_parts_kernel(t * u, b, P.eps * t, P.X, P.y_pm,
+                                                          l2=P.l2)
     return loss, np.r_[u @ g_w + P.eps * mean_s, t * g_w, [g_b] * int(P.fit_intercept)]
 
 
 def _smooth_fun(z, P):
-    return robust_logistic_loss_grad_kernel(z, *P.args)
+    return robust_logistic_loss_grad_kernel(z, P)
 
 
 def _reformulation(P):
@@ -178,7 +156,7 @@ def _descent_start(P):
     by the best of a geometric grid of step lengths (a start that is never a kink)."""
     theta0 = _zero_point(P)
     _, g, _, mean_s = robust_logistic_parts_kernel(np.zeros(P.d), theta0[P.d:].sum(), 0.0,
-                                                   P.X, P.y_pm, P.l2)
+                                                   P.X, P.y_pm, l2=P.l2)
     m = P.eps * mean_s
     if P.norm == np.inf and m > 0:
         direction = -np.sign(g) * np.maximum(np.abs(g) - m, 0.0)  # soft threshold: ||.||_1
@@ -188,7 +166,7 @@ def _descent_start(P):
         direction = -g
     scale = np.sqrt(np.mean((P.X @ direction) ** 2)) + np.finfo(float).tiny
     steps = 2.0 ** np.arange(-40, 13) / scale                      # small ones: eps near eps_c
-    losses = [robust_logistic_loss_grad_kernel(np.r_[a * direction, theta0[P.d:]], *P.args)[0]
+    losses = [robust_logistic_loss_grad_kernel(np.r_[a * direction, theta0[P.d:]], P)[0]
               for a in steps]
     return np.r_[steps[int(np.argmin(losses))] * direction, theta0[P.d:]]
 
@@ -200,9 +178,9 @@ def _start(P, theta0):
     ``L(0, b*) = min_b L(0, b)`` it can never return to the kink ``w = 0`` (for L1 attacks
     the degenerate ``t = 0`` of the scaled box, where every ``u`` is stationary).
     """
-    zero_loss = robust_logistic_loss_grad_kernel(_zero_point(P), *P.args)[0]
+    zero_loss = robust_logistic_loss_grad_kernel(_zero_point(P), P)[0]
     if theta0 is not None and np.any(theta0[:P.d]) and (
-            robust_logistic_loss_grad_kernel(theta0, *P.args)[0] < zero_loss):
+            robust_logistic_loss_grad_kernel(theta0, P)[0] < zero_loss):
         return theta0
     return _descent_start(P)
 
@@ -276,7 +254,7 @@ def _backtrack(theta, step, gn, merit, trial_of, P, a_max=np.inf):
     if a_max < 1:
         trial = trial_of(theta, a_max * step)
         loss = robust_logistic_loss_grad_kernel
-        if np.any(trial[:P.d]) and loss(trial, *P.args)[0] < loss(theta, *P.args)[0]:
+        if np.any(trial[:P.d]) and loss(trial, P)[0] < loss(theta, P)[0]:
             return trial, None
     for a in 0.5 ** np.arange(12):
         trial = trial_of(theta, a * step)
@@ -319,11 +297,11 @@ def _damped_newton(theta, P, system, merit, trial_of, max_steps, max_step=None):
 def _smooth_newton(theta, P, max_steps):
     """Damped Newton on the smooth formulation (L2 away from w = 0, or eps = 0)."""
     def system(th):
-        return (robust_logistic_loss_grad_kernel(th, *P.args)[1],
-                robust_logistic_hessian_kernel(th, *P.args))
+        return (robust_logistic_loss_grad_kernel(th, P)[1],
+                robust_logistic_hessian_kernel(th, P))
 
     def merit(th):
-        return np.linalg.norm(robust_logistic_loss_grad_kernel(th, *P.args)[1])
+        return np.linalg.norm(robust_logistic_loss_grad_kernel(th, P)[1])
 
     return _damped_newton(theta, P, system, merit, lambda th, s: th + s, max_steps)
 
@@ -406,7 +384,8 @@ def has_minimiser(X: Any, y: Any, eps: float, norm: Any = 2, *, fit_intercept: b
     Validates, then calls :func:`has_minimiser_kernel` (see there for the method).  ``False``
     is what :func:`fit_robust_logistic` refuses with a ValueError (separable data).
     """
-    return has_minimiser_kernel(check_robust_fit_args(X, y, eps, norm, l2, fit_intercept))
+    return has_minimiser_kernel(check_robust_fit_args(X, y, eps, norm=norm, l2=l2,
+                                                      fit_intercept=fit_intercept))
 
 
 def has_minimiser_kernel(P: RobustLogisticProblem, max_cuts: int = 100) -> bool | None:
@@ -430,7 +409,7 @@ def has_minimiser_kernel(P: RobustLogisticProblem, max_cuts: int = 100) -> bool 
     if value <= tol * P.X.shape[0]:                              # an upper bound of the truth
         return True
     if P.eps == 0 or P.norm != 2:
-        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
+        margins = P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=dual_norm(P.norm))
         return False if margins.min() >= -tol else None
     cuts = np.zeros((0, P.d))
     for _ in range(max_cuts):
@@ -460,7 +439,7 @@ def _solve(P, theta, gtol, kkt_tol, rounds=4):
         theta, nit, message = _lbfgsb(P, theta, gtol)
         theta, steps = _polish(theta, P)
         n_iter += nit + steps
-        r = np.linalg.norm(min_norm_subgradient_kernel(theta, *P.args))
+        r = np.linalg.norm(min_norm_subgradient_kernel(theta, P))
         best = min(best, (r, theta), key=lambda rt: rt[0])
         if r <= 1e-2 * kkt_tol:
             break
@@ -485,7 +464,7 @@ def fit_robust_logistic_kernel(P: RobustLogisticProblem, theta0: np.ndarray | No
 def _robust_margins(theta, P):
     """``y_i (x_i^T w + b) - eps ||w||_q`` (n,)."""
     w, b = theta[:P.d], (theta[P.d] if P.fit_intercept else 0.0)
-    return P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=_DUAL[P.norm])
+    return P.y_pm * (P.X @ w + b) - P.eps * np.linalg.norm(w, ord=dual_norm(P.norm))
 
 
 def _no_minimiser_message(P):
@@ -497,20 +476,20 @@ def _no_minimiser_message(P):
 
 
 def _certify(theta, P, n_iter, message, method, kkt_tol):
-    xi = min_norm_subgradient_kernel(theta, *P.args)
+    xi = min_norm_subgradient_kernel(theta, P)
     r = float(np.linalg.norm(xi))
     if not r <= kkt_tol:
         warnings.warn(f"fit_robust_logistic: could not certify the optimum: KKT residual "
                       f"{r:.3g} > kkt_tol = {kkt_tol:.3g} ({message}).", RuntimeWarning,
                       stacklevel=3)
-    loss = robust_logistic_loss_grad_kernel(theta, *P.args)[0]
+    loss = robust_logistic_loss_grad_kernel(theta, P)[0]
     b = np.array(theta[P.d] if P.fit_intercept else 0.0)
     return RobustLogisticFit(theta[:P.d].copy(), b, loss, float(np.max(np.abs(xi), initial=0.0)),
                              n_iter, message, r, r <= kkt_tol, method)
 
 
 # ----------------------------------------------------------------------------- public
-def check_robust_fit_args(X: Any, y: Any, eps: float, norm: Any, l2: float,
+def check_robust_fit_args(X: Any, y: Any, eps: float, *, norm: Any, l2: float,
                           fit_intercept: Any) -> RobustLogisticProblem:
     """Validate the data and settings of a fit; return the float64 problem."""
     X = check_array(X, "X", ndim=2).astype(np.float64, copy=False)
@@ -578,7 +557,7 @@ def fit_robust_logistic(X: Any, y: Any, eps: float, norm: Any = 2, *,
     box (L1), the plain problem (L2), each by L-BFGS-B from a descent start, then Newton on the
     identified smooth piece.  Linf optima have exact zeros, L1 optima exact ties.
     """
-    P = check_robust_fit_args(X, y, eps, norm, l2, fit_intercept)
+    P = check_robust_fit_args(X, y, eps, norm=norm, l2=l2, fit_intercept=fit_intercept)
     theta0 = _theta0(w0, P.d, P.fit_intercept)
     gtol = check_scalar(gtol, "gtol", low=0.0, low_inclusive=False)
     kkt_tol = check_scalar(kkt_tol, "kkt_tol", low=0.0, low_inclusive=False)

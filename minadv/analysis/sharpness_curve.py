@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_int, check_scalar
+from .._validation import as_generator, check_eps_grid, check_int, check_scalar
 from ..attacks.linear import linear_worst_case_unboxed
 from ..robust_logistic import critical_radius_kernel, robust_logistic_hessian_kernel
 from .robust_fit import (
@@ -86,7 +86,7 @@ def _fit(P, theta, gtol):
 
 
 def _check_curve_inputs(X, y, norm, fit_intercept, l2, gtol):
-    P = check_robust_fit_args(X, y, 0.0, norm, l2, fit_intercept)
+    P = check_robust_fit_args(X, y, 0.0, norm=norm, l2=l2, fit_intercept=fit_intercept)
     return P, check_scalar(gtol, "gtol", low=0.0, low_inclusive=False)
 
 
@@ -94,7 +94,7 @@ def _check_curve_inputs(X, y, norm, fit_intercept, l2, gtol):
 def _spectrum(theta, P, k):
     """Top-k eigenvalues (decreasing) and trace of eq. (1.3) at theta (Linf/L1: the a.e.
     Hessian, term 1 with ``sign(0) = 0``)."""
-    H = robust_logistic_hessian_kernel(theta, *P.args)
+    H = robust_logistic_hessian_kernel(theta, P)
     ev = np.linalg.eigvalsh(H)[::-1]
     return ev[:k], float(np.trace(H))
 
@@ -110,9 +110,7 @@ def _accuracies(theta, P):
 
 def _check_grid(eps_grid, eps_c=None):
     """The eps grid as float64; with ``eps_c`` (L2 attacks) every radius must lie below it."""
-    grid = check_array(eps_grid, "eps_grid", ndim=1).astype(np.float64)
-    if np.any(grid < 0):
-        raise ValueError(f"eps_grid: expected eps >= 0, got min {grid.min()}.")
+    grid = check_eps_grid(eps_grid)
     if eps_c is not None and grid.size and grid.max() > 0 and grid.max() >= eps_c:
         raise ValueError(
             f"eps_grid: expected radii below the critical radius eps_c = {eps_c:.6g} for an "

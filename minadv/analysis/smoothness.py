@@ -102,7 +102,7 @@ def _checked_gradient(grad_fn, theta):
 
 
 # ----------------------------------------------------------------------------- linear models
-def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float = 0.0,
+def robust_logistic_grad_fn(X: Any, y: Any, eps: float, *, norm: Any = 2, l2: float = 0.0,
                             fit_intercept: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Closed-form adversarial logistic gradient (eq. (1.2)) as a function of flat theta.
 
@@ -112,12 +112,12 @@ def robust_logistic_grad_fn(X: Any, y: Any, eps: float, norm: Any = 2, l2: float
     """
     X = check_array(X, "X", ndim=2)
     p = X.shape[1] + int(bool(fit_intercept))
-    _, X, y_pm, eps, norm, l2, fi = check_robust_logistic_args(np.zeros(p, X.dtype), X, y, eps,
-                                                               norm, l2, fit_intercept)
+    _, problem = check_robust_logistic_args(np.zeros(p, X.dtype), X, y, eps, norm=norm, l2=l2,
+                                            fit_intercept=fit_intercept)
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta, dtype=X.dtype)
-        return robust_logistic_loss_grad_kernel(theta, X, y_pm, eps, norm, l2, fi)[1]
+        return robust_logistic_loss_grad_kernel(theta, problem)[1]
 
     return grad_fn
 
@@ -163,7 +163,7 @@ def pgd_adversarial_grad_fn(model: Any, X: Any, y: Any, eps: float, norm: Any = 
 
     def grad_fn(theta: np.ndarray) -> np.ndarray:
         params = unflatten(np.asarray(theta, dtype=model.dtype), template)
-        X_adv = pgd(model, params, X, y, eps, norm, n_steps=n_steps, step_size=step_size,
+        X_adv = pgd(model, params, X, y, eps, norm=norm, n_steps=n_steps, step_size=step_size,
                     random_start=random_start, clip_min=clip_min, clip_max=clip_max,
                     rng=copy.deepcopy(start_state))
         out = model.loss_and_grads_kernel(params, X_adv, y, input_grad=False, l2=l2)

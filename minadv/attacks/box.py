@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array
+from .._validation import check_array, check_scalar
 
-__all__ = ["check_bound", "check_box", "project_box", "box_rows"]
+__all__ = ["check_bound", "check_box", "check_box_bounds", "outside_box", "project_box",
+           "box_rows"]
 
 
 def check_bound(bound: Any, name: str, X: np.ndarray):
@@ -34,7 +35,20 @@ def check_bound(bound: Any, name: str, X: np.ndarray):
     return X.dtype.type(arr) if arr.ndim == 0 else arr
 
 
-def _outside(X: np.ndarray, lo, hi) -> bool:
+def check_box_bounds(clip_min: Any, clip_max: Any) -> tuple:
+    """The box as hyper-parameters (objectives, estimators): each side ``None`` or a finite
+    number, ``clip_min <= clip_max``; returns ``(clip_min, clip_max)`` as floats or None.
+
+    :func:`check_box` is the same rule for arrays, at the attack's boundary, where ``X`` is known.
+    """
+    lo, hi = (None if v is None else check_scalar(v, nm)
+              for v, nm in ((clip_min, "clip_min"), (clip_max, "clip_max")))
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip_min: must be <= clip_max, got clip_min={lo} > clip_max={hi}.")
+    return lo, hi
+
+
+def outside_box(X: np.ndarray, lo, hi) -> bool:
     """Whether some entry of ``X`` leaves the box (scalar bounds need no ``X``-sized mask)."""
     if lo is not None and (X.min(initial=np.inf) < lo if np.ndim(lo) == 0 else np.any(X < lo)):
         return True
@@ -56,7 +70,7 @@ def check_box(X: np.ndarray, clip_min: Any, clip_max: Any, *, check_inside: bool
     hi = check_bound(clip_max, "clip_max", X)
     if lo is not None and hi is not None and np.any(lo > hi):
         raise ValueError("clip_min: must be <= clip_max everywhere, got clip_min > clip_max.")
-    if check_inside and _outside(X, lo, hi):
+    if check_inside and outside_box(X, lo, hi):
         raise ValueError("X: lies outside the box [clip_min, clip_max]; clip X first.")
     return lo, hi
 

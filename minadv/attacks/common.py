@@ -106,7 +106,7 @@ class AttackInputs(NamedTuple):
     clip_max: Any
 
 
-def check_attack_inputs(model, params: Any, X: Any, y: Any, eps: Any, clip_min: Any,
+def check_attack_inputs(model, params: Any, X: Any, y: Any, eps: Any, *, clip_min: Any,
                         clip_max: Any, target: Any = None) -> AttackInputs:
     """Validate the public arguments of an attack once and choose the attack labels.
 
@@ -168,8 +168,8 @@ def attack_success(model, logits: np.ndarray, labels: np.ndarray, targeted: bool
     return pred == labels if targeted else pred != labels
 
 
-def map_row_blocks(attack: Callable, X: np.ndarray, labels: np.ndarray | None, lo: Any, hi: Any,
-                   batch_size: int | None) -> np.ndarray:
+def map_row_blocks(attack: Callable, X: np.ndarray, labels: np.ndarray | None, *, lo: Any,
+                   hi: Any, batch_size: int | None) -> np.ndarray:
     """``attack(X_b, labels_b, lo_b, hi_b)`` on blocks of ``batch_size`` rows, into one output.
 
     ``batch_size=None`` (or ``>= n``) is one call on all of ``X``.  Peak memory is the output

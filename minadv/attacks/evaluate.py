@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_norm
+from .._validation import as_generator, check_eps_grid, check_int, check_norm
 from .box import box_rows, check_box
 from .common import encode_labels, resolve_model
-from .fast_gradient import fast_gradient_kernel
+from .fast_gradient import fast_gradient, fast_gradient_kernel, fgsm
 from .norms import lp_norms_kernel
-from .pgd import PGDConfig, check_pgd_options, pgd_kernel
+from .pgd import PGDConfig, check_pgd_options, pgd, pgd_kernel
 
 __all__ = ["RobustnessCurve", "robustness_curve"]
 
@@ -73,24 +73,12 @@ class RobustnessCurve:
     n_samples: int
 
 
-def _check_grid(eps_grid: Any) -> np.ndarray:
-    values = np.ravel(np.asarray(eps_grid, dtype=object))
-    if isinstance(eps_grid, (str, bytes)) or not all(
-            isinstance(e, (int, float, np.integer, np.floating)) and not isinstance(e, bool)
-            for e in values):
-        raise TypeError(f"eps_grid: expected a sequence of numbers, got {eps_grid!r}.")
-    grid = np.atleast_1d(np.asarray(eps_grid, dtype=np.float64))
-    if grid.ndim != 1 or grid.size == 0:
-        raise ValueError(f"eps_grid: expected a non-empty 1-D sequence, got shape {grid.shape}.")
-    if not np.isfinite(grid).all() or np.any(grid < 0):
-        raise ValueError(f"eps_grid: expected finite values >= 0, got {grid}.")
-    if np.any(np.diff(grid) < 0):
-        raise ValueError(f"eps_grid: must be sorted in non-decreasing order, got {grid}.")
-    return grid
-
-
 def _attack_name(attack: Any) -> str:
     return attack if isinstance(attack, str) else getattr(attack, "__name__", repr(attack))
+
+
+# the library's own attack functions, passed as attack=: their built-in names
+_LIBRARY_ATTACKS = {fgsm: "fgsm", fast_gradient: "fgm", pgd: "pgd"}
 
 
 def _check_callable(attack: Callable) -> Callable:
@@ -99,6 +87,10 @@ def _check_callable(attack: Callable) -> Callable:
         signature = inspect.signature(attack)
     except (TypeError, ValueError):                              # no signature (builtins)
         return attack
+    if list(signature.parameters)[:2] == ["model", "params"]:
+        raise TypeError(f"attack: {_attack_name(attack)} takes (model, params, X, ...); pass "
+                        "attack='fgsm', 'fgm' or 'pgd' (options by keyword), or a callable "
+                        "(X_batch, y_batch, eps) -> X_adv such as a functools.partial.")
     try:
         signature.bind(None, None, None)
     except TypeError as exc:
@@ -130,6 +122,7 @@ def _builtin_attack(attack: str, norm, options: dict, grid, gen) -> Callable:
 def _make_attack(attack, norm, options, grid, gen) -> Callable:
     """Return ``run(model, params, X, y, k, lo, hi) -> X_adv`` for grid point ``k``."""
     grid = [float(e) for e in grid]         # Python floats: never upcast float32 buffers
+    attack = next((name for fn, name in _LIBRARY_ATTACKS.items() if attack is fn), attack)
     if callable(attack):
         attack = _check_callable(attack)
         return lambda model, params, X, y, k, lo, hi: attack(X, y, grid[k])
@@ -156,8 +149,8 @@ def _check_adversarial(X_adv: Any, Xb: np.ndarray, attack: Any, eps: float) -> n
     return X_adv.astype(Xb.dtype, copy=False)
 
 
-def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any,
-                     attack: Any = "pgd", norm: Any = np.inf, *, batch_size: int = 1000,
+def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any, *,
+                     attack: Any = "pgd", norm: Any = np.inf, batch_size: int = 1000,
                      clip_min: Any = None, clip_max: Any = None, rng: Any = None,
                      **attack_options) -> RobustnessCurve:
     """Accuracy of ``model`` under an untargeted attack at every radius of ``eps_grid``.
@@ -178,7 +171,10 @@ def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid
         L_inf attack and needs ``norm=np.inf`` (any other norm raises rather than run L_inf
         while reporting sizes in another norm).  A callable
         ``attack(X_batch, y_batch, eps) -> X_adv`` is used as is; its output must be finite
-        and of the batch's shape.
+        and of the batch's shape.  The library's own :func:`~minadv.attacks.fgsm`,
+        :func:`~minadv.attacks.fast_gradient` and :func:`~minadv.attacks.pgd` are understood
+        as ``"fgsm"``, ``"fgm"`` and ``"pgd"``; another ``(model, params, X, ...)`` function
+        raises a ``TypeError`` that says so.
     norm : {np.inf, 2, 1, "linf", "l2", "l1"}
         Attack norm (also the norm of the reported perturbation sizes).
     batch_size : int
@@ -209,14 +205,14 @@ def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid
     >>> model = LogisticRegressionModel(2)
     >>> params = {"w": np.array([1.0, 0.0]), "b": np.array(0.0)}
     >>> X = np.array([[0.5, 0.0], [2.0, 0.0]]); y = np.array([1, 1])
-    >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], "fgsm").accuracy
+    >>> robustness_curve(model, params, X, y, [0.0, 1.0, 3.0], attack="fgsm").accuracy
     array([1. , 0.5, 0. ])
     """
     model, params, classes = resolve_model(model, params)
     params, X, y = model.check_inputs(params, X, encode_labels(classes, y))
     if y is None:
         raise ValueError("y: robustness evaluation needs the true labels, got None.")
-    grid = _check_grid(eps_grid)
+    grid = check_eps_grid(eps_grid)
     norm = check_norm(norm)
     batch_size = check_int(batch_size, "batch_size", low=1)
     lo, hi = check_box(X, clip_min, clip_max)

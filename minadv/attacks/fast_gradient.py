@@ -58,7 +58,7 @@ def fast_gradient_kernel(model, params: dict, X: np.ndarray, labels: np.ndarray 
 
 
 def fast_gradient(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None,
-                  norm: Any = np.inf, *, clip_min: Any = None, clip_max: Any = None,
+                  *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                   target: Any = None, batch_size: int | None = None) -> np.ndarray:
     """Fast gradient method in the L_inf (FGSM), L2 or L1 ball.
 
@@ -107,14 +107,14 @@ def fast_gradient(model, params: dict | None, X: np.ndarray, y: Any = None, eps:
     the Lp steepest ascent).  Zero-gradient rows are not moved.
     """
     norm = check_norm(norm)
-    a = check_attack_inputs(model, params, X, y, eps, clip_min, clip_max, target)
+    a = check_attack_inputs(model, params, X, y, eps, clip_min=clip_min, clip_max=clip_max, target=target)
     batch_size = check_batch_size(batch_size)
 
     def attack(Xb, labels, lo, hi):
         return fast_gradient_kernel(a.model, a.params, Xb, labels, eps=a.eps, norm=norm,
                                     clip_min=lo, clip_max=hi, targeted=a.targeted)
 
-    return map_row_blocks(attack, a.X, a.labels, a.clip_min, a.clip_max, batch_size)
+    return map_row_blocks(attack, a.X, a.labels, lo=a.clip_min, hi=a.clip_max, batch_size=batch_size)
 
 
 def fgsm(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None, *,
@@ -137,5 +137,5 @@ def fgsm(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | 
     >>> fgsm(model, params, np.zeros((1, 2)), np.array([1]), 0.1)
     array([[-0.1,  0.1]])
     """
-    return fast_gradient(model, params, X, y, eps, np.inf, clip_min=clip_min,
+    return fast_gradient(model, params, X, y, eps, norm=np.inf, clip_min=clip_min,
                          clip_max=clip_max, target=target, batch_size=batch_size)

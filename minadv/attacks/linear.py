@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_labels, check_norm, check_scalar
+from .._validation import check_array, check_labels, check_norm, check_scalar, dual_norm
 from .box import check_box
 from .norms import unit_rows_kernel
 
@@ -152,13 +152,13 @@ def _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi):
     return (s * amount).astype(X.dtype, copy=False)
 
 
-def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps: float,
+def linear_worst_case_kernel(w: np.ndarray, y_pm: np.ndarray, X: np.ndarray, eps: float, *,
                              norm, lo, hi) -> np.ndarray:
     """Kernel of :func:`linear_worst_case`: ``y_pm`` in {-1, +1}, ``lo``/``hi`` with ±inf
     for unbounded sides (no ``None``), everything validated."""
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
-        return linear_worst_case_unboxed(w, y_pm, X.shape[0], eps, norm).astype(X.dtype,
-                                                                               copy=False)
+        delta = linear_worst_case_unboxed(w, y_pm, X.shape[0], eps, norm)   # (n, d)
+        return delta.astype(X.dtype, copy=False)
     return _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi)
 
 
@@ -169,6 +169,7 @@ def linear_worst_case(
     X: Any,
     y: Any,
     eps: float,
+    *,
     norm: Any,
     clip_min: Any = None,
     clip_max: Any = None,
@@ -217,11 +218,11 @@ def linear_worst_case(
     --------
     >>> import numpy as np
     >>> X = np.zeros((1, 2)); y = np.array([1])
-    >>> linear_worst_case(np.array([3.0, 4.0]), 0.0, X, y, 1.0, 2)
+    >>> linear_worst_case(np.array([3.0, 4.0]), 0.0, X, y, 1.0, norm=2)
     array([[-0.6, -0.8]])
     """
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)
-    return linear_worst_case_kernel(w, y_pm, X, eps, norm, lo, hi)
+    return linear_worst_case_kernel(w, y_pm, X, eps, norm=norm, lo=lo, hi=hi)
 
 
 def robust_margin(
@@ -230,6 +231,7 @@ def robust_margin(
     X: Any,
     y: Any,
     eps: float,
+    *,
     norm: Any,
     clip_min: Any = None,
     clip_max: Any = None,
@@ -247,14 +249,14 @@ def robust_margin(
     Examples
     --------
     >>> import numpy as np
-    >>> robust_margin(np.array([3.0, 4.0]), 0.0, np.zeros((1, 2)), np.array([1]), 1.0, np.inf)
+    >>> robust_margin(np.array([3.0, 4.0]), 0.0, np.zeros((1, 2)), np.array([1]), 1.0,
+    ...               norm=np.inf)
     array([-7.])
     """
     w, b, X, y_pm, eps, norm, lo, hi = _check_inputs(w, b, X, y, eps, norm, clip_min, clip_max)
     clean = y_pm * (X @ w + b.astype(X.dtype))
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
-        q = {2: 2, np.inf: 1, 1: np.inf}[norm]
-        return (clean - X.dtype.type(eps * np.linalg.norm(w.astype(np.float64), ord=q))).astype(
+        return (clean - X.dtype.type(eps * np.linalg.norm(w.astype(np.float64), ord=dual_norm(norm)))).astype(
             X.dtype, copy=False)
     delta = _worst_case_boxed(w, y_pm, X, eps, norm, lo, hi)
     return clean + y_pm * (delta @ w)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_norm, check_scalar
+from ..numerics import project_simplex
 
 __all__ = [
     "lp_norms", "lp_norms_kernel", "l2_norms_kernel", "unit_rows_kernel", "sign_step_kernel",
@@ -147,14 +148,7 @@ def _project_l1_(delta: np.ndarray, eps: float) -> np.ndarray:
     outside = np.sum(absd, axis=1) > eps                         # (n,)
     if not outside.any():
         return delta
-    a = absd[outside]                                            # (m, d)
-    u = -np.sort(-a, axis=1)                                     # decreasing
-    css = np.cumsum(u, axis=1) - eps                             # (m, d)
-    j = np.arange(1, a.shape[1] + 1, dtype=a.dtype)
-    rho = np.count_nonzero(u * j > css, axis=1)                  # condition holds on a prefix
-    rho = np.maximum(rho, 1)                  # j = 1 always holds; rounding loses it if eps << u_1
-    theta = css[np.arange(a.shape[0]), rho - 1] / rho.astype(a.dtype)   # (m,)
-    np.maximum(a - theta[:, None], 0, out=a)
+    a = project_simplex(absd[outside], eps)                      # (m, d) |v| onto the simplex
     # |v| - theta cancels when eps << |v| (theta ~ |v|): rescale the few rows it left outside
     total = np.sum(a, axis=1)                                    # (m,)
     np.multiply(a, np.where(total > eps, eps / np.where(total > 0, total, 1), 1)[:, None], out=a)

@@ -65,7 +65,7 @@ from .common import (
 from .norms import lp_norms_kernel, project_ball_kernel, unit_rows_kernel
 from .steepest import steepest_ascent_kernel
 
-__all__ = ["pgd", "pgd_kernel", "PGDConfig", "PGDTrace", "check_pgd_options",
+__all__ = ["pgd", "pgd_kernel", "PGDConfig", "PGDTrace", "check_pgd_options", "default_step_size",
            "random_ball_start", "random_ball_start_kernel"]
 
 
@@ -285,12 +285,23 @@ def pgd_kernel(model, params: dict, X: np.ndarray, labels: np.ndarray | None,
                              stack("box_residual"))
 
 
+def default_step_size(eps: float, n_steps: int) -> float:
+    """PGD's default step length ``2.5 · eps / n_steps`` (Madry et al. 2018, §5 and App. A).
+
+    With this step a straight walk of ``n_steps`` steps covers 2.5 diameters of the radius, so
+    the iterate can reach the sphere from any random start and still move along it.  The one
+    home of the rule: :func:`pgd`, :class:`~minadv.training.PGDObjective`, the robustness curve
+    and the estimators all call it.
+    """
+    return 2.5 * eps / n_steps
+
+
 def check_pgd_options(eps, n_steps, step_size, random_start, n_restarts):
     """Validate PGD's iteration options; return ``(n_steps, step_size, n_restarts)``."""
     n_steps = check_int(n_steps, "n_steps", low=1)
     n_restarts = check_int(n_restarts, "n_restarts", low=1)
     if step_size is None:
-        step_size = 2.5 * eps / n_steps
+        step_size = default_step_size(eps, n_steps)
     else:
         step_size = check_scalar(step_size, "step_size", low=0.0, low_inclusive=False)
     if not isinstance(random_start, (bool, np.bool_)):
@@ -303,7 +314,7 @@ def check_pgd_options(eps, n_steps, step_size, random_start, n_restarts):
 
 # ----------------------------------------------------------------------------- public API
 def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None,
-        norm: Any = np.inf, *, n_steps: int = 10, step_size: float | None = None,
+        *, norm: Any = np.inf, n_steps: int = 10, step_size: float | None = None,
         random_start: bool = True, n_restarts: int = 1, clip_min: Any = None,
         clip_max: Any = None, target: Any = None, rng: Any = None,
         return_trace: bool = False, batch_size: int | None = None):
@@ -380,7 +391,7 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
     array([[-0.1,  0.1]])
     """
     norm = check_norm(norm)
-    a = check_attack_inputs(model, params, X, y, eps, clip_min, clip_max, target)
+    a = check_attack_inputs(model, params, X, y, eps, clip_min=clip_min, clip_max=clip_max, target=target)
     n_steps, step_size, n_restarts = check_pgd_options(a.eps, n_steps, step_size,
                                                        random_start, n_restarts)
     batch_size = check_batch_size(batch_size)
@@ -399,4 +410,4 @@ def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | N
         block = dataclasses.replace(config, clip_min=lo, clip_max=hi)
         return pgd_kernel(a.model, a.params, Xb, labels, block, streams=streams)[0]
 
-    return map_row_blocks(attack, a.X, a.labels, a.clip_min, a.clip_max, batch_size)
+    return map_row_blocks(attack, a.X, a.labels, lo=a.clip_min, hi=a.clip_max, batch_size=batch_size)

@@ -12,7 +12,7 @@ At ``r = 0`` both ``Δ_KL`` and ``∇_r Δ_KL`` vanish, so ``Δ_KL(r) ≈ ½ r�
 ``u`` the top eigenvector of ``H``.  Power iteration, per sample (Miyato et al. 2018, eq. (12)
 and their ``vat_tf`` code)::
 
-    d ~ N(0, I);   repeat n_power times:  d <- ∇_r Δ_KL(r, x) at r = xi d / ||d||
+    d ~ N(0, I);   repeat n_power_iterations times:  d <- ∇_r Δ_KL(r, x) at r = xi d / ||d||
     r_vadv = eps d / ||d||
 
 The gradient at ``r = xi d`` equals ``xi H d + O(xi²)``: a finite-difference Hessian-vector
@@ -76,7 +76,7 @@ class VATPerturbation(NamedTuple):
 class VATConfig:
     """Options of the VAT direction kernels (checked by :func:`vat_perturbation`).
 
-    Keyword-only, e.g. ``VATConfig(eps=2.0, xi=1e-6, n_power=1)``.
+    Keyword-only, e.g. ``VATConfig(eps=2.0, xi=1e-6, n_power_iterations=1)``.
 
     Attributes
     ----------
@@ -84,7 +84,7 @@ class VATConfig:
         L2 radius ``>= 0``.
     xi : float
         Finite-difference probe length ``> 0`` (unused when ``exact``).
-    n_power : int
+    n_power_iterations : int
         Power iterations ``>= 0`` (0 gives a uniformly random direction: the RPT baseline).
     exact : bool
         Use the exact input-space Fisher product instead of finite differences.
@@ -92,7 +92,7 @@ class VATConfig:
 
     eps: float
     xi: float = 1e-6
-    n_power: int = 1
+    n_power_iterations: int = 1
     exact: bool = False
 
 
@@ -114,7 +114,7 @@ def vat_direction_kernel(model, params: dict, X: np.ndarray, config: VATConfig, 
     (:func:`~minadv.attacks.norms.unit_rows_kernel`).
     """
     d = rng.standard_normal(X.shape, dtype=X.dtype)              # (n, d)
-    for _ in range(config.n_power):
+    for _ in range(config.n_power_iterations):
         unit_rows_kernel(d, out=d)
         if config.exact:
             d = model.input_fisher_product_kernel(params, X, d, logits=logits, cache=cache)
@@ -132,8 +132,8 @@ def vat_perturbation_kernel(model, params: dict, X: np.ndarray, config: VATConfi
     """Kernel of :func:`vat_perturbation` (no validation; for training loops).
 
     ``logits`` (and, for ``exact``, the matching forward ``cache``) of the clean ``X`` may be
-    passed to skip the clean forward pass.  Costs ``n_power`` forward + backward-to-input
-    passes (finite differences) or R-forward + backward passes (``exact``).
+    passed to skip the clean forward pass.  Costs ``n_power_iterations`` forward +
+    backward-to-input passes (finite differences) or R-forward + backward passes (``exact``).
     """
     if logits is None or (config.exact and cache is None):
         logits, cache = model.forward(params, X)
@@ -154,16 +154,17 @@ def resolvable_xi(X: np.ndarray) -> float:
     return 10.0 * float(np.finfo(X.dtype).eps) * np.sqrt(X.shape[1]) * scale
 
 
-def _check_vat(model, params, X, eps, xi, n_power, rng, logits):
+def _check_vat(model, params, X, eps, xi, n_power_iterations, rng, logits):
     model, params, _ = resolve_model(model, params)
     params, X, _ = model.check_inputs(params, X)
     eps = check_scalar(eps, "eps", low=0.0)
     xi = check_scalar(xi, "xi", low=0.0, low_inclusive=False)
-    n_power = check_int(n_power, "n_power", low=1)
+    n_power_iterations = check_int(n_power_iterations, "n_power_iterations", low=1)
     if logits is not None:
         shape = (X.shape[0],) if model.output.binary else (X.shape[0], model.n_classes)
         logits = check_array(logits, "logits", ndim=len(shape), dtype=model.dtype, shape=shape)
-    return model, params, X, VATConfig(eps=eps, xi=xi, n_power=n_power), as_generator(rng), logits
+    config = VATConfig(eps=eps, xi=xi, n_power_iterations=n_power_iterations)
+    return model, params, X, config, as_generator(rng), logits
 
 
 def _warn_small_xi(xi: float, X: np.ndarray) -> None:
@@ -193,8 +194,9 @@ def _vat_blocks(model, params, X, config, gen, logits, batch_size) -> VATPerturb
 
 
 def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
-                     xi: float = 1e-6, n_power: int = 1, rng: Any = None, logits: Any = None,
-                     exact: bool = False, batch_size: int | None = None) -> VATPerturbation:
+                     xi: float = 1e-6, n_power_iterations: int = 1, rng: Any = None,
+                     logits: Any = None, exact: bool = False,
+                     batch_size: int | None = None) -> VATPerturbation:
     """Virtual adversarial perturbation ``r_vadv`` by power iteration (Miyato et al.).
 
     Parameters
@@ -211,7 +213,7 @@ def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
         :func:`resolvable_xi` (``10 eps_mach sqrt(d) max|X|``): e.g. float32 inputs in
         ``[0, 1]`` with ``d = 784`` need ``xi >= 3.3e-5`` (use ~1e-3 in float32, or
         ``exact=True``).
-    n_power : int
+    n_power_iterations : int
         Power iterations ``Ip`` (``>= 1``; the papers use 1).
     rng : None, int or numpy.random.Generator
         Source of the random starting direction ``d ~ N(0, I)``.
@@ -232,8 +234,8 @@ def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
     Raises
     ------
     ValueError, TypeError
-        Invalid model inputs, ``eps < 0``, ``xi <= 0``, ``n_power < 1``, bad ``logits``,
-        ``batch_size < 1``.
+        Invalid model inputs, ``eps < 0``, ``xi <= 0``, ``n_power_iterations < 1``, bad
+        ``logits``, ``batch_size < 1``.
     FloatingPointError
         ``exact=True`` when the input-Fisher product overflows: it scales like the square of
         the input gradient, so it needs gradients below ~1e154 (float64) or ~1e19 (float32).
@@ -249,8 +251,8 @@ def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
     ``d <- ∇_r KL(p(x) ‖ p(x + r))|_{r = xi d/||d||}``, ``r_vadv = eps d/||d||`` (Miyato et al.
     2016, sec. 2.2; 2018, eq. (12)).  See the module docstring.
     """
-    model, params, X, config, gen, logits = _check_vat(model, params, X, eps, xi, n_power,
-                                                       rng, logits)
+    model, params, X, config, gen, logits = _check_vat(model, params, X, eps, xi,
+                                                       n_power_iterations, rng, logits)
     config = dataclasses.replace(config, exact=bool(exact))
     batch_size = check_batch_size(batch_size)
     if not config.exact:
@@ -301,7 +303,7 @@ def vat_kl(model, params: dict | None, X: np.ndarray, R: np.ndarray, logits: Any
 
 
 def local_distributional_smoothness(model, params: dict | None, X: np.ndarray, eps: float, *,
-                                    xi: float = 1e-6, n_power: int = 1, rng: Any = None,
+                                    xi: float = 1e-6, n_power_iterations: int = 1, rng: Any = None,
                                     exact: bool = False) -> np.ndarray:
     """``LDS(x_i) = -KL(p(·|x_i) ‖ p(·|x_i + r_vadv,i))`` per sample (ICLR'16 sign convention).
 
@@ -312,19 +314,20 @@ def local_distributional_smoothness(model, params: dict | None, X: np.ndarray, e
     ----------
     Miyato et al. ICLR 2016, eq. (4).
     """
-    pert = vat_perturbation(model, params, X, eps, xi=xi, n_power=n_power, rng=rng,
-                            exact=exact)
+    pert = vat_perturbation(model, params, X, eps, xi=xi,
+                            n_power_iterations=n_power_iterations, rng=rng, exact=exact)
     model, params, _ = resolve_model(model, params)
     z, _ = model.forward(params, X + pert.r_adv)
     return -model.output.kl(model.output.log_proba(pert.logits), z)[0]
 
 
 def vat_loss(model, params: dict | None, X: np.ndarray, eps: float, *, xi: float = 1e-6,
-             n_power: int = 1, rng: Any = None, exact: bool = False) -> float:
+             n_power_iterations: int = 1, rng: Any = None, exact: bool = False) -> float:
     """VAT regulariser ``R_vadv = (1/n) Σ_i KL(p(·|x_i) ‖ p(·|x_i + r_vadv,i))``.
 
     The mean KL at the virtual adversarial perturbation (Miyato et al. TPAMI 2018, eq. (5)
     with eq. (12)); a float ``>= 0``.  Arguments as in :func:`vat_perturbation`.
     """
     return float(-np.mean(local_distributional_smoothness(
-        model, params, X, eps, xi=xi, n_power=n_power, rng=rng, exact=exact)))
+        model, params, X, eps, xi=xi, n_power_iterations=n_power_iterations, rng=rng,
+        exact=exact)))

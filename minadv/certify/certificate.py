@@ -138,7 +138,7 @@ class CertifyInputs(NamedTuple):
     y: np.ndarray
 
 
-def check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max, *,
+def check_certify_inputs(model, params, X, y, eps, *, norm, clip_min, clip_max,
                          allowed: tuple, method: str) -> CertifyInputs:
     """Validate the public arguments of a certifier once (names every bad argument)."""
     net = as_network(model, params)

@@ -117,12 +117,12 @@ def linear_minimum(region: InputSet, Lam: np.ndarray) -> np.ndarray:
     return out
 
 
-def linear_minimiser(row: InputSet, lam: np.ndarray) -> np.ndarray:
+def linear_minimiser(row: InputSet, direction: np.ndarray) -> np.ndarray:
     """A minimiser ``x' ∈ S(x)`` of ``λᵀx'`` for the one point of ``row`` (``(d,)``).
 
     The worst case of :func:`minadv.attacks.linear.linear_worst_case_kernel` for the score
     ``λᵀx'`` and label +1 (it minimises ``λᵀδ`` over the ball ∩ box exactly, every norm).
     """
-    one = np.ones(1, dtype=lam.dtype)
-    delta = linear_worst_case_kernel(lam, one, row.X, row.eps, row.norm, row.lo, row.hi)
+    one = np.ones(1, dtype=direction.dtype)
+    delta = linear_worst_case_kernel(direction, one, row.X, row.eps, norm=row.norm, lo=row.lo, hi=row.hi)
     return row.X[0] + delta[0]

@@ -160,7 +160,7 @@ def certify_interval_kernel(net: Network, region: InputSet, y: np.ndarray,
 
 
 def certify_interval(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
-                     norm: Any = np.inf, *, clip_min: Any = None, clip_max: Any = None,
+                     *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                      bounds: Any = None) -> Certificate:
     """Certify each row of ``X`` by interval bound propagation (IBP).
 
@@ -185,7 +185,7 @@ def certify_interval(model: Any, params: Any, X: Any, y: Any = None, eps: Any = 
     -----
     ``docs/theory.md`` §17.2; exact on a network without hidden layers.
     """
-    inputs = check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max,
+    inputs = check_certify_inputs(model, params, X, y, eps, norm=norm, clip_min=clip_min, clip_max=clip_max,
                                   allowed=MONOTONE, method="interval propagation")
     if bounds is not None:
         bounds = check_bounds(bounds, inputs.net, inputs.region.X.shape[0])

@@ -63,7 +63,7 @@ def relu_relaxation(activation: str, lower: np.ndarray, upper: np.ndarray):
 
 
 def backsubstitute(net: Network, region: InputSet, bounds: list, Lam: np.ndarray,
-                   const: np.ndarray, layer: int) -> np.ndarray:
+                   const: np.ndarray, *, layer: int) -> np.ndarray:
     """Lower bound ``(n, m)`` of ``Λ a_layer + const`` over the input set (eq. (17.3)).
 
     ``Lam`` is ``(n, m, n_layer)`` (rows act on the pre-activations of ``layer``, 1-based);
@@ -94,7 +94,7 @@ def linear_bounds_kernel(net: Network, region: InputSet) -> list:
         eye = np.broadcast_to(np.eye(k, dtype=region.X.dtype), (n, k, k))
         Lam = np.concatenate([eye, -eye], axis=1)                # rows e_k and -e_k, (n, 2k, k)
         low = backsubstitute(net, region, bounds, Lam, np.zeros((n, 2 * k), region.X.dtype),
-                             layer)
+                             layer=layer)
         with np.errstate(over="ignore", invalid="ignore"):
             ibp_lo, ibp_up = interval_affine(phi(bounds[-1][0]), phi(bounds[-1][1]),
                                              net.weights[layer - 1], net.biases[layer - 1])
@@ -120,7 +120,8 @@ def linear_bounds(model: Any, params: Any, X: Any, eps: Any, norm: Any = np.inf,
     ``docs/theory.md`` §17.3, eqs. (17.2)-(17.3).  Cost: layer ``l`` back-substitutes
     ``2 n_l`` rows through ``l - 1`` layers.
     """
-    inputs = check_certify_inputs(model, params, X, None, eps, norm, clip_min, clip_max,
+    inputs = check_certify_inputs(model, params, X, None, eps, norm=norm, clip_min=clip_min,
+                                  clip_max=clip_max,
                                   allowed=PIECEWISE_LINEAR, method="the linear relaxation")
     return linear_bounds_kernel(inputs.net, inputs.region)
 
@@ -137,7 +138,7 @@ def certify_linear_kernel(net: Network, region: InputSet, y: np.ndarray,
         margins = linear_minimum(region, Lam) + spec @ b
     else:
         relaxed = backsubstitute(net, region, bounds, spec, np.zeros(spec.shape[:2], spec.dtype),
-                                 net.n_layers)
+                                 layer=net.n_layers)
         boxed = interval_margins_kernel(net, region, bounds, spec)
         with np.errstate(invalid="ignore"):
             margins = np.where(np.isnan(relaxed) | np.isnan(boxed), np.nan,
@@ -148,7 +149,7 @@ def certify_linear_kernel(net: Network, region: InputSet, y: np.ndarray,
 
 
 def certify_linear(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
-                   norm: Any = np.inf, *, clip_min: Any = None, clip_max: Any = None,
+                   *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                    bounds: Any = None) -> Certificate:
     """Certify each row of ``X`` by the linear relaxation (CROWN/DeepPoly back-substitution).
 
@@ -169,7 +170,7 @@ def certify_linear(model: Any, params: Any, X: Any, y: Any = None, eps: Any = No
     -----
     ``docs/theory.md`` §17.3.  Exact on a network without hidden layers.
     """
-    inputs = check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max,
+    inputs = check_certify_inputs(model, params, X, y, eps, norm=norm, clip_min=clip_min, clip_max=clip_max,
                                   allowed=PIECEWISE_LINEAR, method="the linear relaxation")
     if bounds is not None:
         bounds = check_bounds(bounds, inputs.net, inputs.region.X.shape[0])

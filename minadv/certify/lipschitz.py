@@ -56,7 +56,7 @@ def certify_lipschitz_kernel(net: Network, region: InputSet, y: np.ndarray) -> C
 
 
 def certify_lipschitz(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
-                      norm: Any = np.inf) -> Certificate:
+                      *, norm: Any = np.inf) -> Certificate:
     """Certify each row of ``X`` by the Lipschitz margin (product of layer norms).
 
     Parameters
@@ -75,6 +75,6 @@ def certify_lipschitz(model: Any, params: Any, X: Any, y: Any = None, eps: Any =
     -----
     ``docs/theory.md`` §17.7.
     """
-    inputs = check_certify_inputs(model, params, X, y, eps, norm, None, None,
+    inputs = check_certify_inputs(model, params, X, y, eps, norm=norm, clip_min=None, clip_max=None,
                                   allowed=tuple(LIPSCHITZ), method="the Lipschitz certificate")
     return certify_lipschitz_kernel(inputs.net, inputs.region, inputs.y)

@@ -67,7 +67,7 @@ def finite_bounds(net: Network, bounds: list, i: int) -> list | None:
         else None
 
 
-def lp_point(net, region, i, y, bounds_i, spec_i, time_limit):
+def lp_point(net, region, i, y, bounds_i, *, spec_i, time_limit):
     """Solve the LPs of point ``i``; returns (margins, status, reason, cex, solver)."""
     prog = network_program(net, region.lower[i], region.upper[i], bounds_i, integer=False)
     margins, solver, cex, deadline = [], [], None, time.monotonic() + time_limit
@@ -137,7 +137,7 @@ def certify_lp_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: lis
             res = (np.full(classes.shape[1], np.nan), UNKNOWN,
                    "a pre-activation bound is not finite: no triangle can be formed", None, ())
         else:
-            res = lp_point(net, region, i, y[i], bounds_i, spec[i], time_limit)
+            res = lp_point(net, region, i, y[i], bounds_i, spec_i=spec[i], time_limit=time_limit)
         for key, v in zip(out, res):
             out[key].append(v)
     return Certificate("lp", np.array(out["margins"]).reshape(classes.shape), classes,
@@ -146,7 +146,7 @@ def certify_lp_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: lis
 
 
 def certify_lp(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
-               norm: Any = np.inf, *, clip_min: Any = None, clip_max: Any = None,
+               *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                bounds: Any = None, time_limit: float = 60.0) -> Certificate:
     """Certify each row of ``X`` by the LP triangle relaxation (HiGHS).
 
@@ -179,7 +179,7 @@ def certify_lp(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
     -----
     ``docs/theory.md`` §17.4, table (17.4).
     """
-    inputs = check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max,
+    inputs = check_certify_inputs(model, params, X, y, eps, norm=norm, clip_min=clip_min, clip_max=clip_max,
                                   allowed=PIECEWISE_LINEAR, method="the LP relaxation")
     check_polyhedral(inputs.net, inputs.region, "the LP relaxation")
     time_limit = check_scalar(time_limit, "time_limit", low=0.0, low_inclusive=False)

@@ -73,7 +73,7 @@ def milp_class(prog, w_last, const, time_left):
     return primal, dual, res.x, int(res.status), str(res.message)
 
 
-def milp_point(net: Network, region: InputSet, i: int, y: int, bounds_i: list,
+def milp_point(net: Network, region: InputSet, i: int, y: int, bounds_i: list, *,
                spec_i: np.ndarray, time_limit: float):
     """All wrong classes of point ``i``: (margins, status, reason, cex, solver)."""
     prog = network_program(net, region.lower[i], region.upper[i], bounds_i, integer=True)
@@ -125,7 +125,7 @@ def verify_exact_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: l
             res = (np.full(classes.shape[1], np.nan), UNKNOWN,
                    "a pre-activation bound is not finite: big-M needs finite bounds", None, ())
         else:
-            res = milp_point(net, region, i, y[i], bounds_i, spec[i], time_limit)
+            res = milp_point(net, region, i, y[i], bounds_i, spec_i=spec[i], time_limit=time_limit)
         for key, v in zip(out, res):
             out[key].append(v)
     method = "closed_form" if net.n_layers == 1 else "milp"
@@ -135,7 +135,7 @@ def verify_exact_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: l
 
 
 def verify_exact(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
-                 norm: Any = np.inf, *, clip_min: Any = None, clip_max: Any = None,
+                 *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                  bounds: Any = None, time_limit: float = 60.0) -> Certificate:
     """Exact robustness verification of each row of ``X`` (MILP, or the closed form).
 
@@ -180,7 +180,7 @@ def verify_exact(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None
     >>> str(cert.status[0]), round(float(cert.margins[0, 0]), 6)   # min relu(x) - 0.5 on [1, 3]
     ('verified', 0.5)
     """
-    inputs = check_certify_inputs(model, params, X, y, eps, norm, clip_min, clip_max,
+    inputs = check_certify_inputs(model, params, X, y, eps, norm=norm, clip_min=clip_min, clip_max=clip_max,
                                   allowed=PIECEWISE_LINEAR, method="exact verification")
     check_polyhedral(inputs.net, inputs.region, "exact verification")
     time_limit = check_scalar(time_limit, "time_limit", low=0.0, low_inclusive=False)

@@ -58,7 +58,7 @@ class SmoothedCertificate(NamedTuple):
 
 
 def smoothed_counts(net: Network, x: np.ndarray, sigma: float, n: int,
-                    gen: np.random.Generator, batch_size: int = 1000) -> np.ndarray:
+                    gen: np.random.Generator, *, batch_size: int = 1000) -> np.ndarray:
     """Class counts ``(C,)`` of ``argmax z(x + σ ε)`` over ``n`` draws (``x`` ``(d,)``)."""
     counts = np.zeros(net.n_classes, dtype=np.int64)
     for start in range(0, n, batch_size):
@@ -68,25 +68,25 @@ def smoothed_counts(net: Network, x: np.ndarray, sigma: float, n: int,
     return counts
 
 
-def clopper_pearson_lower(k: np.ndarray, n: int, alpha: float) -> np.ndarray:
+def clopper_pearson_lower(k: np.ndarray, n: int, failure_probability: float) -> np.ndarray:
     """One-sided ``1 - α`` Clopper–Pearson lower bound of a binomial proportion: the
     ``α``-quantile of ``Beta(k, n - k + 1)`` (0 when ``k = 0``)."""
     k = np.asarray(k)
     with np.errstate(invalid="ignore"):
-        return np.where(k > 0, stats.beta.ppf(alpha, np.maximum(k, 1), n - k + 1), 0.0)
+        return np.where(k > 0, stats.beta.ppf(failure_probability, np.maximum(k, 1), n - k + 1), 0.0)
 
 
-def _check_smoothing(model, params, X, sigma, alpha, rng, batch_size):
+def _check_smoothing(model, params, X, sigma, failure_probability, rng, batch_size):
     net = as_network(model, params)
     X = model.check_X(X)
     sigma = check_scalar(sigma, "sigma", low=0.0, low_inclusive=False)
-    alpha = check_scalar(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False,
-                         high_inclusive=False)
-    return net, X, sigma, alpha, as_generator(rng), check_int(batch_size, "batch_size", low=1)
+    failure_probability = check_scalar(failure_probability, "failure_probability", low=0.0,
+                                       high=1.0, low_inclusive=False, high_inclusive=False)
+    return net, X, sigma, failure_probability, as_generator(rng), check_int(batch_size, "batch_size", low=1)
 
 
 def smoothed_predict(model: Any, params: Any, X: Any, sigma: float, *, n_samples: int = 100,
-                     alpha: float = 0.001, rng: Any = None,
+                     failure_probability: float = 0.001, rng: Any = None,
                      batch_size: int = 1000) -> np.ndarray:
     """Cohen et al.'s PREDICT: the smoothed class of each row, or ``-1`` (abstain).
 
@@ -98,8 +98,8 @@ def smoothed_predict(model: Any, params: Any, X: Any, sigma: float, *, n_samples
     sigma : float > 0
         Noise level σ.
     n_samples : int >= 1
-    alpha : float in (0, 1)
-        Probability of returning a wrong class (not abstaining) is at most ``alpha``.
+    failure_probability : float in (0, 1)
+        Probability of returning a wrong class (not abstaining) is at most ``failure_probability``.
     rng : None, int or Generator
     batch_size : int >= 1
         Noisy copies per forward pass.
@@ -113,43 +113,44 @@ def smoothed_predict(model: Any, params: Any, X: Any, sigma: float, *, n_samples
     ``docs/theory.md`` §17.6: abstain unless the two-sided binomial test
     (:func:`scipy.stats.binomtest`) of ``n_A`` vs ``n_B`` rejects ``p = 1/2`` at level α.
     """
-    net, X, sigma, alpha, gen, batch_size = _check_smoothing(model, params, X, sigma, alpha,
+    net, X, sigma, failure_probability, gen, batch_size = _check_smoothing(
+        model, params, X, sigma, failure_probability,
                                                              rng, batch_size)
     n_samples = check_int(n_samples, "n_samples", low=1)
     out = np.full(X.shape[0], ABSTAIN, dtype=np.int64)
     for i, x in enumerate(X):
-        counts = smoothed_counts(net, x, sigma, n_samples, gen, batch_size)
+        counts = smoothed_counts(net, x, sigma, n_samples, gen, batch_size=batch_size)
         top2 = np.argsort(counts, kind="stable")[::-1][:2]       # c_A, c_B
         n_a, n_b = int(counts[top2[0]]), int(counts[top2[1]])
-        if stats.binomtest(n_a, n_a + n_b, 0.5).pvalue <= alpha:
+        if stats.binomtest(n_a, n_a + n_b, 0.5).pvalue <= failure_probability:
             out[i] = top2[0]
     return out
 
 
-def smoothed_certify_kernel(net: Network, X: np.ndarray, sigma: float, n0: int, n: int,
-                            alpha: float, gen: np.random.Generator,
+def smoothed_certify_kernel(net: Network, X: np.ndarray, sigma: float, *, n0: int, n: int,
+                            failure_probability: float, gen: np.random.Generator,
                             batch_size: int) -> SmoothedCertificate:
     """Kernel of :func:`smoothed_certify` (everything validated)."""
     pred = np.full(X.shape[0], ABSTAIN, dtype=np.int64)
     radius, p_low = np.zeros(X.shape[0]), np.zeros(X.shape[0])
     counts = np.zeros(X.shape[0], dtype=np.int64)
     for i, x in enumerate(X):
-        c_a = int(np.argmax(smoothed_counts(net, x, sigma, n0, gen, batch_size)))   # selection
-        counts[i] = smoothed_counts(net, x, sigma, n, gen, batch_size)[c_a]         # estimation
-        p_low[i] = clopper_pearson_lower(counts[i], n, alpha)
+        c_a = int(np.argmax(smoothed_counts(net, x, sigma, n0, gen, batch_size=batch_size)))   # selection
+        counts[i] = smoothed_counts(net, x, sigma, n, gen, batch_size=batch_size)[c_a]         # estimation
+        p_low[i] = clopper_pearson_lower(counts[i], n, failure_probability)
         if p_low[i] > 0.5:
             pred[i], radius[i] = c_a, sigma * special.ndtri(p_low[i])              # σ Φ⁻¹(p)
     return SmoothedCertificate(pred, radius, p_low, counts)
 
 
 def smoothed_certify(model: Any, params: Any, X: Any, sigma: float, *, n0: int = 100,
-                     n_samples: int = 1000, alpha: float = 0.001, rng: Any = None,
+                     n_samples: int = 1000, failure_probability: float = 0.001, rng: Any = None,
                      batch_size: int = 1000) -> SmoothedCertificate:
     """Cohen et al.'s CERTIFY: a class and a certified L2 radius per row (or abstain).
 
     Parameters
     ----------
-    model, params, X, sigma, alpha, rng, batch_size
+    model, params, X, sigma, failure_probability, rng, batch_size
         As in :func:`smoothed_predict`.
     n0 : int >= 1
         Draws to select the top class.
@@ -166,18 +167,21 @@ def smoothed_certify(model: Any, params: Any, X: Any, sigma: float, *, n0: int =
     Raises
     ------
     TypeError, ValueError
-        Not an MLP/logistic regression, bad ``X``, ``sigma <= 0``, ``alpha`` outside (0, 1),
+        Not an MLP/logistic regression, bad ``X``, ``sigma <= 0``, ``failure_probability`` outside (0, 1),
         counts ``< 1``.
 
     Notes
     -----
     ``docs/theory.md`` §17.6, eq. (17.6).
     """
-    net, X, sigma, alpha, gen, batch_size = _check_smoothing(model, params, X, sigma, alpha,
+    net, X, sigma, failure_probability, gen, batch_size = _check_smoothing(
+        model, params, X, sigma, failure_probability,
                                                              rng, batch_size)
     n0 = check_int(n0, "n0", low=1)
     n_samples = check_int(n_samples, "n_samples", low=1)
-    return smoothed_certify_kernel(net, X, sigma, n0, n_samples, alpha, gen, batch_size)
+    return smoothed_certify_kernel(net, X, sigma, n0=n0, n=n_samples,
+                                   failure_probability=failure_probability, gen=gen,
+                                   batch_size=batch_size)
 
 
 def linear_smoothing_radius(model: Any, params: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:

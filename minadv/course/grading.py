@@ -412,7 +412,7 @@ def _group_errors(ref, pairs) -> tuple[float, list]:
     return max(errors), shares
 
 
-def judge(ex: Exercise, spec: CaseSpec, ref, got, msgs=(), modified=False,
+def judge(ex: Exercise, spec: CaseSpec, ref, got, msgs=(), *, modified=False,
           seconds=float("nan")) -> Case:
     """The verdict on one case from the student's output ``got`` (see the module docstring)."""
     tol = tolerance(spec)
@@ -467,4 +467,4 @@ def run_case(ex: Exercise, fn: Callable, spec: CaseSpec, *, timeout: float | Non
                     time.perf_counter() - start)
     seconds = time.perf_counter() - start
     modified = not _same_args((spec.args, spec.kwargs), (args, kwargs))
-    return judge(ex, spec, ref, got, msgs, modified, seconds)
+    return judge(ex, spec, ref, got, msgs, modified=modified, seconds=seconds)

@@ -178,7 +178,7 @@ def _verdict(task: PreparedCase, out_path: str) -> Case:
                     "`raise NotImplementedError` with your code", seconds)
     if error:
         return Case(task.spec.name, False, float("nan"), error, seconds)
-    return judge(ex, task.spec, task.ref, trees["out"], msgs, modified, seconds)
+    return judge(ex, task.spec, task.ref, trees["out"], msgs, modified=modified, seconds=seconds)
 
 
 def run_submission(source, workdir, tasks, *, timeout=DEFAULT_TIMEOUT,

@@ -105,7 +105,7 @@ def vat_power_iteration(fisher_product, d, n_iter):
 
 def robust_logistic_hessian(w, X, y, eps):
     """:func:`minadv.robust_logistic.robust_logistic_hessian` (L2, no intercept)."""
-    return robust_logistic.robust_logistic_hessian(w, None, X, y, eps, 2)
+    return robust_logistic.robust_logistic_hessian(w, None, X, y, eps, norm=2)
 
 
 def hvp_one_hidden(params, X, y, v):
@@ -138,7 +138,7 @@ def relu_backward(dout, x):
 
 def linear_worst_case(w, b, X, y, eps, norm):
     """:func:`minadv.attacks.linear_worst_case` without a box."""
-    return attacks.linear_worst_case(w, b, X, y, eps, norm)
+    return attacks.linear_worst_case(w, b, X, y, eps, norm=norm)
 
 
 def project_l1_ball(delta, eps):
@@ -148,7 +148,7 @@ def project_l1_ball(delta, eps):
 
 def robust_logistic_loss(w, b, X, y, eps, norm):
     """:func:`minadv.robust_logistic.robust_logistic_loss` (closed form, eq. (1.1))."""
-    return robust_logistic.robust_logistic_loss(w, b, X, y, eps, norm)
+    return robust_logistic.robust_logistic_loss(w, b, X, y, eps, norm=norm)
 
 
 def local_entropy_gradient(x, grid, f_grid, gamma):

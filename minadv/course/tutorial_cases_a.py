@@ -267,7 +267,7 @@ def _rl_cases(gen):
     return cases
 
 
-def robust_loss_parts(w, b, X, y, eps, norm, *, q=None, sign=1.0, labels01=False):
+def _robust_loss_parts(w, b, X, y, eps, norm, *, q=None, sign=1.0, labels01=False):
     """``mean softplus(sign eps ‖w‖_q - s (x·w + b))`` with switches that plant the mistakes."""
     q = {np.inf: 1, 2: 2, 1: np.inf}[norm] if q is None else q
     s = y if labels01 else 2 * y - 1
@@ -289,12 +289,12 @@ ROBUST_LOSS = Exercise(
     mistakes=(
         Mistake("the attack costs eps ‖w‖_q with q the DUAL exponent of p (1/p + 1/q = 1): "
                 "‖w‖₁ for an L∞ attack, ‖w‖_∞ for an L1 attack (you used ‖w‖_p)",
-                lambda w, b, X, y, eps, norm: robust_loss_parts(w, b, X, y, eps, norm, q=norm)),
+                lambda w, b, X, y, eps, norm: _robust_loss_parts(w, b, X, y, eps, norm, q=norm)),
         Mistake("the attack LOWERS the margin: z = s (x·w + b) - eps ‖w‖_q (you added it)",
-                lambda w, b, X, y, eps, norm: robust_loss_parts(w, b, X, y, eps, norm,
+                lambda w, b, X, y, eps, norm: _robust_loss_parts(w, b, X, y, eps, norm,
                                                                 sign=-1.0)),
         Mistake("the labels are 0/1: use the signed labels s = 2y - 1",
-                lambda w, b, X, y, eps, norm: robust_loss_parts(w, b, X, y, eps, norm,
+                lambda w, b, X, y, eps, norm: _robust_loss_parts(w, b, X, y, eps, norm,
                                                                 labels01=True)),
     ),
 )

@@ -142,7 +142,7 @@ def _pgd_loop_cases(gen):
     ]
 
 
-def pgd_loop_parts(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
+def _pgd_loop_parts(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None,
                    clip_max=None, *, ascent=True, ball=True, around_x=True, sign0=False,
                    project_start=True, grad_at_clean=False, extra=0):
     """The stub's iteration with switches that plant the usual mistakes."""
@@ -162,7 +162,7 @@ def pgd_loop_parts(input_grad, X, delta0, eps, step_size, n_steps, clip_min=None
 
 def _loop_mistake(**switches):
     def fn(*args, **kwargs):
-        return pgd_loop_parts(*args, **kwargs, **switches)
+        return _pgd_loop_parts(*args, **kwargs, **switches)
     return fn
 
 

@@ -74,6 +74,8 @@ class LossGrads(NamedTuple):
 def stack_caches(a: Any, b: Any) -> Any:
     """Concatenate two forward caches row-wise (tuple/list/NamedTuple trees of batch-first
     arrays), e.g. to backpropagate ``[x; x_adv]`` in one pass."""
+    if a is None:                                     # an absent part (e.g. no dropout masks)
+        return None
     if isinstance(a, np.ndarray):
         return np.concatenate([a, b], axis=0)
     parts = [stack_caches(u, v) for u, v in zip(a, b)]
@@ -95,8 +97,10 @@ class Model(Protocol):
 
     Description: ``n_features``, ``n_classes``, ``dtype``, ``output`` (an
     :class:`~minadv.losses.OutputFamily`), ``weight_names`` (the L2-penalised arrays),
-    ``param_shapes``, ``n_params``, ``config()``, ``init_params(rng)``, ``param_template()``.
-    Validation: ``check_params``, ``check_X``, ``check_y``, ``check_inputs``.
+    ``hidden_sizes`` (widths of the hidden layers, ``()`` for a linear model; a model with
+    hidden layers also accepts ``forward(params, X, masks=...)``, one dropout mask per hidden
+    layer), ``param_shapes``, ``n_params``, ``config()``, ``init_params(rng)``,
+    ``param_template()``.  Validation: ``check_params``, ``check_X``, ``check_y``, ``check_inputs``.
     Kernels and their checked forms are listed in the module docstring.
     """
 
@@ -105,6 +109,7 @@ class Model(Protocol):
     dtype: np.dtype
     output: OutputFamily
     weight_names: tuple[str, ...]
+    hidden_sizes: tuple[int, ...]
 
     @property
     def param_shapes(self) -> dict[str, tuple]: ...
@@ -128,8 +133,8 @@ class Model(Protocol):
     def fisher_product_kernel(self, params: Params, X: np.ndarray, vector: Params, *,
                               l2: float = 0.0) -> Params: ...
     def input_fisher_product_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
-                            logits: np.ndarray | None = None, cache: Any = None
-                            ) -> np.ndarray: ...
+                                    logits: np.ndarray | None = None,
+                                    cache: Any = None) -> np.ndarray: ...
 
 
 class BaseModel:
@@ -145,6 +150,7 @@ class BaseModel:
     dtype: np.dtype
     output: OutputFamily
     weight_names: tuple[str, ...]
+    hidden_sizes: tuple[int, ...]
 
     # ----------------------------------------------------------------- description
     @property
@@ -173,11 +179,14 @@ class BaseModel:
         """Raise unless ``y`` holds ``n_samples`` integer labels in ``{0..n_classes-1}``."""
         return check_labels(y, name, self.n_classes, n_samples)
 
-    def check_inputs(self, params: Any, X: Any, y: Any = None):
-        """Validate ``params``, ``X`` and (if given) ``y`` once; return them.
+    def check_inputs(self, params: Any, X: Any, y: Any = None, *, need_y: bool = False):
+        """Validate ``params``, ``X`` and (if given, or ``need_y``) ``y`` once; return them.
 
         Library code calls this at its public boundary and then uses the kernels.
         """
+        if need_y and y is None:
+            raise TypeError("y: expected the labels (n,) of X, got None; the loss and its "
+                            "derivatives need them (pass y).")
         params = self.check_params(params)
         X = self.check_X(X)
         if y is not None:
@@ -190,8 +199,8 @@ class BaseModel:
 
     # ----------------------------------------------------------------- kernels
     def loss_and_grads_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, *,
-                        param_grads: bool = True, input_grad: bool = True,
-                        l2: float = 0.0) -> LossGrads:
+                              param_grads: bool = True, input_grad: bool = True,
+                              l2: float = 0.0) -> LossGrads:
         """Kernel of :meth:`loss_and_grads` (no validation): one forward and one backward pass."""
         logits, cache = self.forward(params, X)
         sample_losses, dlogits = self.output.nll(logits, y)
@@ -226,7 +235,7 @@ class BaseModel:
         return add_l2_hvp(grads, vector, self.weight_names, l2)
 
     def input_fisher_product_kernel(self, params: Params, X: np.ndarray, R: np.ndarray, *,
-                            logits=None, cache=None) -> np.ndarray:
+                                    logits=None, cache=None) -> np.ndarray:
         """``Jₓᵀ F Jₓ r / n`` per sample, without validation (VAT's exact power iteration)."""
         if cache is None:
             logits, cache = self.forward(params, X)
@@ -257,7 +266,7 @@ class BaseModel:
 
     def loss(self, params: Params, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
         """Mean loss ``(1/n) Σ ℓ_i + (l2/2) Σ‖W‖²`` (biases unpenalized)."""
-        params, X, y = self.check_inputs(params, X, y)
+        params, X, y = self.check_inputs(params, X, y, need_y=True)
         l2 = check_scalar(l2, "l2", low=0.0)
         logits, _ = self.forward(params, X)
         value = float(np.mean(self.output.nll(logits, y)[0]))
@@ -285,10 +294,10 @@ class BaseModel:
         -------
         LossGrads
         """
-        params, X, y = self.check_inputs(params, X, y)
+        params, X, y = self.check_inputs(params, X, y, need_y=True)
         l2 = check_scalar(l2, "l2", low=0.0)
         return self.loss_and_grads_kernel(params, X, y, param_grads=param_grads,
-                                    input_grad=input_grad, l2=l2)
+                                          input_grad=input_grad, l2=l2)
 
     def hvp(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params, *,
             l2: float = 0.0) -> Params:
@@ -297,7 +306,7 @@ class BaseModel:
         The Hessian is that of the mean loss (plus ``l2·v`` on the weights).  Cost: about two
         gradients.  ``docs/theory.md`` §12 lists the R-forward/R-backward recursions.
         """
-        params, X, y = self.check_inputs(params, X, y)
+        params, X, y = self.check_inputs(params, X, y, need_y=True)
         vector = self.check_direction(vector)
         l2 = check_scalar(l2, "l2", low=0.0)
         return add_l2_hvp(self.hvp_kernel(params, X, y, vector), vector, self.weight_names, l2)

@@ -41,6 +41,7 @@ class LogisticRegressionModel(BaseModel):
 
     output = LOGISTIC
     weight_names = ("w",)
+    hidden_sizes: tuple[int, ...] = ()          # no hidden layer (nothing for dropout)
 
     def __init__(self, n_features: int, *, dtype: Any = np.float64):
         self.n_features = check_int(n_features, "n_features", low=1)

@@ -5,12 +5,14 @@ Row-vector batch convention (``docs/theory.md`` §12)::
     h_0 = X                          # (n, d)
     a_l = h_{l-1} W_l + b_l          # (n, n_l),  W_l: (n_{l-1}, n_l)    affine_forward
     h_l = phi(a_l)        (l < L)                                       activation_forward
+    h_l = h_l ⊙ m_l       (l < L, only with dropout masks)             dropout_forward
     z   = a_L                        # logits (n, C)
 
 Backward, with ``δ_l = ∂L/∂a_l``::
 
     δ_L = ∂L/∂z,   ∂L/∂W_l = h_{l-1}ᵀ δ_l,   ∂L/∂b_l = Σ_rows δ_l,     affine_backward
     g_{l-1} = δ_l W_lᵀ,                                                 affine_backward
+    g_{l-1} = g_{l-1} ⊙ m_{l-1}          (only with dropout masks)      dropout_backward
     δ_{l-1} = phi'(a_{l-1}) ⊙ g_{l-1},   ∂L/∂X = g_0.                  activation_backward
 
 R-operator (directional derivative along ``V = {(V_l, c_l)}``; ``R{h_0} = r`` for the
@@ -25,7 +27,8 @@ input-space product)::
                                                                         activation_rbackward
 
 The right column names the :mod:`minadv.layers` function that computes each line;
-:meth:`MLP.forward`, :meth:`MLP.backward` and :meth:`MLP.hvp_closure` are loops over them.
+:meth:`MLP.forward`, :meth:`MLP.backward` and :meth:`MLP.hvp_kernel` are loops over them;
+:meth:`MLP.hvp_closure` is the HVP's speed place (the same recursion, ``V``-free terms hoisted).
 
 References
 ----------
@@ -50,6 +53,8 @@ from ..layers import (
     affine_forward,
     affine_rbackward,
     affine_rforward,
+    dropout_backward,
+    dropout_forward_kernel,
 )
 from ..losses import OUTPUTS
 from ..params import Params, init_weight
@@ -68,12 +73,16 @@ class MLPCache(NamedTuple):
     pre : list of ndarray (n, n_l)
         Hidden pre-activations ``a_1 … a_{L-1}``.
     post : list of ndarray (n, n_l)
-        Hidden activations ``h_l = φ(a_l)``.
+        Hidden activations ``h_l = φ(a_l)``, the inputs of the next affine layer (``h_l ⊙ m_l``
+        when dropout masks were given).
+    masks : list of ndarray (n, n_l) or None
+        The dropout masks ``m_l`` of :meth:`MLP.forward` (None: no dropout).
     """
 
     X: np.ndarray
     pre: list
     post: list
+    masks: list | None = None
 
 
 class MLP(BaseModel):
@@ -127,6 +136,7 @@ class MLP(BaseModel):
         #: ``(("W1", "b1"), ("W2", "b2"), …)``: the one place parameter names are built
         self.layer_keys = tuple((f"W{l}", f"b{l}") for l in range(1, self.n_layers + 1))
         self.weight_names = tuple(wk for wk, _ in self.layer_keys)
+        self.hidden_sizes = self.sizes[1:-1]
 
     def __repr__(self) -> str:
         return (f"MLP(sizes={list(self.sizes)}, activation={self.activation!r}, "
@@ -158,17 +168,23 @@ class MLP(BaseModel):
         return params
 
     # ----------------------------------------------------------------- kernels
-    def forward(self, params: Params, X: np.ndarray):
-        """Logits ``(n, C)`` and the cache ``MLPCache(X, pre=[a_1, …], post=[h_1, …])``."""
+    def forward(self, params: Params, X: np.ndarray, *, masks: list | None = None):
+        """Logits ``(n, C)`` and the cache ``MLPCache(X, pre=[a_1, …], post=[h_1, …], masks)``.
+
+        ``masks`` (dropout training): one ``(n, n_l)`` mask or None per hidden layer
+        (:func:`~minadv.layers.dropout_mask`), applied to ``h_l``; backward uses them too.
+        """
         h, pre, post = X, [], []
-        for wk, bk in self.layer_keys[:-1]:
+        for l, (wk, bk) in enumerate(self.layer_keys[:-1]):
             a, _ = affine_forward(h, params[wk], params[bk])      # a_l = h_{l-1} W_l + b_l
             h, _ = activation_forward(a, self.act)                # h_l = φ(a_l)
+            if masks is not None:
+                h, _ = dropout_forward_kernel(h, masks[l])        # h_l ⊙ m_l
             pre.append(a)
             post.append(h)
         wk, bk = self.layer_keys[-1]
         z, _ = affine_forward(h, params[wk], params[bk])          # logits, (n, C)
-        return z, MLPCache(X, pre, post)
+        return z, MLPCache(X, pre, post, masks)
 
     def backward(self, params: Params, cache: MLPCache, dlogits: np.ndarray, *,
                  param_grads: bool = True, input_grad: bool = True):
@@ -176,7 +192,8 @@ class MLP(BaseModel):
 
         ``grads`` has the names of ``params`` in the caller's order.
         """
-        X, pre, post = cache                                      # an MLPCache (or a plain tuple)
+        X, pre, post = cache[:3]                                  # an MLPCache (or a plain tuple)
+        masks = cache[3] if len(cache) > 3 else None
         hs = [X, *post]                                           # h_0 … h_{L-1}
         grads, delta, dx = {}, dlogits, None                      # delta = δ_L, (n, C)
         for l in range(self.n_layers, 0, -1):
@@ -184,6 +201,8 @@ class MLP(BaseModel):
             dx, grads[wk], grads[bk] = affine_backward(           # g_{l-1} = δ_l W_lᵀ
                 delta, (hs[l - 1], params[wk]), input_grad=l > 1 or input_grad,
                 param_grads=param_grads)
+            if l > 1 and masks is not None:
+                dx = dropout_backward(dx, masks[l - 2])           # g_{l-1} ⊙ m_{l-1}
             if l > 1:              # δ_{l-1} = φ'(a_{l-1}) ⊙ g, in g's memory (g is not reused)
                 delta = activation_backward(dx, pre[l - 2], self.act, out=dx)
         grads = {k: grads[k] for k in params} if param_grads else None
@@ -193,8 +212,7 @@ class MLP(BaseModel):
                    R: np.ndarray | None):
         """``R{z}``: derivative of the logits along parameter direction ``vector`` and/or input
         direction ``R`` (forward-mode, one pass)."""
-        _, pre, _ = cache
-        d1s = [self.act.d1(a) for a in pre]                       # φ'(a_l)
+        d1s = [self.act.d1(a) for a in cache[1]]                  # φ'(a_l)
         return self._r_forward(params, cache, d1s, vector, R)[0][-1]
 
     def _r_forward(self, params, cache, d1s, vector, R):
@@ -203,8 +221,7 @@ class MLP(BaseModel):
         ``d1s = [φ'(a_1), …]``; ``vector`` (a parameter direction) and/or ``R`` (an input
         direction, ``R{h_0}``) may be None.  Returns ``(r_as, r_hs)`` with ``r_hs[0] = R``.
         """
-        X, _, post = cache
-        hs, r_as, r_hs = [X, *post], [], [R]
+        hs, r_as, r_hs = [cache[0], *cache[2]], [], [R]
         for l, (wk, bk) in enumerate(self.layer_keys, 1):
             rW, rb = (None, None) if vector is None else (vector[wk], vector[bk])
             r_as.append(affine_rforward((hs[l - 1], params[wk]), r_hs[-1], rW, rb))
@@ -244,7 +261,7 @@ class MLP(BaseModel):
 
     def _backward_terms(self, params, cache, delta):
         """``[δ_1 … δ_L]``, ``[φ'(a_1) …]`` and ``[φ''(a_1) ⊙ g_1 …]`` for the R-backward."""
-        _, pre, _ = cache
+        pre = cache[1]
         deltas, d1s, d2gs = [delta], [], []
         for l in range(self.n_layers, 1, -1):                     # hidden layer l-1, top down
             a = pre[l - 2]                                        # a_{l-1}
@@ -256,5 +273,35 @@ class MLP(BaseModel):
         return deltas, d1s, d2gs
 
     def hvp_kernel(self, params: Params, X: np.ndarray, y: np.ndarray, vector: Params) -> Params:
-        """Exact ``∇²_θ L · v`` by the R-forward/R-backward recursions (module docstring)."""
-        return self.hvp_closure(params, X, y)(vector)
+        """Exact ``∇²_θ L · v``: the textbook R-operator pass of the module docstring.
+
+        Forward, R-forward, then the backward and R-backward recursions together from the top
+        layer down, each line a :mod:`minadv.layers` pair.  :meth:`hvp_closure` is the same
+        recursion with the ``v``-independent terms hoisted out (the speed place);
+        ``tests/test_speed_places.py`` checks that the two paths agree.
+        """
+        z, cache = self.forward(params, X)
+        _, pre, post = cache[:3]
+        hs, n, L = [X, *post], X.shape[0], self.n_layers          # h_0 … h_{L-1}
+        r_hs, r_as = [None], []                                   # R{h_0} = 0: v moves θ only
+        for l, (wk, bk) in enumerate(self.layer_keys, 1):
+            r_as.append(affine_rforward((hs[l - 1], params[wk]), r_hs[-1],
+                                        vector[wk], vector[bk]))  # R{a_l}, (n, n_l)
+            if l < L:
+                r_hs.append(activation_rforward(r_as[-1], self.act.d1(pre[l - 1])))  # R{h_l}
+        _, dz = self.output.nll(z, y)
+        delta = dz / n                                            # δ_L, (n, C)
+        r_delta = self.output.nll_hvp(z, y, r_as[-1]) / n         # R{δ_L}
+        result = {}
+        for l in range(L, 0, -1):
+            wk, bk = self.layer_keys[l - 1]
+            cache_l = (hs[l - 1], params[wk])
+            r_g, result[wk], result[bk] = affine_rbackward(       # (H v)_{W_l}, (H v)_{b_l}
+                delta, r_delta, cache_l, r_hs[l - 1], vector[wk], input_grad=l > 1)
+            if l > 1:
+                a = pre[l - 2]                                    # a_{l-1}
+                g, _, _ = affine_backward(delta, cache_l, param_grads=False)  # g_{l-1}
+                r_delta = activation_rbackward(r_g, r_as[l - 2], self.act.d1(a),
+                                               self.act.d2(a) * g)          # R{δ_{l-1}}
+                delta = activation_backward(g, a, self.act)       # δ_{l-1}
+        return {k: result[k] for k in params}

@@ -48,29 +48,29 @@ __all__ = [
 ]
 
 
-def _sgd(lr=0.1, weight_decay=0.0) -> Optimizer:
+def _sgd(lr=0.1, l2=0.0) -> Optimizer:
     """Plain SGD, lr 0.1."""
-    return sgd(lr, weight_decay=weight_decay)
+    return sgd(lr, l2=l2)
 
 
-def _momentum(lr=0.1, momentum=0.9, weight_decay=0.0) -> Optimizer:
+def _momentum(lr=0.1, momentum=0.9, l2=0.0) -> Optimizer:
     """Heavy-ball SGD, lr 0.1, momentum 0.9."""
-    return sgd(lr, momentum=momentum, weight_decay=weight_decay)
+    return sgd(lr, momentum=momentum, l2=l2)
 
 
-def _nesterov(lr=0.1, momentum=0.9, weight_decay=0.0) -> Optimizer:
+def _nesterov(lr=0.1, momentum=0.9, l2=0.0) -> Optimizer:
     """Nesterov SGD, lr 0.1, momentum 0.9."""
-    return sgd(lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
+    return sgd(lr, momentum=momentum, nesterov=True, l2=l2)
 
 
-def _adam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+def _adam(lr=1e-3, b1=0.9, b2=0.999, damping=1e-8) -> Optimizer:
     """Adam with the paper's defaults."""
-    return adam(lr, b1=b1, b2=b2, eps=eps)
+    return adam(lr, b1=b1, b2=b2, damping=damping)
 
 
-def _sam(lr=0.1, rho=0.05, momentum=0.9, weight_decay=0.0) -> Optimizer:
+def _sam(lr=0.1, rho=0.05, momentum=0.9, l2=0.0) -> Optimizer:
     """SAM around heavy-ball SGD (Foret et al.'s setting), rho 0.05."""
-    return sam(sgd(lr, momentum=momentum, weight_decay=weight_decay), rho=rho)
+    return sam(sgd(lr, momentum=momentum, l2=l2), rho=rho)
 
 
 #: Factories with sensible defaults; call with keyword overrides,

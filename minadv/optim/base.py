@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import check_int, check_scalar
-from ..params import Params
+from ..params import Params, weight_names_of
 
 __all__ = [
     "Optimizer",
@@ -134,10 +134,14 @@ def check_grads(grads: Any, params: Mapping[str, np.ndarray], name: str = "grads
                          f"missing {missing}.")
 
 
-def sgd_direction(g, p, buf, *, momentum: float, nesterov: bool, weight_decay: float):
-    """One coordinate block of SGD: returns ``(direction, new_buffer)`` (PyTorch convention)."""
-    if weight_decay:
-        g = g + weight_decay * p                      # L2 penalty (wd/2)||p||^2
+def sgd_direction(g, p, buf, *, momentum: float, nesterov: bool, l2: float):
+    """One coordinate block of SGD: returns ``(direction, new_buffer)`` (PyTorch convention).
+
+    ``l2`` is the coefficient of the penalty ``(l2/2)||p||²`` for this block (the caller passes
+    0 for a bias: biases are unpenalized).
+    """
+    if l2:
+        g = g + l2 * p                                # gradient of (l2/2)||p||^2
     if not momentum:
         return g, None
     buf = momentum * buf + g                          # heavy-ball trace, no dampening
@@ -145,8 +149,8 @@ def sgd_direction(g, p, buf, *, momentum: float, nesterov: bool, weight_decay: f
 
 
 def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
-        weight_decay: float = 0.0) -> Optimizer:
-    r"""Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+        l2: float = 0.0) -> Optimizer:
+    r"""Stochastic gradient descent with optional (Nesterov) momentum and an L2 penalty.
 
     Parameters
     ----------
@@ -156,8 +160,10 @@ def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
         Heavy-ball coefficient :math:`m`.
     nesterov : bool, default False
         Use Nesterov's look-ahead form (requires ``momentum > 0``).
-    weight_decay : float >= 0, default 0
-        Coupled L2 weight decay :math:`\lambda` (added to the gradient).
+    l2 : float >= 0, default 0
+        Coefficient :math:`\lambda` of the coupled L2 penalty ``½·l2·Σ‖W‖²`` on the weights
+        (:func:`minadv.params.weight_names_of`; biases unpenalized, the convention of
+        :mod:`minadv.losses`): :math:`\lambda W` is added to the gradient of every weight.
 
     Returns
     -------
@@ -166,7 +172,8 @@ def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
     Notes
     -----
     PyTorch's ``torch.optim.SGD`` with zero dampening (also the Torch7 ``optim.sgd`` used by
-    the Entropy-SGD and VAT reference code). With :math:`g \leftarrow g + \lambda\theta`,
+    the Entropy-SGD and VAT reference code), except that the penalty skips the biases (PyTorch
+    decays every tensor it is given).  With :math:`g \leftarrow g + \lambda W` on the weights,
 
     .. math::
         b_t = m\, b_{t-1} + g_t \ (b_0 = 0), \qquad
@@ -182,7 +189,7 @@ def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
     """
     schedule = check_lr(lr)
     momentum = check_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-    weight_decay = check_scalar(weight_decay, "weight_decay", low=0.0)
+    l2 = check_scalar(l2, "l2", low=0.0)
     nesterov = check_bool(nesterov, "nesterov")
     if nesterov and momentum == 0.0:
         raise ValueError("nesterov: Nesterov momentum requires momentum > 0, got momentum=0.")
@@ -196,9 +203,10 @@ def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
         check_grads(grads, params)
         step = -lr_at(schedule, state.count)
         updates, trace = {}, {}
+        weights = weight_names_of(params) if l2 else ()
         for k, p in params.items():
             d, buf = sgd_direction(grads[k], p, state.trace.get(k), momentum=momentum,
-                                   nesterov=nesterov, weight_decay=weight_decay)
+                                   nesterov=nesterov, l2=l2 if k in weights else 0.0)
             updates[k] = like_dtype(step * d, p)
             if buf is not None:
                 trace[k] = like_dtype(buf, p)
@@ -211,7 +219,7 @@ def sgd(lr: float | Schedule, *, momentum: float = 0.0, nesterov: bool = False,
 
 
 def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
-         eps: float = 1e-8) -> Optimizer:
+         damping: float = 1e-8) -> Optimizer:
     r"""Adam (Kingma & Ba 2015) with bias correction.
 
     Parameters
@@ -220,8 +228,9 @@ def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
         Step size :math:`\alpha` or schedule.
     b1, b2 : float in [0, 1), defaults 0.9 and 0.999
         Decay rates of the first and second moment estimates.
-    eps : float >= 0, default 1e-8
-        Added to :math:`\sqrt{\hat v}` in the denominator.
+    damping : float >= 0, default 1e-8
+        The paper's :math:`\epsilon`, added to :math:`\sqrt{\hat v}` in the denominator (named
+        ``damping`` because ``eps`` is only ever the attack radius in minadv).
 
     Notes
     -----
@@ -243,7 +252,7 @@ def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
     schedule = check_lr(lr)
     b1 = check_scalar(b1, "b1", low=0.0, high=1.0, high_inclusive=False)
     b2 = check_scalar(b2, "b2", low=0.0, high=1.0, high_inclusive=False)
-    eps = check_scalar(eps, "eps", low=0.0)
+    damping = check_scalar(damping, "damping", low=0.0)
 
     def init(params: Mapping[str, np.ndarray]) -> AdamState:
         zeros = {k: np.zeros_like(v) for k, v in params.items()}
@@ -260,7 +269,7 @@ def adam(lr: float | Schedule, *, b1: float = 0.9, b2: float = 0.999,
             g = grads[k]
             mu[k] = like_dtype(b1 * state.mu[k] + (1.0 - b1) * g, p)
             nu[k] = like_dtype(b2 * state.nu[k] + (1.0 - b2) * (g * g), p)
-            updates[k] = like_dtype(-lr_t * (mu[k] / c1) / (np.sqrt(nu[k] / c2) + eps), p)
+            updates[k] = like_dtype(-lr_t * (mu[k] / c1) / (np.sqrt(nu[k] / c2) + damping), p)
         return updates, AdamState(count=t, mu=mu, nu=nu)
 
     return Optimizer(init, update)
@@ -337,28 +346,30 @@ def exponential_decay(init_value: float, decay_rate: float, transition_steps: in
     return schedule
 
 
-def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
+def cosine_decay_schedule(init_value: float, decay_steps: int, final_fraction: float = 0.0) -> Schedule:
     r"""Cosine decay (Loshchilov & Hutter 2017, SGDR without restarts).
 
     .. math::
-        \eta(t) = \eta_0\left[(1-\alpha)\,\tfrac12\left(1 + \cos\frac{\pi \min(t, T)}{T}\right)
-        + \alpha\right]
+        \eta(t) = \eta_0\left[(1-f)\,\tfrac12\left(1 + \cos\frac{\pi \min(t, T)}{T}\right)
+        + f\right]
 
     Parameters
     ----------
     init_value : float >= 0
     decay_steps : int >= 1
-        ``T``; the rate stays at ``alpha * init_value`` after ``T`` updates.
-    alpha : float in [0, 1], default 0
-        Final fraction of ``init_value``.
+        ``T``; the rate stays at ``final_fraction * init_value`` after ``T`` updates.
+    final_fraction : float in [0, 1], default 0
+        ``f``, the final fraction of ``init_value`` (optax's ``alpha``; minadv keeps ``alpha``
+        for no hyper-parameter, ``docs/vocabulary.md``).
     """
     init_value = check_scalar(init_value, "init_value", low=0.0)
     decay_steps = check_int(decay_steps, "decay_steps", low=1)
-    alpha = check_scalar(alpha, "alpha", low=0.0, high=1.0)
+    final_fraction = check_scalar(final_fraction, "final_fraction", low=0.0, high=1.0)
 
     def schedule(count: int) -> float:
         frac = min(count, decay_steps) / decay_steps
-        return init_value * ((1.0 - alpha) * 0.5 * (1.0 + math.cos(math.pi * frac)) + alpha)
+        f = final_fraction
+        return init_value * ((1.0 - f) * 0.5 * (1.0 + math.cos(math.pi * frac)) + f)
 
     return schedule
 

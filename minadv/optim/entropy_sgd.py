@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_int, check_scalar
-from ..params import Params
+from ..params import Params, weight_names_of
 from .base import (
     Optimizer,
     Schedule,
@@ -111,7 +111,7 @@ def local_entropy_grad(params: Mapping[str, np.ndarray], gibbs_mean: Mapping[str
 def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: float,
                   rng: Any = None, *, L: int = 20, sgld_lr: float = 0.1, noise: float = 1e-4,
                   beta: float = 0.75, momentum: float = 0.9, nesterov: bool = True,
-                  weight_decay: float = 0.0) -> Params:
+                  l2: float = 0.0) -> Params:
     r"""Estimate the Gibbs mean :math:`\langle x'\rangle` by ``L`` SGLD steps (Lua inner loop).
 
     Kernel: arguments are not validated here (see :func:`entropy_sgd`).
@@ -140,14 +140,16 @@ def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: fl
     noise_scale = noise / math.sqrt(0.5 * sgld_lr)
     xp, mu = dict(params), dict(params)
     buf = {k: np.zeros_like(v) for k, v in params.items()}
+    weights = weight_names_of(params) if l2 else ()
     for _ in range(L):
         g = call_grad_fn(grad_fn, xp, "entropy_sgd", "a fresh minibatch per Langevin step")
         new_xp = {}
         for k, x in params.items():
             d, b = sgd_direction(g[k], None, buf[k], momentum=momentum, nesterov=nesterov,
-                                 weight_decay=0.0)
+                                 l2=0.0)
             eta = gen.standard_normal(np.shape(x), dtype=np.asarray(x).dtype)   # xi ~ N(0, I)
-            d = d + gamma * (xp[k] - x) + weight_decay * xp[k] + noise_scale * eta
+            decay = l2 * xp[k] if k in weights else 0.0             # biases unpenalized
+            d = d + gamma * (xp[k] - x) + decay + noise_scale * eta
             new_xp[k] = like_dtype(xp[k] - sgld_lr * d, x)
             mu[k] = like_dtype(beta * mu[k] + (1.0 - beta) * new_xp[k], x)   # beta weights OLD mu
             if b is not None:
@@ -156,7 +158,7 @@ def langevin_mean(params: Mapping[str, np.ndarray], grad_fn: Callable, gamma: fl
     return mu
 
 
-def _check_hyper(*, L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_decay) -> dict:
+def _check_hyper(*, L, gamma0, scoping, sgld_lr, noise, beta, momentum, l2) -> dict:
     """Validate Entropy-SGD hyper-parameters; return them converted."""
     return dict(
         L=check_int(L, "L", low=0),
@@ -166,14 +168,14 @@ def _check_hyper(*, L, gamma0, scoping, sgld_lr, noise, beta, momentum, weight_d
         noise=check_scalar(noise, "noise", low=0.0),
         beta=check_scalar(beta, "beta", low=0.0, high=1.0, high_inclusive=False),
         momentum=check_scalar(momentum, "momentum", low=0.0, high=1.0, high_inclusive=False),
-        weight_decay=check_scalar(weight_decay, "weight_decay", low=0.0),
+        l2=check_scalar(l2, "l2", low=0.0),
     )
 
 
 def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03,
                 scoping: float = 1e-3, sgld_lr: float = 0.1, noise: float = 1e-4,
                 beta: float = 0.75, momentum: float = 0.9, nesterov: bool = True,
-                weight_decay: float = 0.0, scale_by_gamma: bool = False,
+                l2: float = 0.0, scale_by_gamma: bool = False,
                 gibbs_mean_fn: Callable | None = None, rng: Any = None) -> Optimizer:
     r"""Entropy-SGD, as in the authors' Lua code (``entropyoptim.lua``).
 
@@ -183,7 +185,7 @@ def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03
         Outer learning rate :math:`\eta` (CIFAR-10 code: 1, 0.2, 0.04 at epochs 1/4/7).
     L : int >= 0, default 20
         Langevin steps per outer update (each calls ``grad_fn`` once).  ``L = 0`` turns the
-        optimizer into its base rule ``sgd(lr, momentum, nesterov, weight_decay)`` applied to
+        optimizer into its base rule ``sgd(lr, momentum, nesterov, l2)`` applied to
         the given ``grads`` (the Lua code's behaviour), bitwise.
     gamma0 : float >= 0, default 0.03
         Initial scope :math:`\gamma_0`.  0.03 is the authors' CIFAR-10 value and the start
@@ -200,8 +202,9 @@ def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03
     momentum : float in [0, 1), default 0.9
         Momentum of the inner loop (and of the ``L = 0`` base rule).
     nesterov : bool, default True
-    weight_decay : float >= 0, default 0
-        :math:`\lambda`, added to the inner direction (and to the ``L = 0`` gradient).
+    l2 : float >= 0, default 0
+        :math:`\lambda` of the penalty ``½·l2·Σ‖W‖²`` on the weights (biases unpenalized), added
+        to the inner direction (and to the ``L = 0`` gradient).
     scale_by_gamma : bool, default False
         False: Lua outer step :math:`x \leftarrow x - \eta(x - \mu)`.  True: the paper's
         Algorithm 1, :math:`x \leftarrow x - \eta\gamma(x - \mu)`, i.e. a plain gradient step on
@@ -244,13 +247,13 @@ def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03
     """
     schedule = check_lr(lr)
     hp = _check_hyper(L=L, gamma0=gamma0, scoping=scoping, sgld_lr=sgld_lr, noise=noise,
-                      beta=beta, momentum=momentum, weight_decay=weight_decay)
+                      beta=beta, momentum=momentum, l2=l2)
     nesterov = check_bool(nesterov, "nesterov")
     scale_by_gamma = check_bool(scale_by_gamma, "scale_by_gamma")
     if gibbs_mean_fn is not None and not callable(gibbs_mean_fn):
         raise TypeError(f"gibbs_mean_fn: expected a callable, got {type(gibbs_mean_fn).__name__}.")
     base = sgd(schedule, momentum=hp["momentum"], nesterov=nesterov,
-               weight_decay=hp["weight_decay"])
+               l2=hp["l2"])
     key = as_generator(rng).integers(0, 2**63, size=4, dtype=np.uint64)
 
     def init(params: Mapping[str, np.ndarray]) -> EntropySGDState:
@@ -263,7 +266,7 @@ def entropy_sgd(lr: float | Schedule = 1.0, *, L: int = 20, gamma0: float = 0.03
         return langevin_mean(params, grad_fn, gamma, np.random.Generator(np.random.PCG64(seq)),
                              L=hp["L"], sgld_lr=hp["sgld_lr"], noise=hp["noise"],
                              beta=hp["beta"], momentum=hp["momentum"], nesterov=nesterov,
-                             weight_decay=hp["weight_decay"])
+                             l2=hp["l2"])
 
     def update(grads, state: EntropySGDState, params, *, grad_fn=None):
         if hp["L"] == 0 and gibbs_mean_fn is None:          # base rule on the given grads

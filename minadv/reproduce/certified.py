@@ -29,7 +29,7 @@ def _networks(X_tr, y_tr, s_init, s_fit):
 
     model = MLP([64, 32, 10])
     init = model.init_params(rng=s_init)
-    objectives = {"ERM": ERM(), "PGD-trained": PGDObjective(eps=EPS, steps=10, **BOX),
+    objectives = {"ERM": ERM(), "PGD-trained": PGDObjective(eps=EPS, n_steps=10, **BOX),
                   "IBP-trained": IBPObjective(eps=EPS, kappa=0.5, warmup_steps=100,
                                               ramp_steps=400, **BOX)}
     return model, {name: fit(model, init, objective, X_tr, y_tr, optimizer=adam(1e-2),
@@ -72,7 +72,7 @@ def certified_digits(seed: int = 0, quick: bool = False) -> Experiment:
     curves = {}
     for sigma in SIGMAS:
         cert = smoothed_certify(model, nets["ERM"], X, sigma, n0=100, n_samples=n_samples,
-                                alpha=0.001, rng=s_smooth)
+                                failure_probability=0.001, rng=s_smooth)
         radius = np.where(cert.prediction == y, cert.radius, -1.0)      # -1: abstain/wrong
         curves[f"sigma={sigma}"] = np.array([np.mean(radius >= r) if r > 0 else
                                              np.mean(radius >= 0) for r in radii])
@@ -113,7 +113,7 @@ def _record(verdicts, clean, curves, radii, n_points, n_samples) -> Experiment:
         [f"MLP 64-32-10 ReLU, Adam 0.01, 40 epochs, batch 64; PGD training at L-inf 0.1 "
          "(10 steps), IBP training at 0.1 (kappa 0.5, 100 warm-up and 400 ramp steps); "
          f"verification of the first {n_points} test points at L-inf eps = 0.1 in [0, 1]; "
-         f"smoothing of the ERM network with n0 = 100, n = {n_samples}, alpha = 0.001.",
+         f"smoothing of the ERM network with n0 = 100, n = {n_samples}, failure_probability = 0.001.",
          "The papers used MNIST (28x28) and larger networks; the numbers here are on 8x8 digits "
          "and a few dozen points, so only the orderings are checked, not the paper's levels "
          "(Gowal et al.: 97.8% IBP-verified accuracy at eps = 0.1 on MNIST)."],

@@ -56,7 +56,7 @@ def goodfellow_digits(seed: int = 0, quick: bool = False) -> Experiment:
     grid = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25])
     curves, results = {}, {}
     for name, objective in (("ERM", ERM()), ("L-inf adv. trained", FGSMObjective(
-            eps=eps, alpha=0.5, **BOX))):
+            eps=eps, clean_weight=0.5, **BOX))):
         params = fit(model, model.init_params(), objective, X_tr, y_tr, optimizer=sgd(
             0.1, momentum=0.9), epochs=100, batch_size=32, rng=s_fit,
             verbose=0).params
@@ -132,7 +132,7 @@ def shaham_digits(seed: int = 0, quick: bool = False) -> Experiment:
     base = train(ERM(l2=1e-4))
     sets = {}
     for name, (norm, eps) in SHAHAM_RADII.items():
-        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm, **BOX)
+        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm=norm, **BOX)
         fooled = (model.predict(base, X_adv) != y_te) & (model.predict(base, X_te) == y_te)
         sets[name] = (X_adv[fooled], y_te[fooled])
     nets = {"baseline": base} | {f"robust {n}": train(ShahamObjective(
@@ -202,13 +202,13 @@ def madry_digits(seed: int = 0, quick: bool = False) -> Experiment:
     init = model.init_params(rng=s_init)
     objectives = {"ERM": ERM()}
     for e in MADRY_RADII:
-        objectives[f"FGSM@{e}"] = FGSMObjective(eps=e, alpha=0.0, **BOX)
-        objectives[f"PGD@{e}"] = PGDObjective(eps=e, steps=7, **BOX)
+        objectives[f"FGSM@{e}"] = FGSMObjective(eps=e, clean_weight=0.0, **BOX)
+        objectives[f"PGD@{e}"] = PGDObjective(eps=e, n_steps=7, **BOX)
     curves = {}
     for name, objective in objectives.items():
         params = fit(model, init, objective, X_tr, y_tr, optimizer=adam(0.01), epochs=30,
                      batch_size=64, rng=s_fit, verbose=0).params
-        curves[name] = robustness_curve(model, params, X_te, y_te, grid, "pgd", np.inf,
+        curves[name] = robustness_curve(model, params, X_te, y_te, grid, attack="pgd", norm=np.inf,
                                         n_steps=20, rng=s_eval, **BOX).accuracy
     return _madry_record(curves, grid)
 
@@ -264,14 +264,19 @@ VAT_EPS = 1.0          # one L2 radius for RPT, AT and VAT (about 1/4 of a digit
 def vat_methods() -> dict:
     """The six methods of Miyato et al.'s comparison as objectives of one training loop, with
     whether each also trains on the unlabeled digits (RPT and VAT need no labels)."""
-    from ..dropout import DropoutObjective
-    from ..training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
+    from ..training import (
+        ERM,
+        DropoutObjective,
+        FGSMObjective,
+        RandomPerturbationObjective,
+        VATObjective,
+    )
 
     return {"MLE": (ERM(), False), "L2 decay": (ERM(l2=1e-3), False),
             "dropout": (DropoutObjective(rate=0.5), False),
             "random pert.": (RandomPerturbationObjective(eps=VAT_EPS), True),
-            "AT (L2)": (FGSMObjective(eps=VAT_EPS, norm=2, alpha=0.5, **BOX), False),
-            "VAT": (VATObjective(eps=VAT_EPS, xi=1e-6, n_power=1), True)}
+            "AT (L2)": (FGSMObjective(eps=VAT_EPS, norm=2, clean_weight=0.5, **BOX), False),
+            "VAT": (VATObjective(eps=VAT_EPS, xi=1e-6, n_power_iterations=1), True)}
 
 
 def labeled_subset(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
@@ -439,7 +444,7 @@ def kanai_digits(seed: int = 0, quick: bool = False) -> Experiment:
         w = fit_robust_logistic(X, y, eps, norm=norm, l2=1e-3).w
         zeros[name] = int(np.sum(np.abs(w) < 1e-10))
         V = _directions(w.size, 2 if quick else 4, s_dir_a)
-        grad_fn = robust_logistic_grad_fn(X, y, eps, norm, l2=1e-3)
+        grad_fn = robust_logistic_grad_fn(X, y, eps, norm=norm, l2=1e-3)
         ratios[f"logistic {name}"] = gradient_lipschitz_ratios(grad_fn, w, V, KANAI_TS,
                                                                symmetric=True).max(0)
     ratios |= _kanai_mlp_ratios(s_split, s_init, s_fit, s_dir_b, quick)

@@ -117,11 +117,11 @@ def sharpness_mlp_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         model = MLP([2, 32, 32, 2], activation="tanh")
         init = model.init_params(rng=s)
         for j, eps in enumerate(grid):
-            objective = ERM() if eps == 0 else PGDObjective(eps=eps, norm=2, steps=10)
+            objective = ERM() if eps == 0 else PGDObjective(eps=eps, norm=2, n_steps=10)
             res = fit(model, init, objective, X, y, epochs=epochs, batch_size=200, rng=s,
                       optimizer=adam(exponential_decay(0.01, 0.99, 1)), verbose=0)
             loss[i, j] = res.history["loss"][-1]
-            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, 2, n_steps=20, rng=s)
+            X_adv = X if eps == 0 else pgd(model, res.params, X, y, eps, norm=2, n_steps=20, rng=s)
             op = hessian_at_adversarial(model, res.params, X, y, X_adv=X_adv)
             v0 = as_generator(s).standard_normal(op.shape[0])
             lam[i, j] = eigsh(op, k=1, which="LA", v0=v0, tol=1e-10)[0][0]
@@ -174,7 +174,7 @@ def smoothness_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     w[3] = 1e-9                                   # next to the kink w_3 = 0 of the Linf loss
     direction = np.eye(X.shape[1])[3:4]
     ts = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-    ratios = {name: gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm), w,
+    ratios = {name: gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=norm), w,
                                               direction, ts, symmetric=True)[0]
               for name, norm in (("Linf", np.inf), ("L2", 2))}
     rows = [(t, ratios["Linf"][i], ratios["L2"][i]) for i, t in enumerate(ts)]
@@ -310,15 +310,20 @@ VAT_DROPOUT = {"moons": 0.4, "circles": 0.75}          # drop rates, same source
 
 
 def _vat_methods(kind: str) -> dict:
-    from ..dropout import DropoutObjective
-    from ..training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
+    from ..training import (
+        ERM,
+        DropoutObjective,
+        FGSMObjective,
+        RandomPerturbationObjective,
+        VATObjective,
+    )
 
     cfg = VAT_SETTINGS[kind]
     return {"MLE": ERM(), "L2 decay": ERM(l2=cfg["l2"]),
             "dropout": DropoutObjective(rate=VAT_DROPOUT[kind]),
             "random pert.": RandomPerturbationObjective(eps=cfg["random"]),
-            "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, alpha=0.5),
-            "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power=1)}
+            "AT (L2)": FGSMObjective(eps=cfg["at_l2"], norm=2, clean_weight=0.5),
+            "VAT": VATObjective(eps=cfg["vat"], xi=1e-6, n_power_iterations=1)}
 
 
 def vat_experiment(seed: int = 0, quick: bool = False) -> Experiment:
@@ -432,11 +437,11 @@ def madry_experiment(seed: int = 0, quick: bool = False) -> Experiment:
         model = MLP([2, 64, 64, 2])
         init = model.init_params(rng=s)
         for name, objective in (("ERM", ERM()), ("FGSM-trained", FGSMObjective(eps=eps_train)),
-                                ("PGD-trained", PGDObjective(eps=eps_train, steps=7))):
+                                ("PGD-trained", PGDObjective(eps=eps_train, n_steps=7))):
             res = fit(model, init, objective, X[:300], y[:300], optimizer=adam(0.01),
                       epochs=epochs, batch_size=32, rng=s, verbose=0)
-            curve = robustness_curve(model, res.params, X[300:], y[300:], grid, "pgd",
-                                     np.inf, n_steps=20, rng=s)
+            curve = robustness_curve(model, res.params, X[300:], y[300:], grid, attack="pgd",
+                                     norm=np.inf, n_steps=20, rng=s)
             curves.setdefault(name, []).append(curve.accuracy)
     mean = {name: np.mean(v, axis=0) for name, v in curves.items()}
     return _madry_record(mean, grid, len(seeds), epochs)
@@ -506,7 +511,7 @@ def shaham_experiment(seed: int = 0, quick: bool = False) -> Experiment:
     base = train(ERM(l2=1e-4))
     sets = {}                                                     # "AMNIST": baseline fooled
     for name, (norm, eps) in radii.items():
-        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm)
+        X_adv = fast_gradient(model, base, X_te, y_te, eps, norm=norm)
         fooled = (model.predict(base, X_adv) != y_te) & (model.predict(base, X_te) == y_te)
         sets[name] = (X_adv[fooled], y_te[fooled])
     nets = {"baseline": base}

@@ -1,4 +1,5 @@
-"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT) and one loop.
+"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT, dropout, IBP, TRADES),
+one loop.
 
 Adversarial training and VAT are *objectives* ``(model, params, batch, rng) -> (loss, grads)``
 passed to :func:`fit` together with a pure optimizer from :mod:`minadv.optim`.
@@ -9,12 +10,15 @@ from .objectives import (
     ERM,
     OBJECTIVES,
     Batch,
+    DropoutObjective,
     ExactRobustObjective,
     FGSMObjective,
+    IBPObjective,
     Objective,
     PGDObjective,
     RandomPerturbationObjective,
     ShahamObjective,
+    TRADESObjective,
     VATObjective,
     make_objective,
 )
@@ -22,5 +26,7 @@ from .objectives import (
 __all__ = [
     "fit", "evaluate", "evaluate_kernel", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
     "FGSMObjective", "ShahamObjective", "PGDObjective", "ExactRobustObjective",
-    "VATObjective", "RandomPerturbationObjective", "OBJECTIVES", "make_objective",
+    "VATObjective", "RandomPerturbationObjective", "DropoutObjective", "IBPObjective",
+    "TRADESObjective", "OBJECTIVES",
+    "make_objective",
 ]

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_int, check_labels, check_scalar, describe
+from ..attacks.box import outside_box
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
 from .objectives import Batch, Objective
@@ -211,7 +212,7 @@ def _check_optimizer(optimizer) -> None:
 def _check_in_box(objective, X: np.ndarray, name: str) -> None:
     """``X`` must lie in the objective's data box (``clip_min``/``clip_max``), as for ``pgd()``."""
     lo, hi = getattr(objective, "clip_min", None), getattr(objective, "clip_max", None)
-    if (lo is None or not np.any(X < lo)) and (hi is None or not np.any(X > hi)):
+    if not outside_box(X, lo, hi):
         return
     raise ValueError(f"{name}: the objective's box is [clip_min, clip_max] = [{lo}, {hi}] but "
                      f"{name} holds values in [{X.min()}, {X.max()}]; rescale or clip {name}, "
@@ -223,7 +224,7 @@ def _check_callbacks(callbacks) -> tuple:
             callbacks, Iterable):
         raise TypeError("callbacks: expected a list of callables cb(epoch, logs, params), got "
                         f"{describe(callbacks)}" + ("; wrap it: callbacks=[cb]."
-                                                     if callable(callbacks) else "."))
+                                                    if callable(callbacks) else "."))
     callbacks = tuple(callbacks)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
@@ -308,11 +309,21 @@ def _check_fit_args(model, params, objective, X, y, *, optimizer, epochs, batch_
                      verbose=verbose)
 
 
+def check_unlabeled(X_unlabeled: Any) -> Any:
+    """Refuse an ``(X_u, y_u)`` pair where unlabeled rows are expected (they carry no labels)."""
+    if isinstance(X_unlabeled, tuple):
+        raise TypeError(f"X_unlabeled: expected an array of unlabeled rows (n_u, d), got a "
+                        f"tuple of {len(X_unlabeled)} items; the VAT term uses no labels for "
+                        "these rows: pass X_u alone (X_unlabeled=X_u).")
+    return X_unlabeled
+
+
 def _check_unlabeled(model, objective, X_unlabeled, unlabeled_batch_size, batch_size) -> int:
     """``unlabeled_batch_size`` (default ``batch_size``; unused without unlabeled data, so that
     one setting serves runs with and without it); unlabeled data only for VAT-like objectives."""
     if X_unlabeled is None:
         return 0
+    check_unlabeled(X_unlabeled)
     if not getattr(objective, "uses_unlabeled", True):
         raise ValueError(f"X_unlabeled: the objective {getattr(objective, 'name', '')!r} "
                          "does not use unlabeled data; use a VAT-family objective.")
@@ -368,6 +379,7 @@ class _Stepper:
             setup.X_unlabeled.shape[0], setup.unlabeled_batch_size, streams[1]))
         self.fresh = _Sampler(setup.X.shape[0], setup.batch_size, streams[3])
         self.obj_rng = streams[2]
+        self.last = None                       # (batch, epoch, step) of the last update
         self.progress = _Progress(setup.verbose, setup.epochs,
                                   math.ceil(setup.X.shape[0] / self.labeled.batch_size))
 
@@ -405,7 +417,26 @@ class _Stepper:
             total += loss * idx.shape[0]
             count += idx.shape[0]
             self.progress.step(epoch, step, total / count)
+        self.last = (batch, epoch, step)
         return params, state, total / count
+
+    def check_returned(self, params: Params) -> None:
+        """The loss of the parameters ``fit`` returns, on the last minibatch.
+
+        Finite parameters can still be so large that the logits overflow; after any other
+        update the next step's loss reveals it, after the last one nothing would.  One forward
+        pass of one minibatch per ``fit``."""
+        if self.last is None:                                     # epochs=0: no update made
+            return
+        batch, epoch, step = self.last
+        with np.errstate(over="ignore", invalid="ignore"):       # the result is checked here
+            z, _ = self.model.forward(params, batch.X)
+            loss = float(np.mean(self.model.output.nll(z, batch.y)[0]))
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"fit: the update of epoch {epoch + 1}, step {step + 1} left finite parameters "
+                f"whose loss is {loss} on its minibatch (the logits overflow); lower the "
+                "learning rate or check the data scaling.")
 
 
 def _epoch_logs(model, params: Params, setup: _FitSetup, loss: float,
@@ -514,4 +545,5 @@ def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray
             break
     if stopper.best_params is not None:
         params = stopper.best_params
+    stepper.check_returned(params)
     return FitResult(params, history, state, stopper.best_epoch, epoch + 1)

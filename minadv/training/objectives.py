@@ -35,12 +35,15 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from .._validation import check_int, check_norm, check_scalar
-from ..attacks.pgd import PGDConfig, pgd_kernel
+from ..attacks.box import check_box_bounds
+from ..attacks.pgd import PGDConfig, default_step_size, pgd_kernel
 from ..attacks.steepest import steepest_ascent_kernel
 from ..attacks.vat import VATConfig, vat_direction_kernel
+from ..layers import dropout_mask
 from ..losses import add_l2_penalty
 from ..models.base import Model, stack_caches
 from ..params import Params
+from ..robust_logistic import RobustLogisticProblem, robust_logistic_loss_grad_kernel
 
 __all__ = [
     "Batch",
@@ -52,8 +55,15 @@ __all__ = [
     "ExactRobustObjective",
     "VATObjective",
     "RandomPerturbationObjective",
+    "DropoutObjective",
     "OBJECTIVES",
     "make_objective",
+    "IBPObjective",
+    "TRADESObjective",
+    "ibp_schedule",
+    "ibp_loss_and_grads",
+    "trades_attack_kernel",
+    "trades_loss_and_grads",
 ]
 
 
@@ -73,14 +83,6 @@ def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _clip(X: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
     return X if lo is None and hi is None else np.clip(X, lo, hi, out=X)
-
-
-def _check_box(lo, hi) -> None:
-    for v, nm in ((lo, "clip_min"), (hi, "clip_max")):
-        if v is not None:
-            check_scalar(v, nm)
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"clip_min ({lo}) must not exceed clip_max ({hi}).")
 
 
 class Objective:
@@ -122,14 +124,15 @@ def _one_step_example(X, gx, eps, norm, lo, hi):
     return _clip(X + delta, lo, hi)
 
 
-def _one_step(model: Model, params: Params, X, y, *, eps, norm, alpha, lo, hi):
-    """Mixed clean/one-step-adversarial loss; ``alpha`` weighs the clean half.
+def _one_step(model: Model, params: Params, X, y, *, eps, norm, clean_weight, lo, hi):
+    """Mixed clean/one-step-adversarial loss; ``clean_weight`` weighs the clean half.
 
     Passes: clean forward, backward to the input only, adversarial forward, then the weight
-    gradients of each half with its ``dlogits`` scaled by ``alpha`` and ``1 - alpha`` (the
-    clean half skipped when ``alpha = 0``).  One product over the stacked ``2B`` rows instead
-    of the two backward passes was measured on W1 (FGSM training) at 1 thread: same time (the
-    row concatenation costs what the larger product saves), so the plain form stays.
+    gradients of each half with its ``dlogits`` scaled by ``clean_weight`` and
+    ``1 - clean_weight`` (the clean half skipped when ``clean_weight = 0``).  One product over
+    the stacked ``2B`` rows instead of the two backward passes was measured on W1 (FGSM
+    training) at 1 thread: same time (the row concatenation costs what the larger product
+    saves), so the plain form stays.
     """
     n = X.shape[0]
     z, cache = model.forward(params, X)
@@ -138,13 +141,13 @@ def _one_step(model: Model, params: Params, X, y, *, eps, norm, alpha, lo, hi):
     _, gx = model.backward(params, cache, dz, param_grads=False, input_grad=True)
     z_adv, cache_adv = model.forward(params, _one_step_example(X, gx, eps, norm, lo, hi))
     losses_adv, dz_adv = model.output.nll(z_adv, y)
-    loss = (1.0 - alpha) * float(losses_adv.mean())
-    dz_adv *= (1.0 - alpha) / n
+    loss = (1.0 - clean_weight) * float(losses_adv.mean())
+    dz_adv *= (1.0 - clean_weight) / n                     # (B, C)
     grads, _ = model.backward(params, cache_adv, dz_adv, param_grads=True, input_grad=False)
-    if alpha == 0.0:
+    if clean_weight == 0.0:
         return loss, grads
-    loss += alpha * float(losses.mean())
-    dz *= alpha                                            # already divided by n
+    loss += clean_weight * float(losses.mean())
+    dz *= clean_weight                                     # already divided by n
     clean, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
     return loss, {k: clean[k] + grads[k] for k in grads}
 
@@ -165,8 +168,9 @@ class FGSMObjective(Objective):
     ----------
     eps : float >= 0
         Attack radius, in the input's units.
-    alpha : float in [0, 1], default 0.5
-        Weight of the clean loss (0.5 in all of Goodfellow et al.'s experiments).
+    clean_weight : float in [0, 1], default 0.5
+        Weight of the clean loss, Goodfellow et al.'s :math:`\alpha` (0.5 in all of their
+        experiments).
     norm : {np.inf, 2, 1, "linf", "l2", "l1"}, default np.inf
     l2 : float >= 0
     clip_min, clip_max : float or None
@@ -174,7 +178,7 @@ class FGSMObjective(Objective):
     """
 
     eps: float = 0.1
-    alpha: float = 0.5
+    clean_weight: float = 0.5
     norm: Any = np.inf
     l2: float = 0.0
     clip_min: float | None = None
@@ -184,13 +188,13 @@ class FGSMObjective(Objective):
     def validate(self, model: Model) -> None:
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
-        check_scalar(self.alpha, "alpha", low=0.0, high=1.0)
+        check_scalar(self.clean_weight, "clean_weight", low=0.0, high=1.0)
         check_norm(self.norm)
-        _check_box(self.clip_min, self.clip_max)
+        check_box_bounds(self.clip_min, self.clip_max)
 
     def __call__(self, model: Model, params: Params, batch: Batch, rng):
         loss, grads = _one_step(model, params, batch.X, batch.y, eps=float(self.eps),
-                                norm=check_norm(self.norm), alpha=float(self.alpha),
+                                norm=check_norm(self.norm), clean_weight=float(self.clean_weight),
                                 lo=self.clip_min, hi=self.clip_max)
         return add_l2_penalty(loss, grads, params, model.weight_names, self.l2)
 
@@ -203,17 +207,17 @@ class ShahamObjective(FGSMObjective):
     J(\theta, x_i+\Delta_i, y_i)` by ``Δ_i = eps ×`` the steepest-ascent direction of
     :math:`\nabla_x J` for the chosen norm (L∞: sign; L2: normalised gradient; L1: one
     coordinate), then a gradient step on the perturbed batch **only** (the clean loss is not in
-    the update).  Same as :class:`FGSMObjective` with ``alpha = 0``; default norm L2.
+    the update).  Same as :class:`FGSMObjective` with ``clean_weight = 0``; default norm L2.
     """
 
-    alpha: float = 0.0
+    clean_weight: float = 0.0
     norm: Any = 2
     name: ClassVar[str] = "shaham"
 
     def validate(self, model: Model) -> None:
         super().validate(model)
-        if self.alpha != 0.0:
-            raise ValueError("alpha: Shaham et al. update on the perturbed batch only; "
+        if self.clean_weight != 0.0:
+            raise ValueError("clean_weight: Shaham et al. update on the perturbed batch only; "
                              "use FGSMObjective for a clean/adversarial mixture.")
 
 
@@ -226,7 +230,7 @@ class PGDObjective(Objective):
         \min_\theta\ \mathbb E_{(x,y)} \Big[\max_{\|\delta\|_p \le \epsilon}
         L(\theta, x+\delta, y)\Big]
 
-    The inner maximum is approximated by ``steps`` projected steepest-ascent steps of size
+    The inner maximum is approximated by ``n_steps`` projected steepest-ascent steps of size
     ``step_size`` from a fresh uniform random start in the ball at every visit; the outer
     gradient is taken at the attack's output (Danskin), plus ``½·l2·Σ‖W‖²``.
 
@@ -234,16 +238,17 @@ class PGDObjective(Objective):
     ----------
     eps : float >= 0
     norm : default np.inf
-    steps : int >= 1, default 10
+    n_steps : int >= 1, default 10
     step_size : float or None
-        ``None`` uses ``2.5·eps/steps`` (Madry et al. §5).
+        ``None`` uses :func:`~minadv.attacks.pgd.default_step_size`, ``2.5·eps/n_steps``
+        (Madry et al. §5).
     random_start : bool, default True
     l2, clip_min, clip_max : as in :class:`FGSMObjective`
     """
 
     eps: float = 0.1
     norm: Any = np.inf
-    steps: int = 10
+    n_steps: int = 10
     step_size: float | None = None
     random_start: bool = True
     l2: float = 0.0
@@ -255,17 +260,18 @@ class PGDObjective(Objective):
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_norm(self.norm)
-        check_int(self.steps, "steps", low=1)
+        check_int(self.n_steps, "n_steps", low=1)
         if self.step_size is not None:
             check_scalar(self.step_size, "step_size", low=0.0, low_inclusive=False)
-        _check_box(self.clip_min, self.clip_max)
+        check_box_bounds(self.clip_min, self.clip_max)
 
     def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X = batch.X
-        step = 2.5 * self.eps / self.steps if self.step_size is None else self.step_size
+        step = (default_step_size(self.eps, self.n_steps) if self.step_size is None
+                else self.step_size)
         lo, hi = (None if v is None else X.dtype.type(v) for v in (self.clip_min, self.clip_max))
         config = PGDConfig(eps=float(self.eps), norm=check_norm(self.norm), step_size=float(step),
-                           n_steps=int(self.steps), clip_min=lo, clip_max=hi)
+                           n_steps=int(self.n_steps), clip_min=lo, clip_max=hi)
         X_adv, _ = pgd_kernel(model, params, X, batch.y, config,
                               streams=[rng] if self.random_start else None)
         out = model.loss_and_grads_kernel(params, X_adv, batch.y, input_grad=False, l2=self.l2)
@@ -299,13 +305,12 @@ class ExactRobustObjective(Objective):
                             f"logistic regression, got {model!r}; use 'pgd' for other models.")
 
     def __call__(self, model: Model, params: Params, batch: Batch, rng):
-        from .. import robust_logistic as rl
-
         X = batch.X
         theta = np.concatenate([params["w"], np.reshape(params["b"], (1,))])
         y_pm = (2 * batch.y - 1).astype(X.dtype)
-        loss, g = rl.robust_logistic_loss_grad_kernel(theta, X, y_pm, float(self.eps), check_norm(self.norm),
-                                float(self.l2), True)
+        problem = RobustLogisticProblem(X, y_pm, float(self.eps), check_norm(self.norm),
+                                        float(self.l2), fit_intercept=True)
+        loss, g = robust_logistic_loss_grad_kernel(theta, problem)
         d = X.shape[1]
         return loss, {"w": g[:d], "b": np.asarray(g[d], dtype=X.dtype)}
 
@@ -320,18 +325,19 @@ class VATObjective(Objective):
         \mathrm{KL}\big(\hat p(\cdot|x_j) \,\|\, p(\cdot|x_j + r_{\mathrm{vadv},j})\big)
         \;[+\; \frac1{B+B_u}\sum_{k} H(p(\cdot|x_k))] + \tfrac{l_2}{2}\sum\|W\|^2
 
-    ``p̂`` is the clean distribution held constant; ``r_vadv`` = ``eps`` × the normalised
-    result of ``n_power`` power iterations (finite difference with probe ``xi``, or the exact
-    input-Fisher product when ``exact=True``).  The KL term runs on ``batch.X_unlabeled`` when
-    given (semi-supervised), else on ``batch.X``.  ``entmin=True`` adds the conditional
-    entropy over labeled and unlabeled rows (VAT+EntMin, Miyato 2018 §4.1.3).  ``n_power = 0``
-    is random perturbation training (the VAT papers' RPT baseline).
+    ``λ`` is ``vat_weight``; ``p̂`` is the clean distribution held constant; ``r_vadv`` =
+    ``eps`` × the normalised result of ``n_power_iterations`` power iterations (finite
+    difference with probe ``xi``, or the exact input-Fisher product when ``exact=True``).  The
+    KL term runs on ``batch.X_unlabeled`` when given (semi-supervised), else on ``batch.X``.
+    ``entmin=True`` adds the conditional entropy over labeled and unlabeled rows (VAT+EntMin,
+    Miyato 2018 §4.1.3).  ``n_power_iterations = 0`` is random perturbation training (the VAT
+    papers' RPT baseline).
     """
 
     eps: float = 2.0
     xi: float = 1e-6
-    n_power: int = 1
-    lam: float = 1.0
+    n_power_iterations: int = 1
+    vat_weight: float = 1.0
     entmin: bool = False
     exact: bool = False
     l2: float = 0.0
@@ -342,8 +348,10 @@ class VATObjective(Objective):
         super().validate(model)
         check_scalar(self.eps, "eps", low=0.0)
         check_scalar(self.xi, "xi", low=0.0, low_inclusive=False)
-        check_int(self.n_power, "n_power", low=0)
-        check_scalar(self.lam, "lam", low=0.0)
+        check_int(self.n_power_iterations, "n_power_iterations", low=0)
+        check_scalar(self.vat_weight, "vat_weight", low=0.0)
+        if not isinstance(self.entmin, (bool, np.bool_)):
+            raise TypeError(f"entmin: expected a bool, got {type(self.entmin).__name__}.")
 
     def __call__(self, model: Model, params: Params, batch: Batch, rng):
         X, y = batch.X, batch.y
@@ -351,8 +359,8 @@ class VATObjective(Objective):
         n, nu = X.shape[0], Xu.shape[0]
         z_ref, cache_u = model.forward(params, Xu)          # clean p̂, a constant
         log_p_ref = model.output.log_proba(z_ref)            # computed once per step
-        config = VATConfig(eps=float(self.eps), xi=float(self.xi), n_power=int(self.n_power),
-                           exact=self.exact)
+        config = VATConfig(eps=float(self.eps), xi=float(self.xi),
+                           n_power_iterations=int(self.n_power_iterations), exact=self.exact)
         r = vat_direction_kernel(model, params, Xu, config, rng=rng, log_p_ref=log_p_ref,
                                  logits=z_ref, cache=cache_u)
         Xs = np.empty((n + nu,) + X.shape[1:], dtype=np.result_type(X, Xu, r))
@@ -361,10 +369,10 @@ class VATObjective(Objective):
         z, cache = model.forward(params, Xs)                # [labeled; unlabeled + r]
         ce, dce = model.output.nll(z[:n], y)
         kl, dkl = model.output.kl(log_p_ref, z[n:])
-        loss = float(ce.mean()) + self.lam * float(kl.mean())
+        loss = float(ce.mean()) + self.vat_weight * float(kl.mean())
         dz = np.empty(z.shape, dtype=np.result_type(dce, dkl))
         np.divide(dce, n, out=dz[:n])
-        np.multiply(dkl, self.lam / nu, out=dz[n:])
+        np.multiply(dkl, self.vat_weight / nu, out=dz[n:])
         if self.entmin:
             ent, dz, cache = self._add_entropy(model, z, z_ref, n, dz, cache, cache_u)
             loss += ent
@@ -388,40 +396,60 @@ class VATObjective(Objective):
 @dataclasses.dataclass(frozen=True)
 class RandomPerturbationObjective(VATObjective):
     """Random perturbation training (Miyato et al. 2016, §4 baseline "RPT"): VAT's loss with
-    ``r`` a uniformly random direction of L2 norm ``eps`` (``n_power = 0``)."""
+    ``r`` a uniformly random direction of L2 norm ``eps`` (``n_power_iterations = 0``)."""
 
-    n_power: int = 0
+    n_power_iterations: int = 0
     name: ClassVar[str] = "random"
 
     def validate(self, model: Model) -> None:
         super().validate(model)
-        if self.n_power != 0:
-            raise ValueError("n_power: random perturbation training uses n_power = 0.")
+        if self.n_power_iterations != 0:
+            raise ValueError("n_power_iterations: random perturbation training uses "
+                             "n_power_iterations = 0.")
 
 
-OBJECTIVES = {cls.name: cls for cls in (ERM, FGSMObjective, ShahamObjective, PGDObjective,
-                                        ExactRobustObjective, VATObjective,
-                                        RandomPerturbationObjective)}
+# -------------------------------------------------------------------------------- dropout
+@dataclasses.dataclass(frozen=True)
+class DropoutObjective(Objective):
+    r"""Dropout training (Srivastava et al. 2014): the mean NLL of the network with fresh
+    inverted-dropout masks on every hidden layer's output at each step, plus ``½·l2·Σ‖W‖²``.
 
+    .. math::
+        \frac1B \sum_i \ell\big(f_\theta(x_i; m^{(i)}), y_i\big),\qquad
+        m^{(i)}_{lj} = b_{lj}/(1-\text{rate}),\ b_{lj}\sim\mathrm{Bernoulli}(1-\text{rate})
 
-def make_objective(name: str, **hyper: Any) -> Objective:
-    """Build an objective by name (``OBJECTIVES`` keys) from keyword hyper-parameters.
+    One forward/backward pass of the model with ``masks`` (``h_l ⊙ m_l``; the dropout pair of
+    :mod:`minadv.layers`).  Evaluation uses the plain network, which is the mean network thanks
+    to the inverted scaling.  One of the six methods of the VAT paper's comparison (Miyato et
+    al. 2016, Table 2; ``docs/theory.md`` §6.3).
 
-    Raises
-    ------
-    ValueError
-        Unknown name, or a keyword the objective does not take.
+    Parameters
+    ----------
+    rate : float in [0, 1), default 0.5
+        Drop probability of each hidden unit.
+    l2 : float >= 0
     """
-    from .. import dropout  # noqa: F401  (registers "dropout" in OBJECTIVES)
-    if name not in OBJECTIVES:
-        raise ValueError(f"objective: expected one of {sorted(OBJECTIVES)}, got {name!r}.")
-    cls = OBJECTIVES[name]
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(hyper) - fields)
-    if unknown:
-        raise ValueError(f"objective {name!r}: unknown hyper-parameters {unknown}; "
-                         f"it takes {sorted(fields)}.")
-    return cls(**hyper)
+
+    rate: float = 0.5
+    l2: float = 0.0
+    name: ClassVar[str] = "dropout"
+
+    def validate(self, model: Model) -> None:
+        super().validate(model)
+        check_scalar(self.rate, "rate", low=0.0, high=1.0, high_inclusive=False)
+        if not model.hidden_sizes:
+            raise TypeError(f"dropout: needs a model with hidden layers to drop (an MLP), got "
+                            f"{model!r}.")
+
+    def __call__(self, model: Model, params: Params, batch: Batch, rng):
+        X = batch.X
+        masks = None if self.rate == 0 else [
+            dropout_mask((X.shape[0], k), self.rate, rng, X.dtype) for k in model.hidden_sizes]
+        z, cache = model.forward(params, X, masks=masks)          # (B, C)
+        losses, dz = model.output.nll(z, batch.y)
+        dz /= X.shape[0]
+        grads, _ = model.backward(params, cache, dz, param_grads=True, input_grad=False)
+        return add_l2_penalty(float(np.mean(losses)), grads, params, model.weight_names, self.l2)
 
 
 # -------------------------------------------------------------------------------- certified
@@ -528,7 +556,7 @@ class IBPObjective(Objective):
         check_scalar(self.kappa, "kappa", low=0.0, high=1.0)
         check_int(self.warmup_steps, "warmup_steps", low=0)
         check_int(self.ramp_steps, "ramp_steps", low=0)
-        _check_box(self.clip_min, self.clip_max)
+        check_box_bounds(self.clip_min, self.clip_max)
         if not isinstance(model, MLP):
             raise TypeError(f"model: IBP training needs an MLP (its interval bounds), got "
                             f"{model!r}.")
@@ -623,7 +651,7 @@ class TRADESObjective(Objective):
         check_int(self.n_steps, "n_steps", low=1)
         if self.step_size is not None:
             check_scalar(self.step_size, "step_size", low=0.0, low_inclusive=False)
-        _check_box(self.clip_min, self.clip_max)
+        check_box_bounds(self.clip_min, self.clip_max)
         if getattr(model.output, "name", None) != "softmax":
             raise TypeError(f"model: TRADES needs a softmax output, got {model!r}.")
 
@@ -636,6 +664,34 @@ class TRADESObjective(Objective):
                                      beta=float(self.beta), l2=self.l2)
 
 
-OBJECTIVES.update({cls.name: cls for cls in (IBPObjective, TRADESObjective)})
-__all__ += ["IBPObjective", "TRADESObjective", "ibp_schedule", "ibp_loss_and_grads",
-            "trades_attack_kernel", "trades_loss_and_grads"]
+OBJECTIVES = {
+    "erm": ERM,
+    "fgsm": FGSMObjective,
+    "shaham": ShahamObjective,
+    "pgd": PGDObjective,
+    "exact_robust": ExactRobustObjective,
+    "vat": VATObjective,
+    "random": RandomPerturbationObjective,
+    "dropout": DropoutObjective,
+    "ibp": IBPObjective,
+    "trades": TRADESObjective,
+}
+
+
+def make_objective(name: str, **hyper: Any) -> Objective:
+    """Build an objective by name (``OBJECTIVES`` keys) from keyword hyper-parameters.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or a keyword the objective does not take.
+    """
+    if name not in OBJECTIVES:
+        raise ValueError(f"objective: expected one of {sorted(OBJECTIVES)}, got {name!r}.")
+    cls = OBJECTIVES[name]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(hyper) - fields)
+    if unknown:
+        raise ValueError(f"objective {name!r}: unknown hyper-parameters {unknown}; "
+                         f"it takes {sorted(fields)}.")
+    return cls(**hyper)

@@ -38,7 +38,7 @@ PARAMS = {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.25, -1.0])}
                          ids=["const-lr", "schedule"])
 def test_L0_is_base_sgd_bitwise(lr):
     grad_fn = quadratic(np.array(1.7))
-    kw = dict(momentum=0.9, nesterov=True, weight_decay=1e-3)
+    kw = dict(momentum=0.9, nesterov=True, l2=1e-3)
     ent, _ = run(entropy_sgd(lr, L=0, **kw, rng=0), PARAMS, grad_fn, 8)
     base, _ = run(sgd(lr, **kw), PARAMS, grad_fn, 8)
     for k in PARAMS:
@@ -178,7 +178,7 @@ def test_missing_grad_fn_is_a_clear_error():
     ({"beta": 1.0}, "beta"),
     ({"beta": -0.1}, "beta"),
     ({"momentum": 1.0}, "momentum"),
-    ({"weight_decay": -1.0}, "weight_decay"),
+    ({"l2": -1.0}, "l2"),
 ], ids=lambda v: str(v) if isinstance(v, dict) else None)
 def test_bad_hyperparameters(kwargs, match):
     with pytest.raises(ValueError, match=match):

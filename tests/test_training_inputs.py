@@ -1,5 +1,5 @@
-"""A catalogue of realistic mistakes at the public boundary of the hardening area: the training
-loop, the estimators, save/load, the validation helpers, MNIST and the dataset helpers.
+"""Realistic mistakes at the public boundary of training and its shells: the training loop,
+the estimators, save/load, the validation helpers, MNIST and the dataset helpers.
 
 Every case asserts the exception type, that the message *starts with the name of the
 argument* (the library's voice: ``"<name>: expected ..., got ..."``) and that it shows what
@@ -14,12 +14,14 @@ import pytest
 
 from minadv import _validation as V
 from minadv import datasets as D
+from minadv.attacks import fgsm, robustness_curve, vat_perturbation
 from minadv.datasets import make_moons
 from minadv.estimators import LogisticRegression, MLPClassifier, NotFittedError
 from minadv.io import load_model, save_model
 from minadv.mnist import load_mnist, read_idx
-from minadv.models import MLP
+from minadv.models import MLP, model_from_config
 from minadv.optim import adam, sgd
+from minadv.params import init_weight
 from minadv.training import (
     ERM,
     EarlyStopping,
@@ -137,7 +139,7 @@ CASES = [
     ("fit-y-float", _fit(y=Y + 0.5), ValueError, "y", "40 non-integer values such as"),
     ("fit-X-outside-fgsm-box", _fit(objective=FGSMObjective(clip_min=0.0, clip_max=1.0)),
      ValueError, "X", "values in [-1."),
-    ("fit-X-outside-pgd-box", _fit(objective=PGDObjective(steps=1, clip_min=0.0, clip_max=0.5),
+    ("fit-X-outside-pgd-box", _fit(objective=PGDObjective(n_steps=1, clip_min=0.0, clip_max=0.5),
                                    X=X01), ValueError, "X", "values in [0.0, 1.0]"),
     # --- training loop: what is passed -------------------------------------------------------
     ("fit-model-class", _fit(model=MLP), TypeError, "model", "the class MLP"),
@@ -147,11 +149,12 @@ CASES = [
     ("fit-objective-string", _fit(objective="fgsm"), TypeError, "objective",
      "str 'fgsm'; build one by name with minadv.training.make_objective('fgsm'"),
     ("fit-objective-none", _fit(objective=None), TypeError, "objective", "NoneType"),
-    ("fit-objective-alpha", _fit(objective=FGSMObjective(alpha=2.0)), ValueError, "alpha",
+    ("fit-objective-clean-weight", _fit(objective=FGSMObjective(clean_weight=2.0)), ValueError,
+     "clean_weight",
      "2.0"),
     ("fit-objective-box", _fit(objective=FGSMObjective(clip_min=1.0, clip_max=0.0)),
      ValueError, "clip_min", "1.0"),
-    ("fit-objective-steps", _fit(objective=PGDObjective(steps=0)), ValueError, "steps",
+    ("fit-objective-steps", _fit(objective=PGDObjective(n_steps=0)), ValueError, "n_steps",
      "got 0"),
     ("fit-optimizer-factory", _fit(optimizer=sgd), TypeError, "optimizer", "function 'sgd'"),
     ("fit-optimizer-string", _fit(optimizer="adam"), TypeError, "optimizer", "str"),
@@ -212,7 +215,7 @@ CASES = [
     ("optim-adam-lr", _call(adam, -1.0), ValueError, "lr", "-1"),
 
     # --- estimators: hyper-parameters ---------------------------------------------------------
-    ("est-objective", _est(objective="trades"), ValueError, "objective", "'trades'"),
+    ("est-objective", _est(objective="mart"), ValueError, "objective", "'mart'"),
     ("est-optimizer", _est(optimizer="lbfgs"), ValueError, "optimizer", "'lbfgs'"),
     ("est-lr-negative", _est(lr=-0.1), ValueError, "lr", "-0.1"),
     ("est-lr-string", _est(lr="0.1"), TypeError, "lr", "str '0.1'"),
@@ -222,16 +225,16 @@ CASES = [
     ("est-eps-nan", _est(eps=np.nan), ValueError, "eps", "nan"),
     ("est-norm", _est(norm="l7"), ValueError, "norm", "'l7'"),
     ("est-clean-weight", _est(clean_weight=1.5), ValueError, "clean_weight", "1.5"),
-    ("est-alpha-negative", _est(alpha=-1e-4), ValueError, "alpha", "-0.0001"),
-    ("est-alpha-string", _est(alpha="1e-4"), TypeError, "alpha", "str '1e-4'"),
+    ("est-l2-negative", _est(l2=-1e-4), ValueError, "l2", "-0.0001"),
+    ("est-l2-string", _est(l2="1e-4"), TypeError, "l2", "str '1e-4'"),
     ("est-clip-swapped", _est(clip_min=1.0, clip_max=0.0), ValueError, "clip_min",
      "clip_min=1.0 > clip_max=0.0"),
     ("est-clip-nan", _est(clip_min=np.nan), ValueError, "clip_min", "nan"),
-    ("est-pgd-steps", _est(pgd_steps=0), ValueError, "pgd_steps", "got 0"),
-    ("est-pgd-step-size", _est(pgd_step_size=0.0), ValueError, "pgd_step_size", "0.0"),
-    ("est-vat-xi", _est(vat_xi=0.0), ValueError, "vat_xi", "0.0"),
-    ("est-vat-power", _est(vat_power_iterations=-1), ValueError, "vat_power_iterations", "-1"),
-    ("est-vat-lambda", _est(vat_lambda=-1.0), ValueError, "vat_lambda", "-1.0"),
+    ("est-pgd-steps", _est(n_steps=0), ValueError, "n_steps", "got 0"),
+    ("est-pgd-step-size", _est(step_size=0.0), ValueError, "step_size", "0.0"),
+    ("est-vat-xi", _est(xi=0.0), ValueError, "xi", "0.0"),
+    ("est-vat-power", _est(n_power_iterations=-1), ValueError, "n_power_iterations", "-1"),
+    ("est-vat-lambda", _est(vat_weight=-1.0), ValueError, "vat_weight", "-1.0"),
     ("est-entmin", _est(entmin="yes"), TypeError, "entmin", "str"),
     ("est-dtype-int", _est(dtype="int32"), TypeError, "dtype", "int32"),
     ("est-dtype-half", _est(dtype=np.float16), TypeError, "dtype", "float16"),
@@ -258,7 +261,8 @@ CASES = [
      "'hiden_layer_sizes'"),
     ("est-typo-logistic", _call(LogisticRegression, learning_rate=0.1), TypeError,
      "LogisticRegression", "'learning_rate'"),
-    ("est-old-l2", _call(MLPClassifier, l2=0.1), TypeError, "MLPClassifier", "'l2'"),
+    ("est-retired-alpha", _call(MLPClassifier, alpha=0.1), TypeError, "MLPClassifier",
+     "'alpha'"),
     ("est-set-params-typo", _call(MLPClassifier().set_params, epoch=3), ValueError,
      "set_params", "'epoch'"),
     ("est-exact-robust-mlp", _est(objective="exact_robust"), ValueError, "objective",
@@ -281,7 +285,7 @@ CASES = [
     ("est-X-nan", _est(X_=_with(X, (0, 0), np.nan)), ValueError, "X", "1 NaN"),
     ("est-X-inf", _est(X_=_with(X, (0, 0), -np.inf)), ValueError, "X", "1 infinite"),
     ("est-X-empty", _est(X_=X[:0], y_=Y[:0]), ValueError, "X", "(0, 2)"),
-    ("est-X-outside-box", _est(objective="pgd", clip_min=0.0, clip_max=1.0, pgd_steps=1),
+    ("est-X-outside-box", _est(objective="pgd", clip_min=0.0, clip_max=1.0, n_steps=1),
      ValueError, "X", "values in [-1."),
     ("est-unlabeled-width", lambda tmp: MLPClassifier(objective="vat", epochs=1).fit(
         X, Y, X_unlabeled=np.zeros((5, 3))), ValueError, "X_unlabeled", "(5, 3)"),
@@ -372,6 +376,27 @@ CASES = [
     ("orthonormal-dim", _call(D.random_orthonormal_rows, 3, 2), ValueError, "dim", "got 2"),
     ("sharpness-features", _call(D.make_sharpness_data, 10, 0), ValueError, "n_features",
      "got 0"),
+    # --- rough inputs of the vocabulary review -----------------------------------------------
+    ("config-missing-key", _call(model_from_config, {"kind": "mlp"}), ValueError, "config",
+     "missing ['sizes', 'activation', 'output', 'dtype']"),
+    ("config-unknown-kind", _call(model_from_config, {"kind": "cnn"}), ValueError, "config",
+     "'cnn'"),
+    ("curve-model-signature", _call(robustness_curve, NET, P0, X, Y, [0.0, 0.1],
+                                    attack=vat_perturbation), TypeError, "attack",
+     "vat_perturbation takes (model, params, X, ...)"),
+    ("loss-y-none", _call(NET.loss, P0, X, None), TypeError, "y", "got None"),
+    ("grads-y-none", _call(NET.loss_and_grads, P0, X, None), TypeError, "y", "got None"),
+    ("fit-unlabeled-pair", _fit(objective=VATObjective(), X_unlabeled=(X, Y)), TypeError,
+     "X_unlabeled", "a tuple of 2 items"),
+    ("est-unlabeled-pair", lambda tmp: MLPClassifier(objective="vat", epochs=1).fit(
+        X, Y, X_unlabeled=(X, Y)), TypeError, "X_unlabeled", "a tuple of 2 items"),
+    ("init-scheme", _call(init_weight, 2, 3, "xavier", 0, np.float64), ValueError, "scheme",
+     "'xavier'"),
+    # |X| ~ 1e200: one step of lr 1e-50 leaves weights ~1e150 (finite) whose logits ~1e350
+    # overflow; the loss of the last update must not pass silently
+    ("fit-last-update-overflows", _fit(model=MLP([2, 2]), params=MLP([2, 2]).init_params(rng=0),
+                                       X=X * 1e200, optimizer=sgd(1e-50), batch_size=40),
+     FloatingPointError, "fit", "left finite parameters whose loss is"),
 ]
 
 
@@ -397,3 +422,10 @@ def test_read_idx_names_the_file(tmp_path):
     bad.write_bytes(b"\x01\x02\x08\x01")
     with pytest.raises(ValueError, match=rf"^{re.escape(str(bad))}: bad IDX magic"):
         read_idx(str(bad))
+
+
+def test_the_librarys_own_attacks_work_as_robustness_curve_attacks():
+    """attack=minadv.attacks.fgsm is the built-in "fgsm" (it used to crash)."""
+    by_fn = robustness_curve(NET, P0, X, Y, [0.0, 0.1, 0.3], attack=fgsm)
+    by_name = robustness_curve(NET, P0, X, Y, [0.0, 0.1, 0.3], attack="fgsm")
+    np.testing.assert_array_equal(by_fn.accuracy, by_name.accuracy)

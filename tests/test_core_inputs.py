@@ -32,7 +32,8 @@ CASES = {
     "init_weight-zero-fan-in": (lambda: init_weight(0, 3, "he", 0), ValueError, "fan_in"),
     "init_weight-zero-fan-out": (lambda: init_weight(3, 0, "glorot", 0), ValueError, "fan_out"),
     "init_weight-float-fan-in": (lambda: init_weight(2.5, 3, "he", 0), TypeError, "fan_in"),
-    "init_weight-unknown-scheme": (lambda: init_weight(2, 3, "xavier", 0), ValueError, "init"),
+    "init_weight-unknown-scheme": (lambda: init_weight(2, 3, "xavier", 0), ValueError,
+                                   "scheme: expected the initialisation"),
     # losses
     "ce-label-too-large": (lambda: losses.softmax_cross_entropy(Z, np.array([0, 3])),
                            ValueError, "labels must lie in"),

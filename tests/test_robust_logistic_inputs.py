@@ -1,4 +1,4 @@
-"""Catalogue of bad inputs to the robust-logistic and analysis functions (issue 12).
+"""Bad inputs to minadv.robust_logistic and the analysis functions built on it.
 
 Every case must raise ValueError or TypeError whose message names the argument.
 """
@@ -125,9 +125,9 @@ CASES = {
     "noise_directions_float": (TypeError, "n_directions",
                                lambda: random_noise_control(X, Y, [0.1], n_directions=2.0)),
     "critical_radius_intercept_str": (TypeError, "fit_intercept",
-                                      lambda: rl.critical_radius(X, Y, 2, "yes")),
+                                      lambda: rl.critical_radius(X, Y, 2, fit_intercept="yes")),
     "critical_radius_one_class": (ValueError, "y",
-                                  lambda: rl.critical_radius(X, np.zeros(30, int), 2, True)),
+                                  lambda: rl.critical_radius(X, np.zeros(30, int), 2, fit_intercept=True)),
     "kkt_residual_w_nan": (ValueError, "w",
                            lambda: rl.robust_logistic_kkt_residual(np.r_[np.nan, 0, 0, 0.0],
                                                                    None, X, Y, 0.1)),
@@ -155,3 +155,22 @@ def test_pgd_grad_fn_accepts_a_generator_and_fixes_its_seed():
                                       rng=np.random.default_rng(5))
     theta = np.r_[PARAMS["w"], PARAMS["b"]]
     np.testing.assert_array_equal(grad_fn(theta), grad_fn(theta))
+
+
+@pytest.mark.parametrize("fn", [rl.robust_logistic_loss, rl.robust_logistic_grad,
+                                rl.robust_logistic_hessian])
+def test_closed_form_rejects_bad_inputs_naming_the_argument(fn, raises_naming):
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(6, 4)), rng.integers(0, 2, 6), rng.normal(size=4)
+    Xi = X.copy()
+    Xi[2, 3] = -np.inf
+    raises_naming(ValueError, "X", lambda: fn(w, 0.1, Xi, y, 0.1))
+    raises_naming(ValueError, "X", lambda: fn(w, 0.1, X[:0], y[:0], 0.1))
+    raises_naming(ValueError, "eps", lambda: fn(w, 0.1, X, y, -0.1))
+    raises_naming(ValueError, "eps", lambda: fn(w, 0.1, X, y, np.nan))
+    raises_naming(ValueError, "y", lambda: fn(w, 0.1, X, 2 * y - 1, 0.1))   # -1/+1 labels
+    raises_naming(ValueError, "w", lambda: fn(w[:3], 0.1, X, y, 0.1))
+    raises_naming(ValueError, "b", lambda: fn(w, np.nan, X, y, 0.1))
+    raises_naming(ValueError, "l2", lambda: fn(w, 0.1, X, y, 0.1, l2=np.nan))
+    raises_naming(ValueError, "norm", lambda: fn(w, 0.1, X, y, 0.1, norm=3))
+    raises_naming(TypeError, "X", lambda: fn(w, 0.1, X.astype(np.int64), y, 0.1))

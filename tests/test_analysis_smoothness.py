@@ -1,14 +1,19 @@
-"""Gradient-Lipschitz ratios (Kanai et al.; theory sections 1.3, 3.7) on closed-form models."""
+"""minadv.analysis.smoothness: gradient-Lipschitz ratios (Kanai et al.; ``docs/theory.md``
+§1.3, §3.7) on closed-form models, and the PGD-based adversarial gradients (Danskin) for any
+model fed to the same estimator."""
 
 import numpy as np
 import pytest
 
 from minadv.analysis.smoothness import (
     gradient_lipschitz_ratios,
+    pgd_adversarial_grad_fn,
     random_unit_directions,
     robust_logistic_grad_fn,
 )
 from minadv.datasets import make_sharpness_data
+from minadv.models import MLP, LogisticRegressionModel
+from minadv.params import flatten
 from minadv.robust_logistic import flat_hessian
 
 
@@ -36,9 +41,9 @@ def test_l2_ratio_tends_to_hessian_vector_norm():
     X, y, _ = make_sharpness_data()
     w = np.random.default_rng(0).normal(size=20)
     V = random_unit_directions(20, 3, rng=1)
-    ratios = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, 2), w, V, [1e-6],
+    ratios = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=2), w, V, [1e-6],
                                        symmetric=True)
-    H = flat_hessian(w, X, y, 0.5, 2)
+    H = flat_hessian(w, X, y, 0.5, norm=2)
     np.testing.assert_allclose(ratios[:, 0], np.linalg.norm(V @ H, axis=1), rtol=1e-6)
 
 
@@ -51,9 +56,9 @@ def test_linf_ratio_diverges_at_kink_while_l2_stays_bounded():
     w[3] = 1e-9
     e3 = np.eye(20)[3:4]
     ts = np.array([1e-2, 1e-4, 1e-6])
-    r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, np.inf), w, e3, ts,
+    r_inf = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=np.inf), w, e3, ts,
                                       symmetric=True)[0]
-    r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, 2), w, e3, ts,
+    r_l2 = gradient_lipschitz_ratios(robust_logistic_grad_fn(X, y, 0.5, norm=2), w, e3, ts,
                                      symmetric=True)[0]
     assert r_inf[-1] / r_inf[0] >= 100
     assert np.all(np.diff(r_inf) > 0)
@@ -62,7 +67,7 @@ def test_linf_ratio_diverges_at_kink_while_l2_stays_bounded():
 
 def test_grad_fn_keeps_float32():
     X, y, _ = make_sharpness_data()
-    g = robust_logistic_grad_fn(X.astype(np.float32), y, 0.1, np.inf, fit_intercept=True)
+    g = robust_logistic_grad_fn(X.astype(np.float32), y, 0.1, norm=np.inf, fit_intercept=True)
     assert g(np.zeros(21, dtype=np.float32)).dtype == np.float32
 
 
@@ -96,3 +101,34 @@ def test_error_grad_fn_eps():
     X, y, _ = make_sharpness_data()
     with pytest.raises(ValueError, match="eps"):
         robust_logistic_grad_fn(X, y, -0.5)
+
+
+# ----------------------------------------------------------------------------- PGD (any model)
+@pytest.mark.parametrize("norm", [np.inf, 2], ids=["linf", "l2"])
+def test_equals_closed_form_for_logistic_regression(norm):
+    X, y, _ = make_sharpness_data()
+    theta = np.append(np.random.default_rng(0).normal(size=20), 0.3)
+    pgd_grad = pgd_adversarial_grad_fn(LogisticRegressionModel(20), X, y, 0.5, norm,
+                                       n_steps=3, step_size=0.5)(theta)
+    exact = robust_logistic_grad_fn(X, y, 0.5, norm=norm, fit_intercept=True)(theta)
+    np.testing.assert_allclose(pgd_grad, exact, rtol=0, atol=1e-14)
+
+
+def test_mlp_l2_smooth_linf_not():
+    """Kanai et al. on a small tanh MLP: the L2 ratio is flat in t, the Linf one is not."""
+    X, y, _ = make_sharpness_data()
+    net = MLP([20, 16, 2], activation="tanh")
+    theta = flatten(net.init_params(rng=0))
+    V = random_unit_directions(theta.size, 4, rng=1)
+    ts = np.array([1e-2, 1e-3, 1e-4])
+    r_l2 = gradient_lipschitz_ratios(pgd_adversarial_grad_fn(net, X, y, 0.1 * np.sqrt(20), 2),
+                                     theta, V, ts, symmetric=True)
+    r_inf = gradient_lipschitz_ratios(pgd_adversarial_grad_fn(net, X, y, 0.1, np.inf),
+                                      theta, V, ts, symmetric=True)
+    assert np.all(r_l2.max(axis=1) / r_l2.min(axis=1) < 1.01)
+    assert np.max(r_inf.max(axis=1) / r_inf.min(axis=1)) > 1.5
+
+
+def test_validates_data_once():
+    with pytest.raises(ValueError, match="y: labels must lie"):
+        pgd_adversarial_grad_fn(LogisticRegressionModel(2), np.zeros((2, 2)), [0, 3], 0.1)

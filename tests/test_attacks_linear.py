@@ -6,7 +6,6 @@ from scipy.optimize import linprog, minimize
 
 from minadv.attacks.linear import linear_worst_case, robust_margin
 
-NORMS = [pytest.param(2, id="l2"), pytest.param(np.inf, id="linf"), pytest.param(1, id="l1")]
 DUAL = {2: 2, np.inf: 1, 1: np.inf}
 
 
@@ -32,24 +31,23 @@ def test_hand_worked_closed_forms(norm, expected):
     # w = (3, 4): L2 direction (3, 4)/5; sign(w) = (1, 1); argmax |w| = index 1.
     # label 1 (y = +1) moves against w, label 0 (y = -1) along it.
     X = np.zeros((2, 2))
-    delta = linear_worst_case(np.array([3.0, 4.0]), 0.0, X, np.array([1, 0]), 1.0, norm)
+    delta = linear_worst_case(np.array([3.0, 4.0]), 0.0, X, np.array([1, 0]), 1.0, norm=norm)
     np.testing.assert_allclose(delta, expected, rtol=0, atol=1e-15)
 
 
 def test_l1_tie_goes_to_first_max_index():
     w = np.array([1.0, -2.0, 2.0])
-    delta = linear_worst_case(w, 0.0, np.zeros((1, 3)), np.array([1]), 0.5, 1)
+    delta = linear_worst_case(w, 0.0, np.zeros((1, 3)), np.array([1]), 0.5, norm=1)
     np.testing.assert_array_equal(delta, [[0.0, 0.5, 0.0]])   # -eps * y * sign(w_1) = +0.5
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_unboxed_margin_is_m_minus_eps_dual_norm(norm):
     w, b, X, y = _problem()
     eps = 0.37
-    delta = linear_worst_case(w, b, X, y, eps, norm)
+    delta = linear_worst_case(w, b, X, y, eps, norm=norm)
     expected = (2 * y - 1) * (X @ w + b) - eps * np.linalg.norm(w, ord=DUAL[norm])
     np.testing.assert_allclose(_margin(w, b, X, y, delta), expected, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(robust_margin(w, b, X, y, eps, norm), expected, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(robust_margin(w, b, X, y, eps, norm=norm), expected, rtol=0, atol=1e-14)
     np.testing.assert_allclose(np.linalg.norm(delta, ord=norm, axis=1), eps, rtol=1e-14)
 
 
@@ -66,11 +64,10 @@ def _sphere_points(rng, k, d, eps, norm):
     return eps * V / np.abs(V).sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_closed_form_beats_random_sphere_points(norm):
     w, b, X, y = _problem(n=4, d=7, seed=1)
     eps = 0.4
-    opt = robust_margin(w, b, X, y, eps, norm)                       # (n,)
+    opt = robust_margin(w, b, X, y, eps, norm=norm)                       # (n,)
     D = _sphere_points(np.random.default_rng(2), 20000, 7, eps, norm)  # (k, d)
     sampled = (2 * y - 1)[:, None] * ((X @ w + b)[:, None] + (D @ w)[None, :])  # (n, k)
     assert np.all(opt <= sampled.min(axis=1) + 1e-12)
@@ -95,13 +92,12 @@ def _brute_force(g, x, lo, hi, eps, norm):
     return res.fun
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_boxed_worst_case_matches_scipy(norm):
     w, b, X, y = _problem(n=6, d=5, seed=3)
     lo = np.array([0.0, -0.1, 0.0, 0.2, 0.0])                       # array bound, per feature
     X = np.clip(X, lo, 1.0)
     eps = 0.6
-    delta = linear_worst_case(w, b, X, y, eps, norm, clip_min=lo, clip_max=1.0)
+    delta = linear_worst_case(w, b, X, y, eps, norm=norm, clip_min=lo, clip_max=1.0)
     ours = (2 * y - 1) * (delta @ w)                                # (n,) = g^T delta
     ref = [_brute_force((2 * yi - 1) * w, xi, lo, np.ones(5), eps, norm) for xi, yi in zip(X, y)]
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-8)
@@ -109,14 +105,13 @@ def test_boxed_worst_case_matches_scipy(norm):
     assert np.all(np.linalg.norm(delta, ord=norm, axis=1) <= eps * (1 + 1e-12))
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_box_saturated_hand_worked(norm):
     # w = (1, -2, .5), y = +1: the attack wants x0 down, x1 up, x2 down.  Rooms in [0, 1]:
     # 0.1, 0.05, 0.0 -> total L2 length sqrt(.0125) < eps = .5 and L1 length .15 < .5, so for
     # every norm the answer is the box vertex (-0.1, +0.05, 0).
     X = np.array([[0.1, 0.95, 0.0]])
-    delta = linear_worst_case(np.array([1.0, -2.0, 0.5]), 0.0, X, np.array([1]), 0.5, norm,
-                              0.0, 1.0)
+    delta = linear_worst_case(np.array([1.0, -2.0, 0.5]), 0.0, X, np.array([1]), 0.5, norm=norm,
+                              clip_min=0.0, clip_max=1.0)
     np.testing.assert_allclose(delta, [[-0.1, 0.05, 0.0]], rtol=0, atol=1e-15)
 
 
@@ -124,7 +119,7 @@ def test_l2_water_filling_hand_worked():
     # w = (1, 1), x = (.1, .5), y = +1, eps = .5: coordinate 0 saturates at .1, the rest of the
     # budget goes to coordinate 1: .1^2 + tau^2 = .25 -> tau = sqrt(.24).
     delta = linear_worst_case(np.array([1.0, 1.0]), 0.0, np.array([[0.1, 0.5]]), np.array([1]),
-                              0.5, 2, 0.0, 1.0)
+                              0.5, norm=2, clip_min=0.0, clip_max=1.0)
     np.testing.assert_allclose(delta, [[-0.1, -np.sqrt(0.24)]], rtol=1e-15, atol=1e-15)
 
 
@@ -132,44 +127,46 @@ def test_l1_knapsack_hand_worked():
     # |w| order: idx1 (2) room .05, idx0 (1) room .1, idx2 (.5) room .7; eps = .3 ->
     # .05 on idx1, .1 on idx0, the remaining .15 on idx2.
     delta = linear_worst_case(np.array([1.0, -2.0, 0.5]), 0.0, np.array([[0.1, 0.95, 0.7]]),
-                              np.array([1]), 0.3, 1, 0.0, 1.0)
+                              np.array([1]), 0.3, norm=1, clip_min=0.0, clip_max=1.0)
     np.testing.assert_allclose(delta, [[-0.1, 0.05, -0.15]], rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("norm", NORMS)
 def test_robust_margin_with_box_is_margin_at_delta(norm):
     w, b, X, y = _problem(seed=4)
-    delta = linear_worst_case(w, b, X, y, 0.5, norm, 0.0, 1.0)
-    np.testing.assert_allclose(robust_margin(w, b, X, y, 0.5, norm, 0.0, 1.0),
+    delta = linear_worst_case(w, b, X, y, 0.5, norm=norm, clip_min=0.0, clip_max=1.0)
+    np.testing.assert_allclose(robust_margin(w, b, X, y, 0.5, norm=norm, clip_min=0.0, clip_max=1.0),
                                _margin(w, b, X, y, delta), rtol=0, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------- invariants
-@pytest.mark.parametrize("norm", NORMS)
 def test_loose_box_equals_unboxed(norm):
     w, b, X, y = _problem(seed=5)
-    np.testing.assert_allclose(linear_worst_case(w, b, X, y, 0.2, norm, -10.0, 10.0),
-                               linear_worst_case(w, b, X, y, 0.2, norm), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(linear_worst_case(w, b, X, y, 0.2, norm=norm, clip_min=-10.0, clip_max=10.0),
+                               linear_worst_case(w, b, X, y, 0.2, norm=norm), rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("box", [(None, None), (0.0, 1.0)], ids=["free", "box"])
-@pytest.mark.parametrize("norm", NORMS)
 def test_zero_weights_and_zero_eps_give_zero_delta(norm, box):
     _, b, X, y = _problem()
-    assert not np.any(linear_worst_case(np.zeros(6), b, X, y, 0.5, norm, *box))
-    assert not np.any(linear_worst_case(np.ones(6), b, X, y, 0.0, norm, *box))
+    lo, hi = box
+    assert not np.any(linear_worst_case(np.zeros(6), b, X, y, 0.5, norm=norm, clip_min=lo,
+                                        clip_max=hi))
+    assert not np.any(linear_worst_case(np.ones(6), b, X, y, 0.0, norm=norm, clip_min=lo,
+                                        clip_max=hi))
 
 
 @pytest.mark.parametrize("box", [(None, None), (0.0, 1.0)], ids=["free", "box"])
-@pytest.mark.parametrize("norm", NORMS)
 def test_float32_kept_and_inputs_not_mutated(norm, box):
     w, b, X, y = _problem()
     X32, w32 = X.astype(np.float32), w.astype(np.float32)
     X_copy, w_copy, y_copy = X32.copy(), w32.copy(), y.copy()
-    delta = linear_worst_case(w32, b, X32, y, 0.25, norm, *box)
+    delta = linear_worst_case(w32, b, X32, y, 0.25, norm=norm, clip_min=box[0], clip_max=box[1])
     assert delta.dtype == np.float32
-    assert robust_margin(w32, b, X32, y, 0.25, norm, *box).dtype == np.float32
-    np.testing.assert_allclose(delta, linear_worst_case(w, b, X, y, 0.25, norm, *box), atol=1e-6)
+    assert robust_margin(w32, b, X32, y, 0.25, norm=norm, clip_min=box[0],
+                         clip_max=box[1]).dtype == np.float32
+    np.testing.assert_allclose(delta, linear_worst_case(w, b, X, y, 0.25, norm=norm,
+                                                        clip_min=box[0], clip_max=box[1]),
+                               atol=1e-6)
     np.testing.assert_array_equal(X32, X_copy)
     np.testing.assert_array_equal(w32, w_copy)
     np.testing.assert_array_equal(y, y_copy)
@@ -177,7 +174,7 @@ def test_float32_kept_and_inputs_not_mutated(norm, box):
 
 def test_one_sided_box():
     w, b, X, y = _problem(seed=6)
-    delta = linear_worst_case(w, b, X, y, 0.8, np.inf, clip_min=0.0)
+    delta = linear_worst_case(w, b, X, y, 0.8, norm=np.inf, clip_min=0.0)
     assert np.all(X + delta >= 0.0)
     assert np.any(X + delta > 1.0)                                  # no upper bound applied
 
@@ -251,4 +248,4 @@ def test_error_X_outside_box():
 
 def test_error_b_not_scalar():
     with pytest.raises(ValueError, match="b"):
-        robust_margin(np.ones(6), np.ones(2), np.zeros((2, 6)), np.array([0, 1]), 0.1, 2)
+        robust_margin(np.ones(6), np.ones(2), np.zeros((2, 6)), np.array([0, 1]), 0.1, norm=2)

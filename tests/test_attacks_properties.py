@@ -1,4 +1,4 @@
-"""Property tests of the attack invariants (issue 12, item 6), for every attack and norm.
+"""Property tests of the attack invariants, for every attack and norm.
 
 * the output lies in the eps-ball (to the rounding of ``x + delta``) and in the box;
 * ``eps = 0`` returns ``X`` exactly;
@@ -86,7 +86,7 @@ def _run_unmodified(attack, model, params, X, y):
 def test_fast_gradient_invariants(problem, use_labels):
     model, params, X, y, eps, box, norm, _ = problem
     labels = y if use_labels else None
-    X_adv = _run_unmodified(lambda: fast_gradient(model, params, X, labels, eps, norm,
+    X_adv = _run_unmodified(lambda: fast_gradient(model, params, X, labels, eps, norm=norm,
                                                   clip_min=box[0], clip_max=box[1]),
                             model, params, X, y)
     _check(X_adv, X, eps, norm, box)
@@ -99,7 +99,7 @@ def test_fast_gradient_invariants(problem, use_labels):
 def test_pgd_invariants(problem, random_start, restarts, batch_size):
     model, params, X, y, eps, box, norm, seed = problem
     restarts = restarts if random_start else 1
-    X_adv = _run_unmodified(lambda: pgd(model, params, X, y, eps, norm, n_steps=3,
+    X_adv = _run_unmodified(lambda: pgd(model, params, X, y, eps, norm=norm, n_steps=3,
                                         random_start=random_start, n_restarts=restarts,
                                         clip_min=box[0], clip_max=box[1], rng=seed,
                                         batch_size=batch_size),
