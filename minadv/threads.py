@@ -195,18 +195,31 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_threads(current: int) -> int:
-    """The ``"auto"`` policy's thread count for a call starting now, given ``current`` BLAS
-    threads: ``min(current, usable cores - other runnable threads)``, at least 1; ``current``
-    when the machine's load cannot be read (no ``/proc``)."""
-    now = time.monotonic()
-    sample = _STATE.sample
-    if sample is None or now - sample[0] > _RESAMPLE_SECONDS:
-        sample = _STATE.sample = (now, _other_runnable())
-    others = sample[1]
+def auto_threads(current: int, *, others: int | None = -1, cores: int | None = None) -> int:
+    """The ``"auto"`` policy: BLAS threads for a call that starts now.
+
+    ``min(current, cores - others)``, at least 1, where ``current`` is the BLAS setting,
+    ``cores`` the cores this process may use and ``others`` the runnable threads of other
+    processes (both read from the machine by default; ``others=None`` means unknown, and then
+    the answer is ``current``).
+
+    Examples
+    --------
+    >>> auto_threads(2, others=1, cores=2)      # another process holds one of two cores
+    1
+    >>> auto_threads(2, others=0, cores=2), auto_threads(1, others=0, cores=8)
+    (2, 1)
+    """
+    if others == -1:
+        now = time.monotonic()
+        sample = _STATE.sample
+        if sample is None or now - sample[0] > _RESAMPLE_SECONDS:
+            sample = _STATE.sample = (now, _other_runnable())
+        others = sample[1]
     if others is None:
         return current
-    return max(1, min(current, _usable_cores() - others))
+    cores = _usable_cores() if cores is None else cores
+    return max(1, min(current, cores - others))
 
 
 # -------------------------------------------------------------------------------- BLAS
