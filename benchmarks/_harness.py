@@ -88,6 +88,26 @@ def interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, fl
     return {k: statistics.median(t) for k, t in times.items()}
 
 
+def interleaved_wall_and_cpu(fns: dict[str, Callable[[], object]], reps: int) -> dict:
+    """:func:`interleaved` that also records the process's CPU time of each call (``k`` ->
+    ``cpu_k`` with ``_seconds`` kept last, e.g. ``cpu_seconds``).  At one BLAS thread on a
+    loaded machine, CPU time leaves out the waits for a core that inflate wall time."""
+    for fn in fns.values():
+        fn()
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, fn in fns.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpu[k].append(time.process_time() - c0)
+            wall[k].append(time.perf_counter() - t0)
+    out = {k: statistics.median(t) for k, t in wall.items()}
+    out.update({("reference_cpu_seconds" if k.startswith("reference") else "cpu_seconds"):
+                statistics.median(t) for k, t in cpu.items()})
+    return out
+
+
 def blas_info() -> str:
     """One line: threadpoolctl's BLAS report (api, version, architecture, threads)."""
     import numpy as np
@@ -173,13 +193,15 @@ def pair(module: str, wid: str, quick: bool = False) -> dict:
     work = load(module).build(wid, **kw)[0]
     ref = reference.reference(wid, **kw)
     reps = 3 if quick else 5
-    times = interleaved({"seconds": work, "reference_seconds": ref}, reps)
+    times = interleaved_wall_and_cpu({"seconds": work, "reference_seconds": ref}, reps)
     row = {"workload": wid, "threads": threads_in_use(), "reps": reps, **kw, **times,
            "ratio_to_reference": times["seconds"] / times["reference_seconds"],
+           "cpu_ratio_to_reference": times["cpu_seconds"] / times["reference_cpu_seconds"],
            "minadv_threads_setting": os.environ.get("MINADV_NUM_THREADS", "auto")}
     if wid == "W5":
         row["us_per_step"] = 1e6 * times["seconds"] / kw["n_steps"]
         row["reference_us_per_step"] = 1e6 * times["reference_seconds"] / kw["n_steps"]
+        row["cpu_us_per_step"] = 1e6 * times["cpu_seconds"] / kw["n_steps"]
     import minadv
     row.update(blas=blas_info(), loadavg_1min=loadavg(),
                minadv=os.path.dirname(os.path.abspath(minadv.__file__)))
