@@ -7,7 +7,7 @@ cores are shared (a JupyterHub server, a CI runner, a laptop with a busy browser
 spins on a core that another process holds delays every following product: measured on a
 2-core machine with one other busy process, PGD-10 (workload W2 of ``docs/benchmarks.md``) ran
 3.0x its quiet time at 2 threads and 1.04x at 1 thread, while on the quiet machine 2 threads
-were 1.25-1.6x faster than 1 (W1, W2, W3, W6).  No fixed thread count is right on both, so the
+were 1.24-1.64x faster than 1 (W1, W2, W3, W6).  No fixed thread count is right on both, so the
 default policy looks at the machine when a call starts (``docs/benchmarks.md``, "Threads").
 
 The policy (``"auto"``, the default)
