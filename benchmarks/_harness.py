@@ -41,8 +41,10 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 def thread_env(threads: int | None, pkg_path: str | None = None,
                extra: dict | None = None) -> dict:
-    """``os.environ`` with every BLAS/OpenMP thread variable set to ``threads`` (removed when
-    ``threads`` is None: NumPy's default threading), ``extra`` variables added and, when
+    """``os.environ`` with every BLAS/OpenMP thread variable and ``MINADV_NUM_THREADS`` set to
+    ``threads`` (so that minadv's thread policy does not lower the count of a row on a loaded
+    machine; the BLAS variables are removed when ``threads`` is None: NumPy's default
+    threading and minadv's policy), ``extra`` variables added and, when
     ``pkg_path`` is given, that source tree first on ``PYTHONPATH``."""
     env = dict(os.environ)
     if pkg_path is not None:
@@ -51,8 +53,8 @@ def thread_env(threads: int | None, pkg_path: str | None = None,
     if threads is None:
         for v in THREAD_VARS:
             env.pop(v, None)
-    else:
-        env.update({v: str(threads) for v in THREAD_VARS})
+    else:                   # MINADV_NUM_THREADS too: a row at 2 threads runs at 2 threads
+        env.update({v: str(threads) for v in (*THREAD_VARS, "MINADV_NUM_THREADS")})
     env.update(extra or {})
     return env
 

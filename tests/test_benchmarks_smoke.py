@@ -56,6 +56,7 @@ def test_harness_puts_the_requested_tree_first_on_pythonpath(tmp_path):
     env = harness.thread_env(2, str(tmp_path))
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
     assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "2"
+    assert env["MINADV_NUM_THREADS"] == "2"          # minadv's policy pinned to the row's count
 
 
 @pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W5", "W6"])
