@@ -315,6 +315,15 @@ def print_contention(rows: list[dict]) -> None:
         print(f"| {r['workload']} | {r['quiet_s']:.3f} | {r['contended_s']:.3f} | "
               f"**{r['ratio']:.2f}** | {target} | {r['off_quiet_s']:.3f} | {r['off_ratio']:.2f} "
               f"| {ref[0]} | {ref[1]} |")
+    control = next((r for r in rows if r["workload"] == "W5"), None)
+    if control is not None:
+        # W5's products are below OpenBLAS's threading size: its ratio is the loss of CPU share
+        # to the busy process alone, whatever the threading; the excess over it is threading.
+        print("\nOver the single-threaded control W5 (contended/quiet ÷ W5's "
+              f"{control['ratio']:.2f}; policy off ÷ {control['off_ratio']:.2f}): " + ", ".join(
+                  f"{r['workload']} {r['ratio'] / control['ratio']:.2f} (policy off "
+                  f"{r['off_ratio'] / control['off_ratio']:.2f})"
+                  for r in rows if r is not control))
     loads = [x for r in rows for x in r["loads"] if x is not None]
     if loads:
         print(f"\n1-min load average during the runs {min(loads):.2f}-{max(loads):.2f} on "
