@@ -31,7 +31,9 @@ Scope
     The thread count is changed only for the duration of a top-level minadv call and restored
     on exit (also on an exception); a setting the user made outside minadv's calls (with
     threadpoolctl or ``OPENBLAS_NUM_THREADS``) is never changed.  Calls nested inside a
-    top-level call do not re-enter the controller.  The control needs ``threadpoolctl``
+    top-level call do not re-enter the controller.  The control is made for calls from one
+    Python thread (concurrent calls from several threads are not coordinated: OpenBLAS's
+    thread count may be per calling thread).  The control needs ``threadpoolctl``
     (installed by the ``tutorials`` and ``test`` extras); without it, minadv's calls run with
     the BLAS setting as it is, and only the CLI's ``--threads N`` acts (by setting the BLAS
     environment variables and restarting itself before NumPy loads).
