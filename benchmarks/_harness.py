@@ -39,24 +39,37 @@ if BENCH_DIR not in sys.path:                  # bench modules import each other
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def thread_env(threads: int, pkg_path: str | None = None) -> dict:
-    """``os.environ`` with every BLAS/OpenMP thread variable set to ``threads`` and, when
+def thread_env(threads: int | None, pkg_path: str | None = None,
+               extra: dict | None = None) -> dict:
+    """``os.environ`` with every BLAS/OpenMP thread variable and ``MINADV_NUM_THREADS`` set to
+    ``threads`` (so that minadv's thread policy does not lower the count of a row on a loaded
+    machine; the BLAS variables are removed when ``threads`` is None: NumPy's default
+    threading and minadv's policy), ``extra`` variables added and, when
     ``pkg_path`` is given, that source tree first on ``PYTHONPATH``."""
     env = dict(os.environ)
     if pkg_path is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (os.path.abspath(pkg_path), os.environ.get("PYTHONPATH")) if p)
-    env.update({v: str(threads) for v in THREAD_VARS})
+    if threads is None:
+        for v in THREAD_VARS:
+            env.pop(v, None)
+    else:                   # MINADV_NUM_THREADS too: a row at 2 threads runs at 2 threads
+        env.update({v: str(threads) for v in (*THREAD_VARS, "MINADV_NUM_THREADS")})
+    env.update(extra or {})
     return env
 
 
-def run_isolated(module: str, wid: str, threads: int, quick: bool = False,
-                 pkg_path: str | None = None) -> dict:
-    """Measure workload ``wid`` of ``benchmarks/<module>.py`` in a fresh subprocess."""
-    cmd = [sys.executable, os.path.join(BENCH_DIR, "_harness.py"), "--worker", module, wid]
+def run_isolated(module: str, wid: str, threads: int | None, quick: bool = False,
+                 pkg_path: str | None = None, mode: str = "--worker",
+                 extra_env: dict | None = None) -> dict:
+    """Measure workload ``wid`` of ``benchmarks/<module>.py`` in a fresh subprocess.
+
+    ``mode``: ``"--worker"`` (the workload and its floor) or ``"--pair"`` (the workload and the
+    hand-tuned NumPy reference of ``reference.py``)."""
+    cmd = [sys.executable, os.path.join(BENCH_DIR, "_harness.py"), mode, module, wid]
     if quick:
         cmd.append("--quick")
-    out = subprocess.run(cmd, env=thread_env(threads, pkg_path), cwd=BENCH_DIR,
+    out = subprocess.run(cmd, env=thread_env(threads, pkg_path, extra_env), cwd=BENCH_DIR,
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{module} {wid} ({threads} threads, minadv from "
@@ -75,6 +88,26 @@ def interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, fl
             fn()
             times[k].append(time.perf_counter() - t0)
     return {k: statistics.median(t) for k, t in times.items()}
+
+
+def interleaved_wall_and_cpu(fns: dict[str, Callable[[], object]], reps: int) -> dict:
+    """:func:`interleaved` that also records the process's CPU time of each call (``k`` ->
+    ``cpu_k`` with ``_seconds`` kept last, e.g. ``cpu_seconds``).  At one BLAS thread on a
+    loaded machine, CPU time leaves out the waits for a core that inflate wall time."""
+    for fn in fns.values():
+        fn()
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, fn in fns.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpu[k].append(time.process_time() - c0)
+            wall[k].append(time.perf_counter() - t0)
+    out = {k: statistics.median(t) for k, t in wall.items()}
+    out.update({("reference_cpu_seconds" if k.startswith("reference") else "cpu_seconds"):
+                statistics.median(t) for k, t in cpu.items()})
+    return out
 
 
 def blas_info() -> str:
@@ -149,8 +182,38 @@ def _worker(argv: list[str]) -> None:
     print(json.dumps(row))
 
 
+# sizes of the minadv/reference pairs: (full, quick) keyword arguments of build/reference
+PAIR_SIZES = {"W1": ({"n_steps": 100}, {"n_steps": 30}), "W2": ({"n": 10_000}, {"n": 3_000}),
+              "W3": ({"n_steps": 100}, {"n_steps": 30}), "W5": ({"n_steps": 2000}, {"n_steps": 500}),
+              "W6": ({}, {})}
+
+
+def pair(module: str, wid: str, quick: bool = False) -> dict:
+    """Time the public-API workload and the hand-tuned NumPy reference, interleaved."""
+    import reference
+    kw = PAIR_SIZES[wid][quick]
+    work = load(module).build(wid, **kw)[0]
+    ref = reference.reference(wid, **kw)
+    reps = 3 if quick else 5
+    times = interleaved_wall_and_cpu({"seconds": work, "reference_seconds": ref}, reps)
+    row = {"workload": wid, "threads": threads_in_use(), "reps": reps, **kw, **times,
+           "ratio_to_reference": times["seconds"] / times["reference_seconds"],
+           "cpu_ratio_to_reference": times["cpu_seconds"] / times["reference_cpu_seconds"],
+           "minadv_threads_setting": os.environ.get("MINADV_NUM_THREADS", "auto")}
+    if wid == "W5":
+        row["us_per_step"] = 1e6 * times["seconds"] / kw["n_steps"]
+        row["reference_us_per_step"] = 1e6 * times["reference_seconds"] / kw["n_steps"]
+        row["cpu_us_per_step"] = 1e6 * times["cpu_seconds"] / kw["n_steps"]
+    import minadv
+    row.update(blas=blas_info(), loadavg_1min=loadavg(),
+               minadv=os.path.dirname(os.path.abspath(minadv.__file__)))
+    return row
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "--worker":
         _worker(sys.argv[2:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "--pair":
+        print(json.dumps(pair(sys.argv[2], sys.argv[3], quick="--quick" in sys.argv)))
     else:
         sys.exit("usage: python benchmarks/run.py (this module is the shared runner)")

@@ -19,14 +19,19 @@ import numpy as np
 N_ITER = 20
 
 
+def problem(N: int, D: int, C: int):
+    """X uniform in [0, 1), float64; labels from a fixed random linear teacher."""
+    rng = np.random.default_rng(0)
+    X = rng.random((N, D))                                # (N, D)
+    return X, np.argmax((X - 0.5) @ rng.standard_normal((D, C)), axis=1)
+
+
 def build(wid: str = "W6", tiny: bool = False, with_products: bool = False):
     """``(work, floor)`` callables (plus the bare-products one when ``with_products``)."""
     from minadv.analysis import hessian_operator, power_iteration
     from minadv.models import MLP
     N, D, Hd, C = (50, 12, 6, 3) if tiny else (1000, 784, 100, 10)
-    rng = np.random.default_rng(0)
-    X = rng.random((N, D))                                # uniform [0, 1), float64
-    y = np.argmax((X - 0.5) @ rng.standard_normal((D, C)), axis=1)   # linear teacher
+    X, y = problem(N, D, C)
     model = MLP([D, Hd, C], activation="tanh")
     params = model.init_params(rng=1)
     r = np.random.default_rng(1)

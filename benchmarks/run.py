@@ -14,20 +14,38 @@ of A and B, the time change B/A and the floor-normalised change (ratio_B / ratio
 measures its own floor, so this one survives a change of load between runs).  The budget
 (``docs/benchmarks.md``): no workload more than 10 % slower.
 
+``--reference`` times each workload through the public API against the hand-tuned NumPy
+reference of ``reference.py`` (same mathematics, same data), interleaved in one process, at
+``--threads`` (default 1): the 1-thread targets of ``docs/benchmarks.md`` (W1-W3, W6 within
+1.10x the reference, W5 <= 150 us per step).
+
+``--contention`` runs each workload (quick sizes) and ``minadv reproduce --quick`` with
+NumPy's default threading, once on the machine as it is and once while one busy process (a
+Python spin loop started and stopped here, never running longer than ``BUSY_SECONDS``)
+occupies a core, and reports contended/quiet ratios: for minadv with its default thread policy
+(``auto``), for minadv with the policy off (``MINADV_NUM_THREADS`` = all cores, i.e. NumPy's
+default) and for the NumPy reference.  Target (``docs/benchmarks.md``): W1, W2 and
+``reproduce --quick`` <= 1.5x their quiet time.
+
 Usage::
 
     python benchmarks/run.py                          # W1-W6 at 1 and 2 threads
     python benchmarks/run.py --only W1,W3 --quick --json out.json --markdown
     python benchmarks/run.py --compare ../before ../after --markdown --json cmp.json
+    python benchmarks/run.py --reference              # 1 thread, minadv / NumPy reference
+    python benchmarks/run.py --contention             # contended / quiet, one busy process
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
+import time
 
 import _harness as H
 
@@ -181,6 +199,138 @@ def print_compare(rows: list[dict], markdown: bool) -> None:
           "change both within it, SLOWER = both over, noisy = one over (rerun that row)")
 
 
+# --------------------------------------------------------------------- reference and contention
+PAIRS = ("W1", "W2", "W3", "W5", "W6")           # workloads with a NumPy reference
+REFERENCE_TARGETS = {"W1": 1.10, "W2": 1.10, "W3": 1.10, "W6": 1.10, "W5": 150.0}
+CONTENTION_TARGETS = {"W1": 1.5, "W2": 1.5, "reproduce": 1.5}
+BUSY_SECONDS = 900                                 # the busy process's hard time limit
+BUSY = ("import sys, time\nend = time.monotonic() + float(sys.argv[1])\n"
+        "while time.monotonic() < end:\n    pass\n")
+
+
+def reference_rows(wids, threads, quick, pkg_path=None) -> list[dict]:
+    rows = []
+    for wid in wids:
+        for t in threads:
+            row = H.run_isolated(WORKLOADS[wid][0], wid, t, quick, pkg_path, mode="--pair")
+            key = "us_per_step" if wid == "W5" else "ratio_to_reference"
+            row["judged"], row["target"] = key, REFERENCE_TARGETS[wid]
+            row["pass"] = bool(row[key] <= row["target"])
+            rows.append(row)
+            print(f"  {wid} {t}t: minadv/reference {row['ratio_to_reference']:.3f}",
+                  file=sys.stderr, flush=True)
+    return rows
+
+
+def print_reference(rows: list[dict]) -> None:
+    print("| id | threads | minadv s | reference s | minadv / reference (wall) | minadv / "
+          "reference (CPU) | judged | target | ok | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        judged = (f"{r['us_per_step']:.0f} µs/step (ref {r['reference_us_per_step']:.0f}, "
+                  f"CPU {r['cpu_us_per_step']:.0f})"
+                  if r["judged"] == "us_per_step" else f"{r['ratio_to_reference']:.3f}")
+        target = (f"≤ {r['target']:.0f} µs" if r["judged"] == "us_per_step"
+                  else f"≤ {r['target']:.2f}")
+        print(f"| {r['workload']} | {r['threads']} | {r['seconds']:.4f} | "
+              f"{r['reference_seconds']:.4f} | {r['ratio_to_reference']:.3f} | "
+              f"{r['cpu_ratio_to_reference']:.3f} | {judged} | {target} | "
+              f"{'pass' if r['pass'] else 'FAIL'} | {r['loadavg_1min']:.2f} |")
+    if rows:
+        print(f"\nBLAS: {rows[0]['blas']}; minadv from {rows[0]['minadv']}; "
+              f"{os.cpu_count()} cores")
+
+
+@contextlib.contextmanager
+def busy_core():
+    """One busy process (a spin loop) for the duration of the block, at most BUSY_SECONDS."""
+    proc = subprocess.Popen([sys.executable, "-c", BUSY, str(BUSY_SECONDS)])
+    try:
+        time.sleep(0.3)                               # let it reach the spin loop
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _reproduce_seconds(env: dict) -> float:
+    """Wall time of ``minadv reproduce --quick`` (a fresh process, output discarded)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "minadv.cli", "reproduce", "--quick"], env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _contention_once(wid, policy_env, busy, quick, pkg_path) -> dict:
+    ctx = busy_core() if busy else contextlib.nullcontext()
+    with ctx:
+        if wid == "reproduce":
+            env = H.thread_env(None, pkg_path, policy_env)
+            return {"seconds": _reproduce_seconds(env), "loadavg_1min": H.loadavg()}
+        return H.run_isolated(WORKLOADS[wid][0], wid, None, quick, pkg_path, mode="--pair",
+                              extra_env=policy_env)
+
+
+def contention_rows(wids, rounds, quick, pkg_path=None) -> list[dict]:
+    """Quiet and contended runs (alternating, ``rounds`` of each) per workload and policy."""
+    policies = {"auto": {"MINADV_NUM_THREADS": "auto"},
+                "off": {"MINADV_NUM_THREADS": str(os.cpu_count())}}
+    rows = []
+    for wid in wids:
+        runs = {(p, b): [] for p in policies for b in (False, True)}
+        for _ in range(rounds):
+            for p, env in policies.items():
+                for b in (False, True):
+                    runs[p, b].append(_contention_once(wid, env, b, quick, pkg_path))
+        med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+        row = {"workload": wid, "rounds": rounds,
+               "quiet_s": med["auto", False], "contended_s": med["auto", True],
+               "ratio": med["auto", True] / med["auto", False],
+               "off_quiet_s": med["off", False], "off_contended_s": med["off", True],
+               "off_ratio": med["off", True] / med["off", False],
+               "loads": [r.get("loadavg_1min") for v in runs.values() for r in v]}
+        if wid != "reproduce":
+            ref = {k: statistics.median(r["reference_seconds"] for r in v)
+                   for k, v in runs.items()}
+            row.update(ref_quiet_s=ref["auto", False], ref_contended_s=ref["auto", True],
+                       ref_ratio=ref["auto", True] / ref["auto", False])
+        row["target"] = CONTENTION_TARGETS.get(wid)
+        row["pass"] = None if row["target"] is None else bool(row["ratio"] <= row["target"])
+        rows.append(row)
+        print(f"  {wid}: contended/quiet {row['ratio']:.2f} (policy off {row['off_ratio']:.2f})",
+              file=sys.stderr, flush=True)
+    return rows
+
+
+def print_contention(rows: list[dict]) -> None:
+    print("| workload | minadv quiet s | minadv contended s | **contended / quiet** | target "
+          "| policy off: quiet s | policy off: contended / quiet | NumPy reference: quiet s "
+          "| NumPy reference: contended / quiet |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        target = "-" if r["target"] is None else (
+            f"≤ {r['target']:.1f} {'pass' if r['pass'] else 'FAIL'}")
+        ref = ((f"{r['ref_quiet_s']:.3f}", f"{r['ref_ratio']:.2f}") if "ref_ratio" in r
+               else ("-", "-"))
+        print(f"| {r['workload']} | {r['quiet_s']:.3f} | {r['contended_s']:.3f} | "
+              f"**{r['ratio']:.2f}** | {target} | {r['off_quiet_s']:.3f} | {r['off_ratio']:.2f} "
+              f"| {ref[0]} | {ref[1]} |")
+    control = next((r for r in rows if r["workload"] == "W5"), None)
+    if control is not None:
+        # W5's products are below OpenBLAS's threading size: its ratio is the loss of CPU share
+        # to the busy process alone, whatever the threading; the excess over it is threading.
+        print("\nOver the single-threaded control W5 (contended/quiet ÷ W5's "
+              f"{control['ratio']:.2f}; policy off ÷ {control['off_ratio']:.2f}): " + ", ".join(
+                  f"{r['workload']} {r['ratio'] / control['ratio']:.2f} (policy off "
+                  f"{r['off_ratio'] / control['off_ratio']:.2f})"
+                  for r in rows if r is not control))
+    loads = [x for r in rows for x in r["loads"] if x is not None]
+    if loads:
+        print(f"\n1-min load average during the runs {min(loads):.2f}-{max(loads):.2f} on "
+              f"{os.cpu_count()} cores; policy off = MINADV_NUM_THREADS={os.cpu_count()} "
+              "(NumPy's default threading inside minadv's calls)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(WORKLOADS),
@@ -195,8 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
                         help="two source trees, timed alternately with this benchmark code")
     parser.add_argument("--rounds", type=int, default=2,
-                        help="--compare: runs of each tree per workload (ABBA order)")
+                        help="--compare: runs of each tree per workload (ABBA order); "
+                             "--contention: quiet/contended runs of each")
+    parser.add_argument("--reference", action="store_true",
+                        help="minadv / hand-tuned NumPy reference, per workload (W1-W3, W5, W6)")
+    parser.add_argument("--contention", action="store_true",
+                        help="contended / quiet ratios with one busy process (W1-W3, W5, W6 "
+                             "and reproduce --quick; --only W1,W2,reproduce for a subset)")
     args = parser.parse_args(argv)
+    if args.reference or args.contention:
+        return _pairs_main(args, parser)
     wids = [w.strip().upper() for w in args.only.split(",") if w.strip()]
     unknown = [w for w in wids if w not in WORKLOADS]
     if unknown:
@@ -211,6 +369,28 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = measure(wids, threads, args.quick, args.pkg)
         print_table(rows, args.quick, args.markdown)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+def _pairs_main(args, parser) -> int:
+    choices = PAIRS + (("reproduce",) if args.contention else ())
+    wids = ([w.strip().upper() if w.strip() != "reproduce" else w.strip()
+             for w in args.only.split(",") if w.strip()]
+            if args.only != ",".join(WORKLOADS) else list(choices))
+    unknown = [w for w in wids if w not in choices]
+    if unknown:
+        parser.error(f"--only: {unknown} have no NumPy reference here; expected some of "
+                     f"{list(choices)}")
+    if args.contention:
+        rows = contention_rows(wids, args.rounds, quick=True, pkg_path=args.pkg)
+        print_contention(rows)
+    else:
+        threads = [int(t) for t in (args.threads if args.threads != "1,2" else "1").split(",")]
+        rows = reference_rows(wids, threads, args.quick, args.pkg)
+        print_reference(rows)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

@@ -6,15 +6,17 @@ cases, the VAT direction), adversarial training objectives, and the analysis tha
 theory (closed-form sharpness, Hessian spectra, smoothness, loss landscapes).
 """
 
-from . import attacks, datasets, losses, numerics, optim, params, training
+from . import attacks, datasets, losses, numerics, optim, params, threads, training
 from ._version import __version__
 from .estimators import LogisticRegression, MLPClassifier
 from .io import load_model, save_model
 from .models import MLP, LogisticRegressionModel
+from .threads import get_num_threads, set_num_threads
 
 __all__ = ["__version__", "numerics", "losses", "params", "datasets", "attacks", "optim",
            "training", "analysis", "MLP", "LogisticRegressionModel", "LogisticRegression",
-           "MLPClassifier", "save_model", "load_model"]
+           "MLPClassifier", "save_model", "load_model", "threads", "set_num_threads",
+           "get_num_threads"]
 
 
 def __getattr__(name):

@@ -20,6 +20,13 @@
 
 ``minadv course release OUTDIR [--force]``
     The student notebooks of the tutorials, solutions stripped (:mod:`minadv.course.release`).
+``minadv --threads N|auto COMMAND ...``
+    BLAS threads of the command (``reproduce``, ``grade`` and the rest): a number is used as
+    is, ``auto`` is :mod:`minadv.threads`'s default policy (one thread when another process
+    holds a core).  The value is also exported as ``MINADV_NUM_THREADS`` (and a number as
+    ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS``) for the processes the
+    command starts.  Without threadpoolctl the running process cannot change its BLAS threads,
+    so a number restarts the command once with those variables set before NumPy loads.
 
 Usage errors (an unknown experiment, a negative or non-integer seed, an unwritable ``--out``)
 are one line on stderr and exit status 2.
@@ -34,6 +41,7 @@ import time
 from collections.abc import Sequence
 
 from . import __version__
+from .threads import ENV_VAR, set_num_threads, thread_policy
 
 __all__ = ["main", "build_parser"]
 
@@ -56,6 +64,53 @@ def seed_type(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
     return value
+
+
+def threads_type(text: str) -> int | str:
+    """``--threads``: a positive integer or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value}")
+    return value
+
+
+BLAS_ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _pop_threads(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Split a leading ``--threads N`` / ``--threads=N`` off ``argv`` (before the command)."""
+    if argv[:1] == ["--threads"]:
+        if len(argv) < 2:
+            OneLineParser(prog="minadv").error("argument --threads: expected one argument")
+        return argv[1], argv[2:]
+    if argv[:1] and argv[0].startswith("--threads="):
+        return argv[0].split("=", 1)[1], argv[1:]
+    return None, argv
+
+
+def _apply_threads(text: str, restart: bool) -> None:
+    """Set minadv's thread setting and the environment of child processes (see the module
+    docstring); ``restart``: re-execute without threadpoolctl so that BLAS reads the variables."""
+    try:
+        value = threads_type(text)
+    except argparse.ArgumentTypeError as exc:
+        OneLineParser(prog="minadv").error(f"argument --threads: {exc}")
+    set_num_threads(value)
+    os.environ[ENV_VAR] = str(value)
+    if value == "auto":
+        return
+    stale = any(os.environ.get(v) != str(value) for v in BLAS_ENV_VARS)
+    os.environ.update({v: str(value) for v in BLAS_ENV_VARS})
+    if restart and stale:
+        import importlib.util
+        if importlib.util.find_spec("threadpoolctl") is None:     # BLAS already read its env
+            os.execv(sys.executable, [sys.executable, "-m", "minadv.cli", *sys.argv[1:]])
 
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -146,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="minadv",
                            description="minadv: adversarial training with exact gradients.")
     parser.add_argument("--version", action="version", version=f"minadv {__version__}")
+    parser.add_argument("--threads", type=threads_type, default=None, metavar="N|auto",
+                        help="BLAS threads (default: MINADV_NUM_THREADS, else auto: one thread "
+                             "when another process holds a core); goes before the command")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("list", help="the reproductions: name, paper, data").set_defaults(
         func=_cmd_list)
@@ -164,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the summary table in Markdown (the README's table)")
     rep.add_argument("--strict", action="store_true",
                      help="exit 1 if a claim does not reproduce")
-    rep.set_defaults(func=lambda args: _cmd_reproduce(args, rep))
+    rep.set_defaults(func=thread_policy(lambda args: _cmd_reproduce(args, rep)))
     sub.add_parser("grade", help="grade course exercises, one file or a class (minadv grade --help)",
                    add_help=False)
     sub.add_parser("course", help="instructor tools: minadv course release OUTDIR",
@@ -186,9 +244,13 @@ def _grade(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``minadv`` console script; returns the exit status."""
+    restart = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    threads, argv = _pop_threads(argv)
+    if threads is not None:
+        _apply_threads(threads, restart)
     if argv[:1] == ["grade"]:                 # everything after `grade` is the grader's
-        return _grade(argv[1:])
+        return thread_policy(_grade)(argv[1:])
     if argv[:1] == ["course"]:                # the course's instructor tools
         from .course.release import main as course_main
 

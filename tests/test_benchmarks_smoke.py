@@ -56,3 +56,34 @@ def test_harness_puts_the_requested_tree_first_on_pythonpath(tmp_path):
     env = harness.thread_env(2, str(tmp_path))
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(tmp_path)
     assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "2"
+    assert env["MINADV_NUM_THREADS"] == "2"          # minadv's policy pinned to the row's count
+
+
+@pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W5", "W6"])
+def test_numpy_reference_runs_at_tiny_size(wid):
+    reference = importlib.import_module("reference")
+    reference.reference(wid, tiny=True)()
+
+
+def test_numpy_reference_hvp_is_minadvs_power_iteration():
+    """The W6 reference (hand-written R-operator) follows the same iterates as minadv's
+    power_iteration: same parameters, data and start vector, so equal to rounding."""
+    import numpy as np
+
+    from minadv.analysis import power_iteration
+    from minadv.models import MLP
+    bench_hvp = importlib.import_module("bench_hvp")
+    reference = importlib.import_module("reference")
+    X, y = bench_hvp.problem(50, 12, 3)
+    v = reference.tanh_hvp_power(X, y, (12, 6, 3), n_iter=5)()
+    model = MLP([12, 6, 3], activation="tanh")
+    res = power_iteration(model, model.init_params(rng=1), X, y, n_iter=5, tol=0.0, rng=3)
+    np.testing.assert_allclose(v, res.eigenvector, rtol=0, atol=1e-12)
+
+
+def test_harness_default_threading_removes_the_thread_variables(monkeypatch):
+    harness = importlib.import_module("_harness")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    env = harness.thread_env(None, extra={"MINADV_NUM_THREADS": "auto"})
+    assert not any(v in env for v in harness.THREAD_VARS)
+    assert env["MINADV_NUM_THREADS"] == "auto"

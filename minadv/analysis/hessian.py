@@ -36,6 +36,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from .._validation import as_generator, check_int, check_scalar
 from ..models.base import Model
 from ..params import Params, flatten
+from ..threads import thread_policy
 
 __all__ = [
     "hessian_operator",
@@ -75,6 +76,7 @@ def _flat_product(model: Model, kernel: Callable[[Params], Params], l2: float) -
     """Turn a named-array product ``kernel(V) -> HV`` into a flat float64 matvec (+ l2 on W)."""
     shapes, n = model.param_shapes, model.n_params
 
+    @thread_policy                      # a product called by the user is a top-level call
     def matvec(v):
         v = _as_flat(v, n, model.dtype)
         V = _views(v, shapes)
@@ -92,6 +94,7 @@ def _hvp_matvec(model: Model, params: Params, X: np.ndarray, y: np.ndarray, l2: 
     hvp = model.hvp_closure(params, X, y)
     shapes, n = model.param_shapes, model.n_params
 
+    @thread_policy
     def matvec(v):
         v = _as_flat(v, n, model.dtype)
         V = _views(v, shapes)
@@ -137,6 +140,7 @@ def _checked_operator(model, params, X, y, l2, curvature) -> LinearOperator:
     return _operator(model, params, X, y, _check_l2(l2), _check_curvature(curvature))
 
 
+@thread_policy
 def hessian_operator(model: Model, params: Params, X: np.ndarray, y: np.ndarray,
                      l2: float = 0.0) -> LinearOperator:
     """The Hessian of the mean loss as a matrix-free SciPy ``LinearOperator``.
@@ -183,6 +187,7 @@ def hessian_operator(model: Model, params: Params, X: np.ndarray, y: np.ndarray,
     return _checked_operator(model, params, X, y, l2, "hessian")
 
 
+@thread_policy
 def gauss_newton_operator(model: Model, params: Params, X: np.ndarray, y: Any = None,
                           l2: float = 0.0) -> LinearOperator:
     """The Gauss-Newton matrix ``G = Jᵀ F J / n`` (+ ``λ`` on weights) as a ``LinearOperator``.
@@ -197,6 +202,7 @@ def gauss_newton_operator(model: Model, params: Params, X: np.ndarray, y: Any = 
     return _checked_operator(model, params, X, y, l2, "gauss_newton")
 
 
+@thread_policy
 def hessian_at_adversarial(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                            attack: Callable | None = None, X_adv: np.ndarray | None = None,
                            l2: float = 0.0) -> LinearOperator:
@@ -254,6 +260,7 @@ def _start_vector(rng: Any, n: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+@thread_policy
 def top_eigenvalues(model: Model, params: Params, X: np.ndarray, y: np.ndarray, k: int = 1,
                     *, rng: Any = None, which: str = "LA", tol: float = 1e-10,
                     maxiter: int | None = None, l2: float = 0.0, curvature: str = "hessian",
@@ -348,6 +355,7 @@ def _power_loop(matvec: Callable, v: np.ndarray, n_iter: int, tol: float):
     return v, np.array(trace), False
 
 
+@thread_policy
 def power_iteration(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                     n_iter: int = 100, tol: float = 1e-10, rng: Any = None, l2: float = 0.0,
                     curvature: str = "hessian") -> PowerIterationResult:
@@ -383,6 +391,7 @@ def power_iteration(model: Model, params: Params, X: np.ndarray, y: np.ndarray, 
     return PowerIterationResult(trace[-1], v, trace, len(trace), converged)
 
 
+@thread_policy
 def dense_hessian(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                   l2: float = 0.0, curvature: str = "hessian",
                   max_params: int = 5000) -> np.ndarray:
@@ -425,6 +434,7 @@ class HutchinsonResult(NamedTuple):
     samples: np.ndarray
 
 
+@thread_policy
 def hutchinson_trace(model: Model, params: Params, X: np.ndarray, y: np.ndarray, *,
                      n_samples: int = 100, rng: Any = None, l2: float = 0.0,
                      curvature: str = "hessian") -> HutchinsonResult:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_eps_grid, check_int, check_norm
+from ..threads import thread_policy
 from .box import box_rows, check_box
 from .common import encode_labels, resolve_model
 from .fast_gradient import fast_gradient, fast_gradient_kernel, fgsm
@@ -149,6 +150,7 @@ def _check_adversarial(X_adv: Any, Xb: np.ndarray, attack: Any, eps: float) -> n
     return X_adv.astype(Xb.dtype, copy=False)
 
 
+@thread_policy
 def robustness_curve(model, params: dict | None, X: np.ndarray, y: Any, eps_grid: Any, *,
                      attack: Any = "pgd", norm: Any = np.inf, batch_size: int = 1000,
                      clip_min: Any = None, clip_max: Any = None, rng: Any = None,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_norm
+from ..threads import thread_policy
 from .common import (
     attack_labels,
     attack_loss_grad,
@@ -57,6 +58,7 @@ def fast_gradient_kernel(model, params: dict, X: np.ndarray, labels: np.ndarray 
     return X_adv
 
 
+@thread_policy
 def fast_gradient(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None,
                   *, norm: Any = np.inf, clip_min: Any = None, clip_max: Any = None,
                   target: Any = None, batch_size: int | None = None) -> np.ndarray:
@@ -117,6 +119,7 @@ def fast_gradient(model, params: dict | None, X: np.ndarray, y: Any = None, eps:
     return map_row_blocks(attack, a.X, a.labels, lo=a.clip_min, hi=a.clip_max, batch_size=batch_size)
 
 
+@thread_policy
 def fgsm(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None, *,
          clip_min: Any = None, clip_max: Any = None, target: Any = None,
          batch_size: int | None = None) -> np.ndarray:

@@ -54,6 +54,7 @@ import numpy as np
 from scipy import special
 
 from .._validation import as_generator, check_float_dtype, check_int, check_norm, check_scalar
+from ..threads import thread_policy
 from .common import (
     attack_labels,
     attack_loss_grad,
@@ -313,6 +314,7 @@ def check_pgd_options(eps, n_steps, step_size, random_start, n_restarts):
 
 
 # ----------------------------------------------------------------------------- public API
+@thread_policy
 def pgd(model, params: dict | None, X: np.ndarray, y: Any = None, eps: float | None = None,
         *, norm: Any = np.inf, n_steps: int = 10, step_size: float | None = None,
         random_start: bool = True, n_restarts: int = 1, clip_min: Any = None,

@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import as_generator, check_array, check_int, check_scalar
+from ..threads import thread_policy
 from .common import check_batch_size, resolve_model
 from .norms import unit_rows_kernel
 
@@ -193,6 +194,7 @@ def _vat_blocks(model, params, X, config, gen, logits, batch_size) -> VATPerturb
     return VATPerturbation(r_adv, z_all)
 
 
+@thread_policy
 def vat_perturbation(model, params: dict | None, X: np.ndarray, eps: float, *,
                      xi: float = 1e-6, n_power_iterations: int = 1, rng: Any = None,
                      logits: Any = None, exact: bool = False,
@@ -302,6 +304,7 @@ def vat_kl(model, params: dict | None, X: np.ndarray, R: np.ndarray, logits: Any
     return kl, grad
 
 
+@thread_policy
 def local_distributional_smoothness(model, params: dict | None, X: np.ndarray, eps: float, *,
                                     xi: float = 1e-6, n_power_iterations: int = 1, rng: Any = None,
                                     exact: bool = False) -> np.ndarray:
@@ -321,6 +324,7 @@ def local_distributional_smoothness(model, params: dict | None, X: np.ndarray, e
     return -model.output.kl(model.output.log_proba(pert.logits), z)[0]
 
 
+@thread_policy
 def vat_loss(model, params: dict | None, X: np.ndarray, eps: float, *, xi: float = 1e-6,
              n_power_iterations: int = 1, rng: Any = None, exact: bool = False) -> float:
     """VAT regulariser ``R_vadv = (1/n) Σ_i KL(p(·|x_i) ‖ p(·|x_i + r_vadv,i))``.

@@ -34,6 +34,7 @@ from .._validation import as_generator, check_int, check_labels, check_scalar, d
 from ..attacks.box import outside_box
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
+from ..threads import thread_policy
 from .objectives import Batch, Objective
 
 __all__ = ["fit", "FitResult", "EarlyStopping", "evaluate", "evaluate_kernel"]
@@ -454,6 +455,7 @@ def _epoch_logs(model, params: Params, setup: _FitSetup, loss: float,
 
 
 # -------------------------------------------------------------------------------- fit
+@thread_policy
 def fit(model, params: Params, objective: Callable, X: np.ndarray, y: np.ndarray, *,
         optimizer, epochs: int = 10, batch_size: int = 32, rng: Any = None,
         X_unlabeled: np.ndarray | None = None, unlabeled_batch_size: int | None = None,
