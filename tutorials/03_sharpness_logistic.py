@@ -130,8 +130,8 @@ result = course.check("robust_logistic_hessian", robust_logistic_hessian)
 loss, grad = robust_logistic_loss_grad(w, X, y, eps, norm=2)
 H = robust_logistic_hessian(w, X, y, eps)
 fd_grad = numerical_gradient(lambda v: robust_logistic_loss(v, 0.0, X, y, eps, 2), w)
-fd_hess = np.column_stack([(robust_logistic_loss_grad(w + 1e-5 * e, X, y, eps, 2)[1]
-                            - robust_logistic_loss_grad(w - 1e-5 * e, X, y, eps, 2)[1]) / 2e-5
+fd_hess = np.column_stack([(robust_logistic_loss_grad(w + 1e-5 * e, X, y, eps, norm=2)[1]
+                            - robust_logistic_loss_grad(w - 1e-5 * e, X, y, eps, norm=2)[1]) / 2e-5
                            for e in np.eye(20)])
 print(f"gradient vs FD of your loss: {rel_error(grad, fd_grad):.1e}   "
       f"your Hessian vs FD: {rel_error(H, fd_hess):.1e}")
