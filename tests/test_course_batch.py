@@ -61,7 +61,8 @@ CLASS = {
     "erin.py": HEAD + "def sigmoid(t):\n    raise ValueError('boom')\n" + AFFINE,
     "frank.py": HEAD + "def sigmoid(t):\n    while True:\n        pass\n" + AFFINE + STEEPEST,
     "grace.py": "from minadv.course.references import sigmoid, affine_backward, steepest_ascent\n",
-    "heidi.py": "import sys\nsys.exit(0)\n" + CORRECT,
+    # a top-level sys.exit(0) is dropped (only definitions run); a default runs at load
+    "heidi.py": "import sys\n\ndef quit(code=sys.exit(0)):\n    pass\n" + CORRECT,
     "ivan.py": CORRECT.replace("    x, W, b = cache", "    import os\n    os._exit(0)"),
     "judy.py": HEAD + "from scipy.special import expit\n\ndef sigmoid(t):\n    return expit(t)\n"
     + AFFINE + STEEPEST,
