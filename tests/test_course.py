@@ -695,6 +695,8 @@ def test_stub_says_what_is_allowed(name):
     text = course.stub(name)
     assert "    Allowed\n    -------\n" in text
     assert all(f in text for f in ex.forbidden + ex.allowed)
+    # said once, by the generated section (no hand-written "Allowed: NumPy." beside it)
+    assert text.count("Allowed") == 1 and "NumPy only" not in text
     compile(text, "stub", "exec")                       # still a valid function
 
 
