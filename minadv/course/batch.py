@@ -4,7 +4,9 @@ A submissions folder holds one entry per student: a ``.py`` file, a ``.ipynb`` n
 code cells are extracted from the JSON, no Jupyter needed; ``!shell`` and ``%magic`` lines and
 ``%%cell`` magics are skipped) or a folder of such files (each exercise is graded from the
 first file, in name order, that defines it at module level).  The student's name is the file's
-stem or the folder's name.
+stem or the folder's name.  A student's files may import their own neighbours (a helper
+module in their folder); a file in the class folder may not import the files beside it (the
+other students').
 
 A submission may be a whole tutorial (the student release's notebooks import ``minadv`` for
 data, training and plots): only its definitions are graded and run, every other top-level
@@ -44,10 +46,15 @@ GRADEBOOK_FIELDS = ("student", "exercise", "cases_passed", "cases_total", "score
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's files (``.py`` and ``.ipynb``)."""
+    """One student's files (``.py`` and ``.ipynb``).
+
+    ``neighbours``: whether the files may import the modules beside them (``helpers.py``):
+    true for a student's own folder or a single file, false for one file among the other
+    students' files of a class folder (those neighbours are classmates)."""
 
     student: str
     files: tuple
+    neighbours: bool = True
 
 
 @dataclass
@@ -85,7 +92,7 @@ def discover(folder) -> list[Submission]:
             if files:
                 found.append(Submission(entry.name, files))
         elif entry.suffix in (".py", ".ipynb"):
-            found.append(Submission(entry.stem, (entry,)))
+            found.append(Submission(entry.stem, (entry,), neighbours=False))
     return found
 
 
@@ -176,7 +183,7 @@ def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT
         # several exercises imports them all, whichever one is graded now)
         allowed_anywhere = {a for n in set(names) | set(_answered(sources[file]))
                             for a in get_exercise(n).allowed}
-        local = _local_modules(Path(file).parent)
+        local = _local_modules(Path(file).parent) if sub.neighbours else set()
         tasks = []
         for name in names:
             why = [] if allow_imports else refusals(
@@ -192,8 +199,9 @@ def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT
             path = Path(tmp, Path(file).stem + ".py")   # the definitions, run in the child
             path.write_text(_definitions(sources[file], names, allowed_anywhere, local,
                                          allow_imports), encoding="utf-8")
+            workdir = Path(file).parent if sub.neighbours else Path(tmp)
             out.results.update(run_submission(
-                path, Path(file).parent, tasks, timeout=timeout, memory_mb=memory_mb,
+                path, workdir, tasks, timeout=timeout, memory_mb=memory_mb,
                 allowed=sorted(allowed_anywhere), allow_imports=allow_imports))
     out.results = {name: out.results[name] for name in prepared}   # course order
     return out

@@ -134,8 +134,8 @@ def _bound_by_dropped_import(tree, kept_tree, name) -> list:
                 continue
             dotted = (f"{node.module}.{a.name}" if isinstance(node, ast.ImportFrom)
                       else a.name)
-            out.append(f"line {node.lineno}: imports {dotted} as {name}: a submission "
-                       "computes its answers itself (the library is not allowed here)")
+            out.append(f"line {node.lineno}: imports {dotted} as {name}: define it in the "
+                       "submission (only the file's own definitions are graded)")
     return out
 
 
