@@ -148,3 +148,17 @@ def test_unfilled_release_gets_zero_not_implemented(graded_release):
     for name, r in empty.items():
         assert r["cases_passed"] == "0" and float(r["score"]) == 0.0, name
         assert "not implemented yet" in r["error"], (name, r["error"])
+
+
+def test_a_helper_nobody_grades_may_import_minadv_inside(tmp_path, capsys):
+    path = tmp_path / "whole.py"
+    path.write_text("import numpy as np\n\n"
+                    "def plot_it(params):\n    from minadv.plotting import plot_curve\n"
+                    "    return plot_curve\n\n"
+                    "def relu_forward(x):\n    return np.maximum(x, 0), x\n", encoding="utf-8")
+    assert main(["relu_forward", str(path)]) == 0, capsys.readouterr()
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "    return np.maximum(x, 0), x", "    plot_it(None)\n    return np.maximum(x, 0), x"),
+        encoding="utf-8")
+    assert main(["relu_forward", str(path)]) == 1                 # now it is called: refused
+    assert "line 4: imports minadv.plotting.plot_curve" in capsys.readouterr().err

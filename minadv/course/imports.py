@@ -6,9 +6,11 @@ tutorial's plots, training, ``import minadv`` and ``check(...)`` calls are dropp
 In grading mode (``minadv grade``, not ``check()`` in a notebook) a submission is refused,
 with a message naming the line, when
 
-* a kept definition imports ``minadv`` beyond what some exercise allows (the library computes
-  the answers; a module-level ``import minadv`` is dropped, not refused), or the graded name
-  itself is bound by an import of ``minadv`` or of another module a submission may not use.
+* the graded function, or a module-level function it calls, imports ``minadv`` beyond what
+  some exercise allows (the library computes the answers; a module-level ``import minadv`` is
+  dropped, not refused, and a function nobody grades is not judged: the child's import hook
+  refuses the import if it ever runs), or the graded name itself is bound by an import the
+  grader drops (``from minadv.course.references import sigmoid``).
   ``minadv.course``'s ``check``, ``stub`` and ``exercises`` are always allowed (a notebook calls
   them); an exercise lists the other ``minadv`` names it allows (``Exercise.allowed``, e.g.
   ``minadv.attacks.project_ball`` for ``pgd_step``);
@@ -155,8 +157,7 @@ def refusals(source: str, exercise, *, allowed_anywhere=(), graded=(),
     kept = keep_definitions(source, graded=set(graded) | {exercise.name}, allowed=allowed,
                             local_modules=local_modules)
     aliases = kept.aliases
-    out = _import_refusals(kept.tree, allowed) + _escape_imports(kept.tree)
-    out += _bound_by_dropped_import(tree, kept.tree, exercise.name)
+    out = _escape_imports(kept.tree) + _bound_by_dropped_import(tree, kept.tree, exercise.name)
     for node in ast.walk(kept.tree):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__name__"
                                                 for t in node.targets):
@@ -175,6 +176,7 @@ def refusals(source: str, exercise, *, allowed_anywhere=(), graded=(),
         if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     reachable = _reachable(kept.tree, exercise.name) if exercise.name in bound else []
     for part in reachable:                # (a name never bound: "defines no function")
+        out += _import_refusals(part, allowed)
         for node, dotted in _chains(part, aliases):
             if any(dotted == f or dotted.startswith(f + ".") for f in exercise.forbidden):
                 out.append(f"line {node.lineno}: {exercise.name} uses {dotted}, the function "
