@@ -695,6 +695,8 @@ def test_stub_says_what_is_allowed(name):
     text = course.stub(name)
     assert "    Allowed\n    -------\n" in text
     assert all(f in text for f in ex.forbidden + ex.allowed)
+    # said once, by the generated section (no hand-written "Allowed: NumPy." beside it)
+    assert text.count("Allowed") == 1 and "NumPy only" not in text
     compile(text, "stub", "exec")                       # still a valid function
 
 
@@ -715,3 +717,81 @@ def test_case_inputs_travel_to_the_child(name, tmp_path):
         save_tree(tmp_path / f"{j}.npz", {}, {"args": spec.args, "kwargs": spec.kwargs})
         _, back = load_tree(tmp_path / f"{j}.npz")
         assert not opaque(back), (name, spec.name)
+
+
+# ----------------------------------------------------------------------------- nested outputs
+def test_nested_tuple_output_is_compared_element_by_element():
+    """``affine_forward`` returns ``(out, (x, W, b))``: every element of the cache is compared
+    (zipping the cache with the one name "cache" used to compare ``x`` only)."""
+    def zeroed_cache(x, W, b):
+        return x @ W + b, (x, 0 * W, 0 * b)
+
+    result = course.check("affine_forward", zeroed_cache, verbose=False)
+    assert result.n_passed == 0
+    assert all("cache[1]" in c.hint or "cache[2]" in c.hint for c in result.cases), result
+    good = course.check("affine_forward", S.affine_forward, verbose=False)
+    assert good.passed
+
+
+def test_nested_tuple_of_the_wrong_length_is_named():
+    def short_cache(x, W, b):
+        return x @ W + b, (x, W)
+
+    result = course.check("affine_forward", short_cache, verbose=False)
+    assert result.n_passed == 0
+    assert "expected a tuple (cache), got a tuple of length 2" in result.cases[0].hint
+
+
+# ----------------------------------------------------------------------------- factor hint
+def _identity_exercise():
+    from minadv.course.grading import CaseSpec, Exercise
+
+    spec = CaseSpec("tiny reference", (np.array([1e-160, 2e-160, -3e-160, 4e-160]),))
+    ex = Exercise(name="identity", summary="y = x", reference=lambda x: x.copy(),
+                  make_cases=lambda gen: [spec] * 6, outputs=("y",), overflow_hint="")
+    return ex, spec
+
+
+def test_factor_hint_is_scale_safe_for_huge_outputs():
+    """A got ~1e154 against a reference ~1e-160: the ratio (~1e314) is not a float, and the
+    hint must say the values differ instead of overflowing (pytest turns the RuntimeWarning
+    into an error)."""
+    from minadv.course.grading import judge
+
+    ex, spec = _identity_exercise()
+    got = np.array([1e154, -2e154, 3e154, 1e150])
+    case = judge(ex, spec, spec.args[0].copy(), got)
+    assert not case.passed and "values differ" in case.hint and case.factor is None
+
+
+def test_factor_hint_still_finds_a_factor_at_extreme_scales():
+    from minadv.course.grading import judge
+
+    ex, spec = _identity_exercise()
+    case = judge(ex, spec, spec.args[0].copy(), 1e150 * spec.args[0])
+    assert not case.passed and case.factor == pytest.approx(1e150, rel=1e-12)
+    case = judge(ex, spec, spec.args[0].copy(), -spec.args[0])
+    assert case.hint == "y has the wrong sign"
+
+
+# ----------------------------------------------------------------------------- zero references
+@pytest.mark.parametrize("name", NAMES)
+def test_an_all_zero_reference_value_is_met_exactly_by_the_solution(name):
+    """No absolute floor (see ``minadv.course.grading._rel_error``): where a returned value's
+    reference is all zero, a faithful implementation must give exact zeros (masks, zero rows,
+    eps = 0: 0 times a finite number is exactly 0), so the solution's value is exactly 0."""
+    from minadv.course.grading import reference_output
+    from minadv.course.registry import get_exercise
+
+    ex = get_exercise(name)
+    for seed in SEEDS:
+        for spec in ex.make_cases(np.random.default_rng(seed)):
+            ref = reference_output(ex, spec)
+            got = getattr(S, name)(*spec.args, **spec.kwargs)
+            pairs = zip(ref, got) if isinstance(ref, tuple) else [(ref, got)]
+            for r, g in pairs:
+                leaves_r = list(r.values()) if isinstance(r, dict) else [r]
+                if all(np.all(np.asarray(x) == 0) for x in leaves_r if not isinstance(x, tuple)):
+                    leaves_g = list(g.values()) if isinstance(g, dict) else [g]
+                    assert all(np.all(np.asarray(x) == 0) for x in leaves_g
+                               if not isinstance(x, tuple)), (name, spec.name)

@@ -1,4 +1,4 @@
-"""``minadv grade --batch``: a fixture class of 14 submissions (correct, buggy, crashing,
+"""``minadv grade --batch``: a fixture class of 15 submissions (correct, buggy, crashing,
 looping, cheating, exiting, notebooks, a folder) gives the expected gradebook and Gradescope
 results."""
 
@@ -61,7 +61,8 @@ CLASS = {
     "erin.py": HEAD + "def sigmoid(t):\n    raise ValueError('boom')\n" + AFFINE,
     "frank.py": HEAD + "def sigmoid(t):\n    while True:\n        pass\n" + AFFINE + STEEPEST,
     "grace.py": "from minadv.course.references import sigmoid, affine_backward, steepest_ascent\n",
-    "heidi.py": "import sys\nsys.exit(0)\n" + CORRECT,
+    # a top-level sys.exit(0) is dropped (only definitions run); a default runs at load
+    "heidi.py": "import sys\n\ndef quit(code=sys.exit(0)):\n    pass\n" + CORRECT,
     "ivan.py": CORRECT.replace("    x, W, b = cache", "    import os\n    os._exit(0)"),
     "judy.py": HEAD + "from scipy.special import expit\n\ndef sigmoid(t):\n    return expit(t)\n"
     + AFFINE + STEEPEST,
@@ -71,6 +72,10 @@ CLASS = {
                                        "return np.where(t >= 0, 1 / (1 + e), e / (1 + e))"
                                        ".tolist()") + AFFINE + STEEPEST,
     "peggy.py": "# nothing yet\n",
+    # a classmate's file beside it in the class folder is not a neighbour it may import
+    "victor.py": "from alice import sigmoid, affine_backward\nimport numpy as np\n\n"
+                 "def steepest_ascent(g, eps, norm):\n    import alice\n"
+                 "    return alice.steepest_ascent(g, eps, norm)\n",
     "trent.ipynb": _notebook("import numpy as np", SIGMOID,
                              AFFINE.replace("x.T @ dout", "dout.T @ x"), STEEPEST),
 }
@@ -89,6 +94,7 @@ EXPECTED = {
     ("oscar", "sigmoid"): 0,
     ("peggy", "sigmoid"): 0, ("peggy", "affine_backward"): 0, ("peggy", "steepest_ascent"): 0,
     ("trent", "affine_backward"): 0,
+    ("victor", "sigmoid"): 0, ("victor", "affine_backward"): 0, ("victor", "steepest_ascent"): 0,
 }
 ERRORS = {("erin", "sigmoid"): "raised ValueError: boom",
           ("erin", "steepest_ascent"): "defines no function named 'steepest_ascent'",
@@ -100,7 +106,9 @@ ERRORS = {("erin", "sigmoid"): "raised ValueError: boom",
           ("mallory", "steepest_ascent"): "MemoryError",
           ("oscar", "sigmoid"): "sigma is a Python list, expected a NumPy array",
           ("trent", "affine_backward"): "did you transpose?",
-          ("bob", "steepest_ascent"): "a coordinate with zero gradient does not move"}
+          ("bob", "steepest_ascent"): "a coordinate with zero gradient does not move",
+          ("victor", "sigmoid"): "refused: line 1: imports alice.sigmoid as sigmoid",
+          ("victor", "steepest_ascent"): "raised ModuleNotFoundError: No module named 'alice'"}
 
 
 @pytest.fixture(scope="module")

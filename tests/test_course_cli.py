@@ -134,13 +134,16 @@ def test_student_output_does_not_reach_the_grader(write, capsys):
 
 # ----------------------------------------------------------------------------- isolation
 ATTACKS = {
-    "sys.exit(0) at import": "import sys\nsys.exit(0)\n" + WRONG,
+    # top-level statements are dropped before the child runs (only definitions are graded):
+    # what still runs at load time is a def's defaults and decorators
+    "sys.exit(0) at import": "import sys\n\ndef boom(x=sys.exit(0)):\n    pass\n" + WRONG,
     "sys.exit(0) in the function": WRONG.replace("    x, W, b = cache",
                                                  "    import sys\n    sys.exit(0)"),
-    "os._exit(0) at import": "import os\nos._exit(0)\n" + WRONG,
+    "os._exit(0) at import": "import os\n\ndef boom(x=os._exit(0)):\n    pass\n" + WRONG,
     "os._exit(0) in the function": WRONG.replace("    x, W, b = cache",
                                                  "    import os\n    os._exit(0)"),
-    "atexit os._exit(0)": "import atexit, os\natexit.register(os._exit, 0)\n" + WRONG,
+    "atexit os._exit(0)": "import atexit, os\n\ndef boom(x=atexit.register(os._exit, 0)):\n"
+                          "    pass\n" + WRONG,
     "infinite loop": WRONG.replace("    x, W, b = cache", "    while True:\n        pass"),
     "10 GB allocation": "import numpy as np\n" + WRONG.replace(
         "    x, W, b = cache", "    big = np.ones(10 * 2**30, dtype=np.uint8)\n"
@@ -194,8 +197,12 @@ def test_patching_the_grader_in_the_child_changes_nothing(write, capsys, label):
 
 @pytest.mark.parametrize("source,message", [
     ("from minadv.course.references import affine_backward\n", "imports minadv.course.references"),
-    ("import minadv.course\nminadv.course.run_case = None\n" + GOOD, "uses minadv.course.run_case"),
-    ("import minadv\n" + GOOD, "imports minadv"),
+    ("import minadv.course\n" + GOOD.replace("    x, W, b = cache",
+                                              "    minadv.course.run_case = None\n"
+                                              "    x, W, b = cache"),
+     "uses minadv.course.run_case"),
+    (GOOD.replace("    x, W, b = cache", "    import minadv\n    x, W, b = cache"),
+     "imports minadv"),
     ("import importlib\nm = importlib.import_module('minadv')\n" + GOOD, "uses importlib"),
 ])
 def test_minadv_imports_are_refused(write, capsys, source, message):
@@ -203,6 +210,38 @@ def test_minadv_imports_are_refused(write, capsys, source, message):
     err = capsys.readouterr().err
     assert err.startswith("minadv grade: refused: ") and message in err
     assert "--allow-imports" in err
+
+
+def test_only_the_definitions_run_a_tutorials_other_statements_are_dropped(write, capsys):
+    """A whole tutorial is a valid submission: its training, plots, prints, ``import minadv``,
+    ``check(...)`` calls and exits are dropped; the definitions are graded."""
+    path = write(
+        "import sys\nimport numpy as np\nimport matplotlib.pyplot as plt\n"
+        "import minadv\nfrom minadv import course\nfrom minadv.models import MLP\n"
+        "print('all cases pass')\nnet = MLP([2, 3, 2])\nSCALE = 1.0\nTWO = float(np.sqrt(4.0))\n"
+        + GOOD.replace("dout @ W.T", "SCALE * TWO / 2 * dout @ W.T")
+        + "course.check('affine_backward', affine_backward)\nplt.plot([1, 2])\n"
+          "minadv.course.run_case = None\nsys.exit(0)\n")
+    assert main(["affine_backward", path]) == 0, capsys.readouterr()
+    assert "6/6 cases passed" in capsys.readouterr().out
+
+
+def test_a_graded_function_reading_a_dropped_global_is_told_why(write, capsys):
+    path = write("import numpy as np\nrng = np.random.default_rng(0)\nW0 = rng.normal()\n"
+                 "X = rng.normal(size=3)\n"
+                 + GOOD.replace("    x, W, b = cache", "    x, W, b = cache\n    W = W + 0 * X.sum()"))
+    assert main(["affine_backward", path]) == 1
+    out = capsys.readouterr().out
+    assert "raised NameError" in out and "runs only the file's definitions" in out
+
+
+def test_a_kept_function_using_a_dropped_minadv_import_is_refused(write, capsys):
+    path = write("from minadv.layers import affine_backward as lib\n\n"
+                 "def helper(dout, cache):\n    return lib(dout, cache)\n\n"
+                 "def affine_backward(dout, cache):\n    return helper(dout, cache)\n")
+    assert main(["affine_backward", path]) == 1
+    err = capsys.readouterr().err
+    assert "line 4: affine_backward uses minadv.layers.affine_backward" in err
 
 
 def test_forbidden_library_function_is_refused_only_where_forbidden(write, capsys):
@@ -270,8 +309,10 @@ def test_processes_a_submission_spawns_are_killed(write, tmp_path, capsys):
     pidfile = tmp_path / "pid.txt"
     path = write(textwrap.dedent(f"""
         import subprocess, sys
-        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        open({str(pidfile)!r}, "w").write(str(proc.pid))
+
+        def spawn(pid=open({str(pidfile)!r}, "w").write(str(subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(600)"]).pid))):
+            pass                             # a default: it runs when the file is loaded
         """) + GOOD)
     assert main(["affine_backward", path]) == 0
     capsys.readouterr()
@@ -294,9 +335,9 @@ def test_processes_a_submission_spawns_are_killed(write, tmp_path, capsys):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
 def test_memory_cap_cannot_be_raised_by_the_submission(write, capsys):
-    path = write("import resource\n"
-                 "resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)\n"
-                 + GOOD)
+    path = write("import resource\n\n"
+                 "def lift(x=resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)):"
+                 "\n    pass\n" + GOOD)
     assert main(["affine_backward", path]) == 2
     err = capsys.readouterr().err
     assert "cannot import" in err and ("ValueError" in err or "PermissionError" in err

@@ -1,10 +1,13 @@
 """The wheel built from the repository ships no instructor solution: no solutions module, and
 no solution function's body in any file.
 
-The wheel is built with ``pip wheel --no-deps --no-build-isolation`` (no network).  Where
-setuptools cannot make wheels (its ``bdist_wheel`` needs the ``wheel`` package), the test
-stages the same files with setuptools' ``build`` command (``build_py``: the packages and
-package data that ``bdist_wheel`` zips) and checks those.
+The wheel is built with ``pip wheel --no-deps --no-build-isolation --no-index`` (no network),
+so the build backend comes from this environment: setuptools makes wheels itself from 70.1 on,
+older setuptools needs the ``wheel`` package (both are in the ``test`` extra of ``setup.cfg``).
+Only where neither is installed does the test stage the same files with setuptools' ``build``
+command (``build_py``: the packages and package data that ``bdist_wheel`` zips) and check
+those; :func:`test_a_real_wheel_is_built_where_the_environment_can` makes sure that fallback
+is never taken where a real wheel can be built.
 """
 
 import ast
@@ -42,6 +45,18 @@ def _solution_bodies() -> dict:
     return bodies
 
 
+def _can_build_wheels() -> bool:
+    """setuptools >= 70.1 (bdist_wheel built in) or the ``wheel`` package."""
+    import importlib.metadata as md
+    import importlib.util
+
+    try:
+        version = tuple(int(p) for p in md.version("setuptools").split(".")[:2])
+    except (md.PackageNotFoundError, ValueError):
+        return False
+    return version >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     pytest.importorskip("setuptools")
@@ -55,15 +70,29 @@ def wheel(tmp_path_factory):
     if proc.returncode == 0:
         (path,) = out.glob("minadv-*.whl")
         with zipfile.ZipFile(path) as zf:
-            return {name: zf.read(name).decode("utf-8", "replace") for name in zf.namelist()}
+            files = {name: zf.read(name).decode("utf-8", "replace") for name in zf.namelist()}
+        files["<built>"] = "wheel"
+        return files
+    assert not _can_build_wheels(), proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "invalid command 'bdist_wheel'" in proc.stdout + proc.stderr, proc.stderr[-2000:]
     lib = out / "lib"
     proc = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()",
                            "build", "--build-base", str(out / "build"), "--build-lib", str(lib)],
                           cwd=src, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return {p.relative_to(lib).as_posix(): p.read_text("utf-8", "replace")
-            for p in lib.rglob("*") if p.is_file()}
+    files = {p.relative_to(lib).as_posix(): p.read_text("utf-8", "replace")
+             for p in lib.rglob("*") if p.is_file()}
+    files["<built>"] = "staged files"
+    return files
+
+
+def test_a_real_wheel_is_built_where_the_environment_can(wheel):
+    if _can_build_wheels():
+        assert wheel["<built>"] == "wheel"
+        assert any(n.endswith(".dist-info/RECORD") for n in wheel)
+        assert any(n.startswith("minadv/data/") for n in wheel)      # package data too
+    else:
+        assert wheel["<built>"] == "staged files"
 
 
 def test_wheel_has_the_course_but_no_solutions_module(wheel):

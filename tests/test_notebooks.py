@@ -2,45 +2,32 @@
 at least one figure inline.
 
 The notebook tools come from the ``tutorials`` extra (jupytext, nbclient, ipykernel); the test is
-skipped without them and installs nothing.  The kernel inherits this process's environment with
-``MINADV_QUICK=1``, this checkout first on ``PYTHONPATH`` and no ``MPLBACKEND``, so that
-ipykernel's inline backend draws the figures (``image/png`` outputs), as in Jupyter.
+skipped without them and installs nothing.  The kernel gets ``MINADV_QUICK=1``, this checkout
+first on ``PYTHONPATH`` and no ``MPLBACKEND``, so that ipykernel's inline backend draws the
+figures (``image/png`` outputs), as in Jupyter.  The execution is the one shared with the other
+tutorial tests (``tests/tutorial_run.py``: once per session).
 """
 
-import os
-import pathlib
-
 import pytest
+import tutorial_run
 
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TUTORIALS = sorted((ROOT / "tutorials").glob("[0-9]*.py"))
+TUTORIALS = tutorial_run.TUTORIALS
 
 
 def test_at_least_nine_tutorials():
     assert len(TUTORIALS) >= 9, [p.name for p in TUTORIALS]
 
 
-def _png_outputs(nb) -> int:
-    return sum("image/png" in out.get("data", {})
-               for cell in nb.cells if cell.cell_type == "code"
-               for out in cell.get("outputs", []))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_executes_as_notebook_with_inline_figures(path, tmp_path, monkeypatch):
-    monkeypatch.setenv("MINADV_QUICK", "1")
-    monkeypatch.delenv("MPLBACKEND", raising=False)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    nb = jupytext.read(path)
-    assert sum(cell.cell_type == "code" for cell in nb.cells) >= 3       # cells, not one blob
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()                      # raises CellExecutionError if any cell (or assert) fails
-    assert _png_outputs(nb) >= 1, f"{path.name}: no inline figure"
-    assert not list(tmp_path.iterdir()), "a tutorial wrote files without being asked"
+def test_tutorial_executes_as_notebook_with_inline_figures(path):
+    run = tutorial_run.run(path)
+    assert run.mode == "notebook"
+    assert run.n_code_cells >= 3                                         # cells, not one blob
+    assert run.error is None, run.error          # every cell (and every assert) ran
+    assert run.png_outputs >= 1, f"{path.name}: no inline figure"
+    assert run.wrote == [], "a tutorial wrote files without being asked"

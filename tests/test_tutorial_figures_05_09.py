@@ -3,114 +3,30 @@ map, legends where several series are drawn, colour-blind-safe colours, and the 
 fixes (one symmetric δ scale with a colour bar in 07, misread clean digits flagged, visible
 quiver arrows in 09, misclassified points flagged in 05).
 
-Each tutorial runs once in a subprocess (quick mode, ``MPLBACKEND=Agg``, ``-W error``) with
-``plt.show`` replaced by a recorder that writes, for every figure shown, what its axes carry
-(labels, titles, legends, colour maps and their colour bars, quiver sizes, line colours) to a
-JSON file; the tests read that file.  Nothing is drawn to disk.
+Each tutorial runs once per session (``tests/tutorial_run.py``, shared with the notebook and
+run tests) with a recorder injected before its first cell that notes, for every figure shown,
+what its axes carry (labels, titles, legends, colour maps and their colour bars, quiver sizes,
+line colours); the tests read that record.  Nothing is drawn to disk.
 """
 
-import json
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
+import tutorial_run
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TUTORIALS = {p.name[:2]: p for p in sorted((ROOT / "tutorials").glob("0[5-9]_*.py"))}
-
-RECORDER = r'''
-import json, runpy, sys
-import matplotlib.pyplot as plt
-from matplotlib.colors import to_hex
-
-path, out = sys.argv[1], sys.argv[2]
-figures = []
-
-
-def mappable(m):
-    cmap = m.get_cmap()
-    colours = {to_hex(c) for c in cmap([i / max(cmap.N - 1, 1) for i in range(cmap.N)])}
-    return {"kind": type(m).__name__, "cmap": cmap.name, "n_colours": len(colours),
-            "vmin": None if m.norm.vmin is None else float(m.norm.vmin),
-            "vmax": None if m.norm.vmax is None else float(m.norm.vmax),
-            "colorbar": m.colorbar is not None,
-            "labelled": bool(getattr(m, "labelTexts", None))}
-
-
-def label(ax, which):
-    """The axis label, or that of an axes sharing this axis (a shared axis is labelled once)."""
-    get = "get_xlabel" if which == "x" else "get_ylabel"
-    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
-    return next((getattr(a, get)() for a in [ax, *shared.get_siblings(ax)]
-                 if getattr(a, get)()), "")
-
-
-def axes_record(ax):
-    maps = [mappable(im) for im in ax.images]
-    quivers = []
-    for c in ax.collections:
-        if type(c).__name__ == "Quiver":
-            quivers.append({"scale": c.scale, "width": c.width, "n": int(len(c.U))})
-        elif c.get_array() is not None:
-            maps.append(mappable(c))
-    labelled = [a.get_label() for a in list(ax.lines) + list(ax.collections)
-                if not a.get_label().startswith("_")]
-    return {
-        "colorbar": hasattr(ax, "_colorbar"),
-        "xlabel": label(ax, "x"), "ylabel": label(ax, "y"),
-        "title": " ".join(ax.get_title(loc) for loc in ("left", "center", "right")).strip(),
-        "ticks": bool(len(ax.get_xticks()) and len(ax.get_yticks()) and ax.axison),
-        "has_data": bool(ax.lines or ax.collections or ax.images),
-        "legend": ax.get_legend() is not None,
-        "labelled_series": labelled,
-        "line_colours": [to_hex(line.get_color()) for line in ax.lines],
-        "mappables": maps, "quivers": quivers,
-    }
-
-
-def record(*args, **kwargs):
-    for num in plt.get_fignums():
-        fig = plt.figure(num)
-        figures.append({
-            "suptitle": fig._suptitle.get_text() if fig._suptitle is not None else "",
-            "legend_texts": [t.get_text() for leg in fig.legends for t in leg.get_texts()],
-            "axes": [axes_record(ax) for ax in fig.axes]})
-    plt.close("all")
-
-
-plt.show = record
-runpy.run_path(path, run_name="__main__")
-record()
-with open(out, "w", encoding="utf-8") as f:
-    json.dump(figures, f)
-'''
+TUTORIALS = {p.name[:2]: p for p in tutorial_run.TUTORIALS
+             if p.name[:2] in ("05", "06", "07", "08", "09")}
 
 SAFE_CMAPS = {"gray_r", "gray", "PuOr", "PuOr_r", "viridis", "cividis", "RdBu", "RdBu_r"}
 RED_GREEN = {"#d62728", "#2ca02c", "#ff0000", "#00ff00", "#008000"}   # tab10 and pure red/green
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory):
-    """Run each tutorial once (lazily) and cache its recorded figures."""
-    cache = {}
-
+def figures():
+    """The recorded figures of a tutorial (its one run of the session)."""
     def get(key):
-        if key not in cache:
-            base = tmp_path_factory.mktemp(f"figures_{key}")
-            run_dir, out = base / "run", base / "figures.json"
-            run_dir.mkdir()
-            pythonpath = os.pathsep.join([str(ROOT)] + [
-                p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-            env = dict(os.environ, MPLBACKEND="Agg", MINADV_QUICK="1", PYTHONPATH=pythonpath)
-            result = subprocess.run(
-                [sys.executable, "-W", "error", "-c", RECORDER, str(TUTORIALS[key]), str(out)],
-                cwd=run_dir, env=env, capture_output=True, text=True, timeout=900)
-            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-            assert not list(run_dir.iterdir()), "the tutorial wrote files"
-            cache[key] = json.loads(out.read_text(encoding="utf-8"))
-        return cache[key]
+        run = tutorial_run.run(TUTORIALS[key])
+        assert run.error is None, run.error
+        assert run.wrote == [], "the tutorial wrote files"
+        return run.figures
     return get
 
 

@@ -1,20 +1,16 @@
-"""Every tutorial runs top to bottom as a script in quick mode (its own asserts check the claims
-it reproduces).
+"""Every tutorial runs top to bottom in quick mode (its own asserts check the claims it
+reproduces), with every warning an error (an overflow is a bug), and writes no file.
 
-``MPLBACKEND=Agg`` is set for the subprocess only (a headless run has no display); the
-tutorials themselves never call ``matplotlib.use``, so in Jupyter their figures show inline
-(``tests/test_notebooks.py``).  ``-W error`` turns any warning, e.g. an overflow, into a failure.
+The run is shared with the notebook and figure tests (``tests/tutorial_run.py``: each tutorial
+executes once per session, as a notebook where jupytext/nbclient/ipykernel exist, else as a
+script with ``MPLBACKEND=Agg``); the tutorials themselves never call ``matplotlib.use``, so in
+Jupyter their figures show inline.
 """
 
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
+import tutorial_run
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TUTORIALS = sorted((ROOT / "tutorials").glob("[0-9]*.py"))
+TUTORIALS = tutorial_run.TUTORIALS
 
 
 def test_tutorials_never_choose_a_backend():
@@ -24,11 +20,7 @@ def test_tutorials_never_choose_a_backend():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_runs(path, tmp_path):
-    pythonpath = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "")
-                                                .split(os.pathsep) if p])
-    env = dict(os.environ, MPLBACKEND="Agg", MINADV_QUICK="1", PYTHONPATH=pythonpath)
-    result = subprocess.run([sys.executable, "-W", "error", str(path)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    assert not list(tmp_path.iterdir()), "a tutorial wrote files without being asked"
+def test_tutorial_runs(path):
+    run = tutorial_run.run(path)
+    assert run.error is None, run.error
+    assert run.wrote == [], "a tutorial wrote files without being asked"

@@ -4,7 +4,13 @@ A submissions folder holds one entry per student: a ``.py`` file, a ``.ipynb`` n
 code cells are extracted from the JSON, no Jupyter needed; ``!shell`` and ``%magic`` lines and
 ``%%cell`` magics are skipped) or a folder of such files (each exercise is graded from the
 first file, in name order, that defines it at module level).  The student's name is the file's
-stem or the folder's name.
+stem or the folder's name.  A student's files may import their own neighbours (a helper
+module in their folder); a file in the class folder may not import the files beside it (the
+other students').
+
+A submission may be a whole tutorial (the student release's notebooks import ``minadv`` for
+data, training and plots): only its definitions are graded and run, every other top-level
+statement is dropped first (:mod:`minadv.course.definitions`).
 
 Partial credit: an exercise scores the fraction of its cases passed (``cases_passed /
 cases_total``, in [0, 1]); a student's total is the sum over the exercises graded.  Every
@@ -23,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .definitions import keep_definitions
 from .grading import Case, CheckResult
 from .imports import refusals
 from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, prepare_cases, run_submission
@@ -39,10 +46,15 @@ GRADEBOOK_FIELDS = ("student", "exercise", "cases_passed", "cases_total", "score
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's files (``.py`` and ``.ipynb``)."""
+    """One student's files (``.py`` and ``.ipynb``).
+
+    ``neighbours``: whether the files may import the modules beside them (``helpers.py``):
+    true for a student's own folder or a single file, false for one file among the other
+    students' files of a class folder (those neighbours are classmates)."""
 
     student: str
     files: tuple
+    neighbours: bool = True
 
 
 @dataclass
@@ -80,7 +92,7 @@ def discover(folder) -> list[Submission]:
             if files:
                 found.append(Submission(entry.name, files))
         elif entry.suffix in (".py", ".ipynb"):
-            found.append(Submission(entry.stem, (entry,)))
+            found.append(Submission(entry.stem, (entry,), neighbours=False))
     return found
 
 
@@ -148,9 +160,18 @@ def _refused(prepared_cases, messages) -> CheckResult:
     return CheckResult(prepared_cases[0].exercise, cases)
 
 
+def _local_modules(folder: Path) -> set:
+    """Names a submission in ``folder`` may import from its neighbours."""
+    return {p.stem for p in folder.iterdir() if p.suffix == ".py"} | {
+        p.name for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+
+
 def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
                      memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
-    """Grade one student on the prepared exercises (see :func:`prepare_cases`)."""
+    """Grade one student on the prepared exercises (see :func:`prepare_cases`).
+
+    Each file is cut down to its definitions first (:mod:`minadv.course.definitions`): what
+    is judged (:func:`~minadv.course.imports.refusals`) and run is the same cut."""
     sources = {f: _source(Path(f)) for f in sub.files}
     plan: dict = {}                                     # file -> exercise names
     for name in prepared:
@@ -162,10 +183,12 @@ def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT
         # several exercises imports them all, whichever one is graded now)
         allowed_anywhere = {a for n in set(names) | set(_answered(sources[file]))
                             for a in get_exercise(n).allowed}
+        local = _local_modules(Path(file).parent) if sub.neighbours else set()
         tasks = []
         for name in names:
-            why = [] if allow_imports else refusals(sources[file], get_exercise(name),
-                                                    allowed_anywhere=allowed_anywhere)
+            why = [] if allow_imports else refusals(
+                sources[file], get_exercise(name), allowed_anywhere=allowed_anywhere,
+                graded=names, local_modules=local)
             if why:
                 out.results[name] = _refused(prepared[name], why)
             else:
@@ -173,15 +196,25 @@ def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT
         if not tasks:
             continue
         with tempfile.TemporaryDirectory(prefix="minadv-src-") as tmp:
-            path = Path(file)
-            if path.suffix == ".ipynb":                  # run the extracted code
-                path = Path(tmp, path.stem + ".py")
-                path.write_text(sources[file], encoding="utf-8")
+            path = Path(tmp, Path(file).stem + ".py")   # the definitions, run in the child
+            path.write_text(_definitions(sources[file], names, allowed_anywhere, local,
+                                         allow_imports), encoding="utf-8")
+            workdir = Path(file).parent if sub.neighbours else Path(tmp)
             out.results.update(run_submission(
-                path, Path(file).parent, tasks, timeout=timeout, memory_mb=memory_mb,
+                path, workdir, tasks, timeout=timeout, memory_mb=memory_mb,
                 allowed=sorted(allowed_anywhere), allow_imports=allow_imports))
     out.results = {name: out.results[name] for name in prepared}   # course order
     return out
+
+
+def _definitions(source, graded, allowed, local, allow_imports) -> str:
+    """What the child runs: the definitions of ``source`` (a syntax error is left for the
+    child to report)."""
+    try:
+        return keep_definitions(source, graded=graded, allowed=allowed, local_modules=local,
+                                keep_all_imports=allow_imports).source
+    except SyntaxError:
+        return source
 
 
 def default_jobs() -> int:

@@ -8,7 +8,10 @@ Usage (``argv`` is what follows ``grade``)::
                  [--gradescope results.json] [--jobs J]
     common options: [--seed N] [--timeout S] [--memory MB] [--allow-imports]
 
-Each submission runs in a child interpreter (:mod:`minadv.course.isolation`) with a per-case
+A submission may be a whole tutorial notebook: only its definitions (defs, classes, allowed
+imports, simple constants) are graded and run, every other top-level statement is dropped
+(:mod:`minadv.course.definitions`).  Each submission runs in a child interpreter
+(:mod:`minadv.course.isolation`) with a per-case
 time limit (``--timeout``, default 10 s) and a memory cap (``--memory``, default 1024 MB, POSIX);
 the grader compares its outputs with the references.  Imports of ``minadv`` and of the library
 function an exercise asks to write are refused (:mod:`minadv.course.imports`;

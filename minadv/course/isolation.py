@@ -1,6 +1,8 @@
 """Grading a submission in a separate interpreter: the parent side of ``minadv grade``.
 
-The student's file never runs in the grader's process.  For each source file the parent starts
+The student's file never runs in the grader's process, and what runs in the child is the
+file's definitions only (:mod:`minadv.course.definitions`: a tutorial's training, plots and
+``check(...)`` calls are dropped before the child starts).  For each source file the parent starts
 ``python -I runner.py`` (:mod:`minadv.course.runner`: isolated mode, so no ``PYTHONPATH``, user
 site or current directory leaks in; a minimal environment with one BLAS thread), hands it the
 case inputs as ``.npz`` files in a temporary folder, and reads back one ``.npz`` of outputs per
@@ -176,6 +178,9 @@ def _verdict(task: PreparedCase, out_path: str) -> Case:
     if notimpl:
         return Case(task.spec.name, False, float("nan"), "not implemented yet: replace "
                     "`raise NotImplementedError` with your code", seconds)
+    if error and error.startswith("raised NameError"):
+        error += (" (minadv grade runs only the file's definitions, allowed imports and "
+                  "simple constants: compute the value inside the function)")
     if error:
         return Case(task.spec.name, False, float("nan"), error, seconds)
     return judge(ex, task.spec, task.ref, trees["out"], msgs, modified=modified, seconds=seconds)

@@ -8,7 +8,9 @@
 2. guards ``import``: a submission may not import ``minadv`` (the library computes the answers)
    except the names its exercises allow; ``minadv.course`` is a harmless stand-in whose
    ``check`` does nothing (so a notebook's own ``course.check(...)`` cells still run);
-3. loads the submission and prints ``loaded`` (or ``load-error MESSAGE``);
+3. loads the submission -- the definitions the parent kept of it
+   (:mod:`minadv.course.definitions`), not the student's whole file -- and prints ``loaded``
+   (or ``load-error MESSAGE``);
 4. for each task from ``START`` on: reads the case inputs from an ``.npz`` file, calls the
    function, writes the output (with the NumPy warnings, the time, whether the inputs were
    modified, the exception if any) to ``out_<i>.npz`` and prints ``done <i>``.

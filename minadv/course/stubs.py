@@ -9,7 +9,8 @@ and check it::
 
 or, from a shell, ``minadv grade affine_backward my_solution.py``.  Every exercise keeps the
 dtype of its inputs (float32 in, float32 out), works on a whole batch at once (no Python loop
-over rows) and must not modify its inputs.  NumPy only.
+over rows) and must not modify its inputs.  What a stub may use is in its *Allowed* section
+(``minadv.course.stub`` adds it; ``minadv grade`` enforces it).
 """
 
 from __future__ import annotations
@@ -383,7 +384,7 @@ def affine_forward(x, W, b):
     Notes
     -----
     Row-vector convention (one sample per row, weights ``(fan_in, fan_out)``), as in
-    :mod:`minadv.layers`.  Allowed: NumPy.
+    :mod:`minadv.layers`.
     """
     raise NotImplementedError
 
@@ -404,7 +405,7 @@ def relu_forward(x):
 
     Notes
     -----
-    Allowed: NumPy (``np.maximum``).
+    ``np.maximum`` does it in one call.
     """
     raise NotImplementedError
 
@@ -422,10 +423,6 @@ def relu_backward(dout, cache):
     dx : ndarray of ``x``'s shape and dtype
         ``dout`` where ``x > 0``, 0 elsewhere.  At ``x = 0`` exactly ReLU has no derivative;
         the convention (every library's) is 0: use ``x > 0``, not ``x >= 0``.
-
-    Notes
-    -----
-    Allowed: NumPy.
     """
     raise NotImplementedError
 
@@ -457,7 +454,6 @@ def linear_worst_case(w, b, X, y, eps, norm):
     -----
     Hölder: ``s δ·w >= -eps ‖w‖_q`` with ``1/p + 1/q = 1``, with equality at the ``δ`` above.
     ``docs/theory.md §1.1``.  Huge weights (``1e200``): compute ``‖w‖₂`` of ``w / max|w|``.
-    Allowed: NumPy.
     """
     raise NotImplementedError
 
@@ -482,7 +478,6 @@ def project_l1_ball(delta, eps):
     Finding ``θ`` (Duchi et al. 2008, Fig. 1): sort ``u = |δ_i|`` decreasingly, take the
     cumulative sums ``c_k = u_1 + … + u_k``, the largest ``k`` with ``u_k > (c_k - eps) / k``,
     and ``θ = (c_k - eps) / k``.  ``eps = 0`` gives 0.  A loop over the rows is fine here.
-    Allowed: NumPy (not ``minadv.attacks.project_ball``, which is the answer).
     """
     raise NotImplementedError
 
@@ -511,7 +506,7 @@ def robust_logistic_loss(w, b, X, y, eps, norm):
     The inner maximisation is solved in closed form (the previous tutorial's
     ``linear_worst_case``): the attack lowers every margin by exactly ``eps ‖w‖_q``.
     ``softplus(t) = log(1 + e^t)``: compute it as ``np.logaddexp(0, t)`` (margins of ``±1e3``
-    must not overflow).  ``docs/theory.md §1``, eq. (1.1).  Allowed: NumPy.
+    must not overflow).  ``docs/theory.md §1``, eq. (1.1).
     """
     raise NotImplementedError
 
@@ -540,7 +535,7 @@ def local_entropy_gradient(x, grid, f_grid, gamma):
     The weights under- or overflow (``f ~ 1e4``, ``x`` far from the grid): work with the
     log-weights and subtract each point's maximum before ``exp`` (a softmax over the grid).
     Vectorise over the points (an ``(m, k)`` array).  Chaudhari et al. (2017);
-    ``docs/theory.md §9.1`` and §3.5.  Allowed: NumPy.
+    ``docs/theory.md §9.1`` and §3.5.
     """
     raise NotImplementedError
 
