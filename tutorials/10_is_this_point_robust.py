@@ -291,13 +291,30 @@ from minadv import course
 
 def interval_affine_relu(lower, upper, W, b):
     """Bounds of relu(h W + b) for lower <= h <= upper (see the stub)."""
-    raise NotImplementedError          # your code here
+    # BEGIN SOLUTION
+    W_pos, W_neg = np.maximum(W, 0), np.minimum(W, 0)    # the two halves of W
+    low = lower @ W_pos + upper @ W_neg + b              # (n, d_out): smallest value
+    high = upper @ W_pos + lower @ W_neg + b             # largest value
+    return np.maximum(low, 0), np.maximum(high, 0)       # ReLU is monotone: map both ends
+    # END SOLUTION
 
 
 def big_m_relu(lower, upper):
     """The rows A (a, h, z) <= c of h = relu(a) with one binary z (see the stub)."""
-    raise NotImplementedError          # your code here
+    # BEGIN SOLUTION
+    n = lower.shape[0]
+    zero, one = np.zeros(n, lower.dtype), np.ones(n, lower.dtype)
+    rows = [                                             # (coef a, coef h, coef z, rhs)
+        (zero, -one, zero, zero),                        # -h <= 0
+        (one, -one, zero, zero),                         # a - h <= 0
+        (zero, one, -upper, zero),                       # h - u z <= 0
+        (-one, one, -lower, -lower),                     # h - a - l z <= -l
+    ]
+    A = np.stack([np.stack(r[:3], axis=1) for r in rows], axis=1)   # (n, 4, 3)
+    c = np.stack([r[3] for r in rows], axis=1)                       # (n, 4)
+    return A, c
+    # END SOLUTION
 
 
-attempts = [course.check("interval_affine_relu", interval_affine_relu),
-            course.check("big_m_relu", big_m_relu)]
+assert course.check("interval_affine_relu", interval_affine_relu).passed
+assert course.check("big_m_relu", big_m_relu).passed
