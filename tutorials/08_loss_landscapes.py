@@ -225,7 +225,7 @@ grid = np.linspace(-1, 1, 9 if QUICK else 21)
 planes = {}
 for name, p in trained.items():
     d1, d2 = my_direction(p, 1)[0], my_direction(p, 2)[0]
-    planes[name] = slice_2d(clean_loss_fn(net, X_tr, y_tr), p, d1, d2, grid, grid)
+    planes[name] = slice_2d(clean_loss_fn(net, X_tr, y_tr), p, d1, d2, alphas=grid, betas=grid)
 logs = {name: np.log10(plane.values) for name, plane in planes.items()}
 levels = np.linspace(min(v.min() for v in logs.values()), max(v.max() for v in logs.values()), 15)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True, layout="constrained")

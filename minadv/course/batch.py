@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .definitions import keep_definitions
+from .definitions import keep_definitions, parse_source
 from .grading import Case, CheckResult
 from .imports import refusals
 from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, prepare_cases, run_submission
@@ -135,7 +135,7 @@ def _source(path: Path) -> str:
 
 def _defines(source: str, name: str) -> bool:
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return False
     for node in tree.body:

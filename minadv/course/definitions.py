@@ -31,9 +31,22 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
+import threading
 from dataclasses import dataclass
 
-__all__ = ["Kept", "keep_definitions", "ALLOWED_TOP", "CONSTRUCTORS"]
+__all__ = ["Kept", "keep_definitions", "parse_source", "ALLOWED_TOP", "CONSTRUCTORS"]
+
+# CPython 3.11 keeps the recursion depth of its C-to-Python AST conversion in one global
+# state, so two threads parsing at once (``minadv grade --batch`` grades students on a thread
+# pool) can raise "SystemError: AST constructor recursion depth mismatch" (CPython issue
+# 106905, fixed in later releases).  Every parse in the grader goes through this lock.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_source(source: str) -> ast.Module:
+    """``ast.parse(source)`` under the grader's parse lock (thread-safe on every CPython)."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
 
 ALLOWED_TOP = frozenset({"numpy", "scipy"}) | frozenset(sys.stdlib_module_names)
 COMPUTE_TOP = ("numpy", "scipy", "math", "cmath")        # calls allowed in a kept constant
@@ -211,7 +224,7 @@ def keep_definitions(source: str, *, graded=(), allowed=(), local_modules=(),
     the cut is repeated, with the names that the dropped statements touch excluded, until it
     no longer changes.
     """
-    tree = ast.parse(source)
+    tree = parse_source(source)
     imports = dict(allowed=set(allowed), local_modules=set(local_modules),
                    keep_all=keep_all_imports)
     tainted: set = set()

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ast
 
-from .definitions import keep_definitions
+from .definitions import keep_definitions, parse_source
 
 __all__ = ["refusals", "COURSE_HELPERS", "ESCAPES"]
 
@@ -150,7 +150,7 @@ def refusals(source: str, exercise, *, allowed_anywhere=(), graded=(),
     :func:`~minadv.course.definitions.keep_definitions` (the same cut is judged as is run).
     A syntax error is not judged here (the child reports it)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return []
     allowed = set(allowed_anywhere) | set(exercise.allowed)
