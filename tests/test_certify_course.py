@@ -68,3 +68,54 @@ def test_big_m_reference_is_the_library_milp_rows():
     np.testing.assert_allclose(A_lib, A_ref[0, 1:])
     np.testing.assert_allclose(prog.row_hi[ineq], c_ref[0, 1:])
     assert prog.var_lo[2] == 0.0                                 # h >= 0 as a bound
+
+
+# ----------------------------------------------------------------------------- independent
+# Written from the stubs' docstrings, not from the references: the centre-radius form of the
+# interval (the stub's Notes) and the big-M rows filled unit by unit from the numbered list.
+def _independent_interval(lower, upper, W, b):
+    mid, rad = (upper + lower) / 2, (upper - lower) / 2     # (n, d_in)
+    centre, radius = mid @ W + b, rad @ np.abs(W)           # (n, d_out)
+    return np.maximum(centre - radius, 0), np.maximum(centre + radius, 0)
+
+
+def _independent_big_m(lower, upper):
+    n = lower.shape[0]
+    A, c = np.zeros((n, 4, 3), lower.dtype), np.zeros((n, 4), lower.dtype)
+    for i in range(n):
+        l, u = lower[i], upper[i]
+        A[i] = [[0, -1, 0],          # h >= 0              ->  -h <= 0
+                [1, -1, 0],          # h >= a              ->  a - h <= 0
+                [0, 1, -u],          # h <= u z            ->  h - u z <= 0
+                [-1, 1, -l]]         # h <= a - l (1 - z)  ->  -a + h - l z <= -l
+        c[i] = [0, 0, 0, -l]
+    return A, c
+
+
+INDEPENDENT = {"interval_affine_relu": _independent_interval, "big_m_relu": _independent_big_m}
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("name", NAMES)
+def test_independent_docstring_implementation_passes(name, seed):
+    res = course.check(name, INDEPENDENT[name], verbose=False, rng=seed)
+    assert res.passed, [c for c in res.cases if not c.passed]
+    assert len(res.cases) >= 6
+
+
+# A third planted bug per exercise, written here (not one of the exercise's known mistakes):
+# the grader must fail it even without a dedicated hint.
+PLANTED = {
+    "interval_affine_relu": lambda lower, upper, W, b: (
+        np.maximum(lower @ np.abs(W) + b, 0), np.maximum(upper @ np.abs(W) + b, 0)),
+    "big_m_relu": lambda lower, upper: tuple(
+        -x for x in _independent_big_m(lower, upper)),     # every row's sign flipped
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_third_planted_bug_fails(name):
+    ex = [e for e in CERTIFY_EXERCISES if e.name == name][0]
+    assert len(ex.mistakes) + 1 >= 3
+    res = course.check(name, PLANTED[name], verbose=False)
+    assert not res.passed

@@ -1,4 +1,4 @@
-"""Figures a student can read, tutorials 00-04: every axes a tutorial draws has an x label, a
+"""Figures a student can read, tutorials 00-04 and 10: every axes a tutorial draws has an x label, a
 y label and a title; every axes with a colour-mapped fill or image has a colour bar; every
 legend sits where it was put on purpose (an explicit ``loc``, never matplotlib's "best", which
 moves it onto data as the data changes).
@@ -11,7 +11,8 @@ tutorial's own asserts (the numbers its prose quotes) run in the same execution.
 import pytest
 import tutorial_run
 
-TUTORIALS = [p for p in tutorial_run.TUTORIALS if p.name[:2] in ("00", "01", "02", "03", "04")]
+TUTORIALS = [p for p in tutorial_run.TUTORIALS
+             if p.name[:2] in ("00", "01", "02", "03", "04", "10")]
 
 
 def _figures(path):
@@ -20,8 +21,8 @@ def _figures(path):
     return run.figures
 
 
-def test_five_tutorials():
-    assert [p.name[:2] for p in TUTORIALS] == ["00", "01", "02", "03", "04"]
+def test_six_tutorials():
+    assert [p.name[:2] for p in TUTORIALS] == ["00", "01", "02", "03", "04", "10"]
 
 
 @pytest.mark.slow

@@ -135,7 +135,7 @@ ax.set_xticks(np.arange(len(classes)), [str(c) for c in classes])
 ax.set_xlabel(f"wrong class j (true class {y0[0]})")
 ax.set_ylabel(r"margin $z_y - z_j$: bound or value")
 ax.set_title(f"ERM network, L∞ eps = {EPS}: lower bounds ≤ exact ≤ attack")
-ax.legend(ncol=3, fontsize=8)
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))   # beside the bars
 fig.tight_layout()
 plt.show()
 
@@ -212,15 +212,18 @@ print(f"test point {i}: label {y_te[i]}; PGD's best point is still a {y_te[i]}, 
       f"MILP's point is classified {pred} (|x' - x|_inf = {np.abs(x_cex - X_te[i]).max():.3f})")
 assert pred != y_te[i] and np.abs(x_cex - X_te[i]).max() <= EPS + 1e-12
 
-fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
+fig, axes = plt.subplots(1, 4, figsize=(11, 2.8))
 panels = [(X_te[i], f"x (label {y_te[i]})"), (x_adv, "PGD-50×3: still "
           f"{net.predict(erm, x_adv[None, :])[0]}"), (x_cex, f"MILP: classified {pred}"),
           (x_cex - X_te[i], "x' − x (MILP)")]
 for ax, (img, title) in zip(axes, panels):
     diff = title.startswith("x'")
-    ax.imshow(img.reshape(8, 8), cmap="RdBu" if diff else "gray_r",
-              vmin=-EPS if diff else 0, vmax=EPS if diff else 1)
+    shown = ax.imshow(img.reshape(8, 8), cmap="RdBu" if diff else "gray_r",
+                      vmin=-EPS if diff else 0, vmax=EPS if diff else 1)   # δ: symmetric scale
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04).set_label(
+        "x' − x" if diff else "pixel value", fontsize=8)
     ax.set_title(title, fontsize=9)
+    ax.set_xlabel("pixel column", fontsize=8), ax.set_ylabel("pixel row", fontsize=8)
     ax.set_xticks([]), ax.set_yticks([])
 fig.tight_layout()
 plt.show()
@@ -258,7 +261,7 @@ ax.plot(SIGMAS, [np.median(smooth[s]) for s in SIGMAS], "o-", color="C3", label=
 ax.set_xlabel(r"noise level $\sigma$")
 ax.set_ylabel("certified L2 radius (0 = abstain or wrong)")
 ax.set_title("Randomized smoothing on the ERM network")
-ax.legend()
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))       # outside the curves
 fig.tight_layout()
 plt.show()
 
