@@ -48,6 +48,9 @@ class Protocol(NamedTuple):
         Why k (measured spread and effect, :func:`~minadv.reproduce.stats.repeats_needed`).
     seeded : bool
         False when the experiment reproduces a fixed table and ignores ``--seed``.
+    pilot : tuple
+        ``(sd, effect)`` of the least decisive check in the pilot run that chose k (empty for
+        exact checks): ``repeats_needed(sd, effect) <= k`` is tested.
     """
 
     name: str
@@ -62,6 +65,7 @@ class Protocol(NamedTuple):
     k_quick: int
     k_derivation: str
     seeded: bool = True
+    pilot: tuple = ()
 
 
 def make_check(protocol: Protocol, key: str, claim: str, statistic: str, values, *,
