@@ -137,8 +137,8 @@ def test_k_is_enough_for_the_pilot_effect():
     """k decides a true claim at the pilot's effect with >= 95 % probability."""
     for p in EXPERIMENTS.values():
         if p.pilot:
-            sd, effect = p.pilot
-            assert repeats_needed(sd, effect) <= p.k, p.name
+            sd, effect, power = p.pilot
+            assert repeats_needed(sd, effect, power=power) <= p.k, p.name
             assert f"{sd:g}" in p.k_derivation and f"{effect:g}" in p.k_derivation, p.name
 
 

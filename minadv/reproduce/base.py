@@ -49,8 +49,8 @@ class Protocol(NamedTuple):
     seeded : bool
         False when the experiment reproduces a fixed table and ignores ``--seed``.
     pilot : tuple
-        ``(sd, effect)`` of the least decisive check in the pilot run that chose k (empty for
-        exact checks): ``repeats_needed(sd, effect) <= k`` is tested.
+        ``(sd, effect, power)`` of the least decisive check in the pilot run that chose k
+        (empty for exact checks): ``repeats_needed(sd, effect, power=power) <= k`` is tested.
     """
 
     name: str

@@ -104,7 +104,8 @@ def repeats_needed(sd: float, effect: float, *, level: float = LEVEL, power: flo
     ``effect >= (t_{(1+level)/2, k-1} + z_power) · sd / √k``.  Returns ``k_max + 1`` when no
     k <= k_max suffices.
     """
-    from scipy.stats import norm, t as student_t
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
 
     if sd <= 0:
         return 2

@@ -83,8 +83,10 @@ SMOOTHNESS = Protocol(
     "1–2); qualitative.", "docs/theory.md §2.5 problem", smoothness_repeat, smoothness_judge,
     {"jump": ("<=", -0.9, _JUMP), "smooth": ("<=", 0.1, _SMOOTH)},
     k=5, k_quick=3,
-    k_derivation="Pilot (10 repeats, seed 0): slopes −1.000 and 0.000 with sd < 1e−3, "
-                 "far from the thresholds (repeats_needed = 2); k = 5 random base points.")
+    k_derivation=('Pilot: 10 repeats at seed 0, default protocol. Slopes −1.000 and 0.000 with sd below'
+                 ' 1e−4 (effect ≥ 0.1): repeats_needed(0.0001, 0.1) = 2; k = 5 random base points '
+                 '(milliseconds each).'),
+    pilot=(0.0001, 0.1, 0.95))
 
 
 # ------------------------------------------------------------------------------ kanai-digits
@@ -181,8 +183,11 @@ KANAI_DIGITS = Protocol(
     kanai_digits_repeat, kanai_digits_judge, {"jump": ("<=", -0.9, _JUMP),
                                               "smooth": ("<=", 0.1, _SMOOTH)},
     k=6, k_quick=3,
-    k_derivation="Pilot (10 repeats, seed 0): logistic slopes −1.00 / 0.00 with sd < 0.01, MLP "
-                 "L2 |slope| < 0.01 (repeats_needed = 2); k = 6 (0.5 s each).")
+    k_derivation=('Pilot: 10 repeats at seed 0, default protocol. The only sampled check with spread is'
+                 ' the MLP L2 slope (|slope| 0.0005, sd 0.0016, effect 0.0995): repeats_needed(0.0016,'
+                 ' 0.0995) = 2; k = 6 (0.4 s CPU each) so that the not-applicable MLP L∞ probe is also'
+                 ' reported with an interval.'),
+    pilot=(0.0016, 0.0995, 0.95))
 
 PROTOCOLS = (SMOOTHNESS, KANAI_DIGITS)
 __doc__ += spec_text(PROTOCOLS)

@@ -178,7 +178,7 @@ def sharpness_mlp_judge(runs) -> Experiment:
          "bands": {"λ_max (mean)": (ci[:, 0], ci[:, 1])},
          "xlabel": "ε (PGD-L2 training)", "ylabel": "λ_max (largest Hessian eigenvalue)"},
         paper=P.statement,
-        summary="λ_max (mean over {} repeats) ".format(len(runs))
+        summary=f"λ_max (mean over {len(runs)} repeats) "
                 + " → ".join(f"{v:.3f}" for v in mean[:small]) + " for ε = 0…0.15",
         repeats=len(runs))
 
@@ -193,9 +193,11 @@ SHARPNESS_MLP = Protocol(
                         "itself). Checked where the network fits (ε ≤ 0.15, train loss < "
                         "0.2).")},
     k=8, k_quick=3,
-    k_derivation="Pilot (10 repeats, seed 0): the smallest step's paired log-ratio has mean "
-                 "0.29 and sd 0.11 (effect/sd 2.6); repeats_needed(0.11, 0.29) = 4; k = 8 "
-                 "leaves room for a pilot that underestimates the spread; 8 × 6.5 s CPU.")
+    k_derivation=('Pilot: 10 repeats at seed 0, default protocol. Least decisive of the 3 checks: the '
+                 'step ε = 0.10 → 0.15 (mean 0.290, sd 0.150). With power 1 − 0.05/3 = 0.983 per check'
+                 ' (all 3 decided with probability ≥ 0.95), repeats_needed(0.1501, 0.2897) = 6; k = 8 '
+                 '(7.6 s CPU each).'),
+    pilot=(0.1501, 0.2897, 0.9833))
 
 
 # ------------------------------------------------------------------------------ yamada-digits
@@ -323,10 +325,11 @@ YAMADA_DIGITS = Protocol(
      "ratio": (">=", 1.0, "'Random noise does not sharpen' read as an order of magnitude: the "
                           "adversarial relative rise is at least 10× the control's "
                           "(log10 ratio ≥ 1).")},
-    k=6, k_quick=3,
-    k_derivation="Pilot (10 repeats, seed 0): the least decisive check is the control vs its "
-                 "prediction (mean −0.04, sd 0.01 on 1 vs 7); repeats_needed gives 3; k = 6 "
-                 "(0.5 s each) keeps room for other seeds.")
+    k=12, k_quick=3,
+    k_derivation=('Pilot: 10 repeats at seed 0, default protocol. Least decisive of the 9 checks: 4 vs '
+                 '9, control rise vs prediction (effect 0.0468, sd 0.032). With power 1 − 0.05/9 = '
+                 '0.994 per check, repeats_needed(0.032, 0.0468) = 11; k = 12 (0.3 s CPU each).'),
+    pilot=(0.032, 0.0468, 0.9944))
 
 PROTOCOLS = (SHARPNESS, SHARPNESS_MLP, YAMADA_DIGITS)
 __doc__ += spec_text(PROTOCOLS)
