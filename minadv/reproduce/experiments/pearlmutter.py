@@ -44,8 +44,8 @@ def gradcheck_judge(runs) -> Experiment:
          "labels": ["param grad", "input grad", "HVP", "HVP symmetry"],
          "ylabel": "relative error", "threshold": (float(limits.max()), "largest threshold")},
         paper=GRADCHECK.statement,
-        summary=f"{len(names)} model combinations × {len(runs)} problems, worst relative "
-                f"error: gradients {max(worst[:2]):.1e}, HVPs {max(worst[2:]):.1e}",
+        summary=f"{len(names)} model combinations, worst relative error over {len(runs)} "
+                f"problems: gradients {max(worst[:2]):.1e}, HVPs {max(worst[2:]):.1e}",
         repeats=len(runs))
 
 
