@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 __all__ = ["Streams", "repeat_streams", "t_interval", "repeats_needed", "Check", "combine",
            "VERDICTS", "LEVEL"]
@@ -82,8 +84,6 @@ def t_interval(values: Any, level: float = LEVEL) -> tuple[float, float, float]:
     With ``n = 1`` there is no interval: ``(x, -inf, inf)``.  Identical values give a
     zero-width interval.
     """
-    from scipy.stats import t as student_t
-
     x = np.asarray(values, dtype=np.float64).ravel()
     mean = float(np.mean(x))
     if x.size < 2:
@@ -104,9 +104,6 @@ def repeats_needed(sd: float, effect: float, *, level: float = LEVEL, power: flo
     ``effect >= (t_{(1+level)/2, k-1} + z_power) · sd / √k``.  Returns ``k_max + 1`` when no
     k <= k_max suffices.
     """
-    from scipy.stats import norm
-    from scipy.stats import t as student_t
-
     if sd <= 0:
         return 2
     z = float(norm.ppf(power))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...datasets import load_digits, train_test_split
+
 __all__ = ["BOX", "DIGITS", "digits_split", "error_rate", "labeled_subset"]
 
 #: the digits' pixel box: every attack on digits clips to it
@@ -19,8 +21,6 @@ DIGITS = "UCI digits 8×8 (offline)"
 def digits_split(seed: int, classes: tuple | None = None, test_size: float = 0.3):
     """``(X_tr, X_te, y_tr, y_te)`` of the digits (optionally two ``classes``, relabelled 0/1),
     split by a seeded shuffle."""
-    from ...datasets import load_digits, train_test_split
-
     X, y = load_digits()
     if classes is not None:
         keep = np.isin(y, classes)

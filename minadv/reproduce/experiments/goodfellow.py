@@ -12,7 +12,13 @@ called "FGSM-adversarial training" (:mod:`.madry`).
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm as normal
 
+from ...analysis.sharpness_curve import fit_robust_logistic
+from ...attacks import fgsm
+from ...models import LogisticRegressionModel
+from ...optim import sgd
+from ...training import ExactRobustObjective, FGSMObjective, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split, error_rate
 
@@ -28,13 +34,6 @@ DIMS = (10, 100, 1000)
 def goodfellow_repeat(streams) -> dict:
     """One repeat: every Gaussian problem from ``data``; full-batch training (order-free) uses
     ``order`` only nominally; FGSM is deterministic."""
-    from scipy.stats import norm as normal
-
-    from ...attacks import fgsm
-    from ...models import LogisticRegressionModel
-    from ...optim import sgd
-    from ...training import ExactRobustObjective, fit
-
     gen = np.random.default_rng(streams.data)
 
     def problem(n, d, informative=None):
@@ -174,12 +173,6 @@ def boxed_linf_distance(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray,
 def goodfellow_digits_repeat(streams) -> dict:
     """One repeat: the split from ``data``; ERM by L-BFGS (deterministic); FGSM-mixed training
     from zero weights with minibatch order from ``order``; FGSM is deterministic."""
-    from ...analysis.sharpness_curve import fit_robust_logistic
-    from ...attacks import fgsm
-    from ...models import LogisticRegressionModel
-    from ...optim import sgd
-    from ...training import FGSMObjective, fit
-
     X_tr, X_te, y_tr, y_te = digits_split(streams.data, (3, 7))
     model = LogisticRegressionModel(64)
     erm = fit_robust_logistic(X_tr, y_tr, 0.0, np.inf, fit_intercept=True, l2=1e-4)

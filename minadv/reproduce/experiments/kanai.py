@@ -14,6 +14,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...analysis.sharpness_curve import fit_robust_logistic
+from ...analysis.smoothness import (
+    gradient_lipschitz_ratios,
+    pgd_adversarial_grad_fn,
+    random_unit_directions,
+    robust_logistic_grad_fn,
+)
+from ...datasets import make_sharpness_data
+from ...models import MLP
+from ...optim import adam
+from ...params import flatten
+from ...training import ERM, fit
 from ..base import Experiment, Protocol, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split
 
@@ -40,9 +52,6 @@ SMOOTH_TS = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
 def smoothness_repeat(streams) -> dict:
     """One repeat: the base point ``w`` from ``data`` (the data are the fixed §2.5 problem),
     with w_3 set next to the L∞ loss's kink w_3 = 0; ratios along e_3."""
-    from ...analysis.smoothness import gradient_lipschitz_ratios, robust_logistic_grad_fn
-    from ...datasets import make_sharpness_data
-
     X, y, _ = make_sharpness_data()
     w = np.random.default_rng(streams.data).normal(size=X.shape[1])
     w[3] = 1e-9                                   # next to the kink w_3 = 0 of the Linf loss
@@ -96,18 +105,6 @@ KANAI_TS = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5])
 def kanai_digits_repeat(streams) -> dict:
     """One repeat: the split from ``data``; the MLP's weights from ``init`` and its training
     from ``order``; 4 random unit directions from ``probe`` (logistic) and ``attack`` (MLP)."""
-    from ...analysis.sharpness_curve import fit_robust_logistic
-    from ...analysis.smoothness import (
-        gradient_lipschitz_ratios,
-        pgd_adversarial_grad_fn,
-        random_unit_directions,
-        robust_logistic_grad_fn,
-    )
-    from ...models import MLP
-    from ...optim import adam
-    from ...params import flatten
-    from ...training import ERM, fit
-
     out = {}
     X, _, y, _ = digits_split(streams.data, (3, 7), test_size=1 / 3)
     for name, (norm, eps) in {"L∞": (np.inf, 0.05), "L2": (2, 0.05 * np.sqrt(64))}.items():

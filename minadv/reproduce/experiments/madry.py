@@ -20,7 +20,14 @@ Data geometry decides what "large ε" means and how much robust accuracy the dat
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
+from ...attacks import robustness_curve
+from ...datasets import make_moons
+from ...models import MLP
+from ...optim import adam
+from ...training import ERM, FGSMObjective, PGDObjective, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split
 
@@ -31,9 +38,6 @@ PAPER = "Madry et al. 2018 (1706.06083)"
 
 def robust_ceiling(X: np.ndarray, y: np.ndarray, eps: float) -> float:
     """Upper bound on L∞ robust accuracy at ``eps`` for two classes (see the module notes)."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import maximum_bipartite_matching
-
     A, B = X[y == 0], X[y == 1]
     dist = np.abs(A[:, None, :] - B[None, :, :]).max(axis=2)        # (n0, n1) L∞
     graph = csr_matrix((dist <= 2 * eps).astype(np.int8))
@@ -52,8 +56,6 @@ def nearest_other_class(X_te, y_te, X_tr, y_tr) -> np.ndarray:
 
 
 def _train_all(streams, model_for, objectives, X, y, X_te, y_te, grid, fit_kw, box):
-    from ...attacks import robustness_curve
-    from ...training import fit
 
     curves = {}
     for name, objective in objectives.items():
@@ -74,11 +76,6 @@ MOONS_GRID = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
 def madry_repeat(streams) -> dict:
     """One repeat: moons from ``data``; initial weights from ``init`` and minibatch order from
     ``order`` (shared by the three nets: paired); PGD starts from ``attack``."""
-    from ...datasets import make_moons
-    from ...models import MLP
-    from ...optim import adam
-    from ...training import ERM, FGSMObjective, PGDObjective
-
     X, y = make_moons(600, noise=0.1, rng=streams.data)
     objectives = {"ERM": ERM(), "FGSM-adversarial": FGSMObjective(eps=MOONS_EPS, alpha=0.0),
                   "PGD-trained": PGDObjective(eps=MOONS_EPS, steps=7)}
@@ -163,10 +160,6 @@ DIGIT_GRID = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
 def madry_digits_repeat(streams) -> dict:
     """One repeat: the split from ``data``; initial weights from ``init`` and minibatch order
     from ``order`` (shared by the nets of one width: paired); PGD starts from ``attack``."""
-    from ...models import MLP
-    from ...optim import adam
-    from ...training import ERM, FGSMObjective, PGDObjective
-
     X_tr, X_te, y_tr, y_te = digits_split(streams.data)
     objectives = {"ERM": ERM(), "FGSM-adversarial": FGSMObjective(eps=DIGIT_EPS, alpha=0.0,
                                                                   **BOX),

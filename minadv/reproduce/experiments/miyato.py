@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...datasets import make_vat_synthetic
+from ...dropout import DropoutObjective
+from ...models import MLP
+from ...optim import adam, exponential_decay, sgd
+from ...training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective, evaluate, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split, labeled_subset
 
@@ -26,8 +31,6 @@ VAT_DROPOUT = {"moons": 0.4, "circles": 0.75}          # drop rates, same source
 
 
 def _synthetic_methods(kind: str) -> dict:
-    from ...dropout import DropoutObjective
-    from ...training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
 
     cfg = VAT_SETTINGS[kind]
     return {"MLE": ERM(), "L2 decay": ERM(l2=cfg["l2"]),
@@ -41,11 +44,6 @@ def vat_repeat(streams) -> dict:
     """One repeat per data set: the 16 labeled and the test points from ``data`` (one child per
     set), initial weights from ``init`` and the training stream (dropout masks,
     perturbations) from ``order``, shared by the six methods (paired)."""
-    from ...datasets import make_vat_synthetic
-    from ...models import MLP
-    from ...optim import exponential_decay, sgd
-    from ...training import evaluate, fit
-
     data = np.random.SeedSequence(streams.data).generate_state(2)
     out = {}
     for kind, s in zip(("moons", "circles"), data):
@@ -66,9 +64,6 @@ def vat_repeat(streams) -> dict:
 def digits_methods() -> dict:
     """The six methods as objectives of one training loop, with whether each also trains on
     the unlabeled digits (RPT and VAT need no labels)."""
-    from ...dropout import DropoutObjective
-    from ...training import ERM, FGSMObjective, RandomPerturbationObjective, VATObjective
-
     return {"MLE": (ERM(), False), "L2 decay": (ERM(l2=1e-3), False),
             "dropout": (DropoutObjective(rate=0.5), False),
             "random pert.": (RandomPerturbationObjective(eps=1.0), True),
@@ -79,10 +74,6 @@ def digits_methods() -> dict:
 def vat_digits_repeat(streams) -> dict:
     """One repeat: the split from ``data``, the labeled draw from ``probe``, initial weights
     from ``init``, the training stream from ``order`` (shared by the six methods: paired)."""
-    from ...models import MLP
-    from ...optim import adam
-    from ...training import evaluate, fit
-
     X_tr, X_te, y_tr, y_te = digits_split(streams.data)
     lab = labeled_subset(y_tr, 10, streams.probe)
     model = MLP([64, 100, 10])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...gradcheck import THRESHOLDS, run_suite
 from ..base import Experiment, Protocol, make_check, spec_text
 
 __all__ = ["PROTOCOLS"]
@@ -13,8 +14,6 @@ __all__ = ["PROTOCOLS"]
 def gradcheck_repeat(streams) -> dict:
     """Every model × activation × output of :func:`minadv.gradcheck.run_suite` on random
     problems drawn from the repeat's data stream."""
-    from ...gradcheck import THRESHOLDS, run_suite
-
     results = run_suite(rng=streams.data)
     return {"names": [n for n, _ in results],
             "errors": np.array([[r.param_grad, r.input_grad, r.hvp, r.hvp_symmetry]

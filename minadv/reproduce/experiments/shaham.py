@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...attacks import fast_gradient
+from ...models import MLP
+from ...optim import sgd
+from ...training import ERM, ShahamObjective, evaluate, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split
 
@@ -30,11 +34,6 @@ def _gaussian_data(seed):
 
 def _run(streams, data, sizes, radii, lr, epochs, batch, box):
     """Accuracy table ``(4 nets, 1 + 3 sets)`` and the sizes of the adversarial sets."""
-    from ...attacks import fast_gradient
-    from ...models import MLP
-    from ...optim import sgd
-    from ...training import ERM, ShahamObjective, evaluate, fit
-
     X_tr, X_te, y_tr, y_te = data
     model = MLP(sizes)
     init = model.init_params(rng=streams.init)

@@ -9,7 +9,17 @@ Three reproductions: ``sharpness`` (the fixed table of ``docs/theory.md`` §2.5)
 from __future__ import annotations
 
 import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.sparse.linalg import eigsh
 
+from ...analysis import hessian_at_adversarial
+from ...analysis.sharpness_curve import random_noise_control, sharpness_curve
+from ...attacks import pgd
+from ...datasets import make_moons, make_sharpness_data
+from ...models import MLP
+from ...optim import adam, exponential_decay
+from ...robust_logistic import critical_radius
+from ...training import ERM, PGDObjective, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import DIGITS, digits_split
 
@@ -32,10 +42,6 @@ SHARPNESS_CONTROL = (0.15774, 0.15769, 0.15839, 0.15987, 0.16216)
 def sharpness_repeat(streams) -> dict:
     """Not seeded: the §2.5 problem and its control directions come from that table's own
     seed (1); ``streams`` is ignored."""
-    from ...analysis.sharpness_curve import random_noise_control, sharpness_curve
-    from ...datasets import make_sharpness_data
-    from ...robust_logistic import critical_radius
-
     X, y, gen = make_sharpness_data()            # the table's own seed (1)
     grid = np.array(sorted(SHARPNESS_TABLE))
     curve = sharpness_curve(X, y, grid, norm=2, k=2)
@@ -118,15 +124,6 @@ MLP_GRID = np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.25])
 def sharpness_mlp_repeat(streams) -> dict:
     """One repeat: moons from ``data``, initial weights from ``init``, PGD starts of training
     from ``order``, evaluation PGD from ``attack``, the Lanczos start vector from ``probe``."""
-    from scipy.sparse.linalg import eigsh
-
-    from ...analysis import hessian_at_adversarial
-    from ...attacks import pgd
-    from ...datasets import make_moons
-    from ...models import MLP
-    from ...optim import adam, exponential_decay
-    from ...training import ERM, PGDObjective, fit
-
     X, y = make_moons(200, noise=0.1, rng=streams.data)
     model = MLP([2, 32, 32, 2], activation="tanh")
     init = model.init_params(rng=streams.init)
@@ -217,8 +214,6 @@ def predicted_control_rise(X, y, w, eps) -> float:
     ≈ e^{s²/2} for large margins.  Computed exactly (Gauss–Hermite, 40 nodes) at the
     given margins; returns ``mean E σ′(m + s z) / mean σ′(m) − 1``.
     """
-    from numpy.polynomial.hermite_e import hermegauss
-
     z, wz = hermegauss(40)
     wz = wz / wz.sum()                                           # E over N(0, 1)
     m = (2 * y - 1) * (X @ w)                                    # (n,)
@@ -234,9 +229,6 @@ def predicted_control_rise(X, y, w, eps) -> float:
 def yamada_digits_repeat(streams) -> dict:
     """One repeat: per pair, the 2/3 subsample from ``data`` (one child per pair), the
     control's random directions from ``probe`` (one child per pair)."""
-    from ...analysis.sharpness_curve import random_noise_control, sharpness_curve
-    from ...robust_logistic import critical_radius
-
     l2 = 1e-3
     data = np.random.SeedSequence(streams.data).generate_state(len(YAMADA_PAIRS))
     probe = np.random.SeedSequence(streams.probe).generate_state(len(YAMADA_PAIRS))
