@@ -170,7 +170,7 @@ def _html_experiment(exp: Experiment, figure: str, seconds: float) -> list[str]:
             *(f"<p>Note: {e(note)}</p>" for note in exp.notes),
             f'<figure><img src="{e(figure)}" alt="figure of {e(exp.name)}" width="800">'
             f"<figcaption>{e(exp.name)}: means over the repeats; shaded bands and error bars "
-            "are 95 % confidence intervals; a dashed line is the claim's threshold."
+            "are 95 % confidence intervals; a dashed line is the threshold or bound named in the legend."
             "</figcaption></figure>",
             f'<p class="timing">run time: {seconds:.1f} s CPU</p>', "</section>"]
 
