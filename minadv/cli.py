@@ -166,7 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("gradcheck", help="finite-difference check of every model combination")
     check.add_argument("--seed", type=seed_type, default=0, help="seed of the random problems")
     check.set_defaults(func=_cmd_gradcheck)
-    rep = sub.add_parser("reproduce", help="reproduce the papers' results on built-in data")
+    rep = sub.add_parser(
+        "reproduce", help="reproduce the papers' results on built-in data",
+        description="Run each reproduction k times (independent repeats from --seed) and "
+                    "decide every check by the 95 %% Student-t confidence interval of its "
+                    "statistic: reproduced, not reproduced (the interval excludes the claim), "
+                    "inconclusive (it straddles the threshold) or not applicable here. "
+                    "docs/reproduce.md explains the statistics and each k.")
     rep.add_argument("names", nargs="*", metavar="NAME",
                      help="experiments to run (default: all; see 'minadv list')")
     rep.add_argument("--quick", action="store_true",
@@ -186,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--markdown-table", action="store_true",
                      help="print the summary table in Markdown (the README's table)")
     rep.add_argument("--strict", action="store_true",
-                     help="exit 1 if a claim does not reproduce")
+                     help="exit 1 if any verdict is 'not reproduced'")
     rep.set_defaults(func=lambda args: _cmd_reproduce(args, rep))
     sub.add_parser("grade", help="grade a course exercise (minadv grade --list)", add_help=False)
     return parser
