@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser(
         "reproduce", help="reproduce the papers' results on built-in data",
         description="Run each reproduction k times (independent repeats from --seed) and "
-                    "decide every check by the 95 %% Student-t confidence interval of its "
+                    "decide every check by the 95 % Student-t confidence interval of its "
                     "statistic: reproduced, not reproduced (the interval excludes the claim), "
                     "inconclusive (it straddles the threshold) or not applicable here. "
                     "docs/reproduce.md explains the statistics and each k.")
