@@ -11,6 +11,7 @@ before the run (docs/reproduce.md §4).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -134,6 +135,10 @@ class Experiment:
     paper: str = ""
     summary: str = ""
     repeats: int = 1
+
+    def __post_init__(self):
+        # one minus sign in the report: a hyphen before a digit in a number is U+2212
+        self.summary = re.sub(r"(?<=[\se(])-(?=\d)", "−", self.summary)
 
     @property
     def verdict(self) -> str:
