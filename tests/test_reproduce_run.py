@@ -1,4 +1,4 @@
-"""``minadv reproduce`` end to end, each run made ONCE per test session (module fixtures):
+"""``minadv reproduce`` end to end, each run made ONCE per test session (session fixtures):
 
 * one full quick run with ``--out`` (seed 0): the HTML and Markdown reports hold every
   experiment, its verdict linked to its section, its existing figure, CI columns;
@@ -29,12 +29,12 @@ def _run(folder, *args):
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def full(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("full"), "--quick", "--seed", "0")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cheap(tmp_path_factory):
     base = tmp_path_factory.mktemp("cheap")
     runs = {f"quick{s}": _run(base / f"quick{s}", *CHEAP, "--quick", "--seed", str(s))
