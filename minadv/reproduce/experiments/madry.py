@@ -11,10 +11,10 @@ Data geometry decides what "large ε" means and how much robust accuracy the dat
   robust; the largest set of points that can all be robust is a maximum independent set of
   that bipartite conflict graph, of size n − (maximum matching) (König), so robust accuracy
   ≤ 1 − matching/n (:func:`robust_ceiling`);
-* the *scale*: on MNIST the nearest training digit of another class is at L∞ ≥ 0.74 from a
-  test digit, so Madry's ε = 0.3 is 0.41 of it; here the median nearest other-class distance
-  is ≈ 0.44 (reported per run), so the same fraction is ε ≈ 0.18: ε = 0.2 on digits plays the
-  role of MNIST's 0.3.
+* the *scale*: on MNIST every test digit is at L∞ ≥ 0.74 from the nearest training digit of
+  another class, so Madry's ε = 0.3 is 0.41 of that smallest distance; here the smallest such
+  distance is 0.44 (7/16; reported per run with the median), so the same fraction is
+  ε ≈ 0.18: ε = 0.2 on digits plays the role of MNIST's 0.3.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def madry_digits_repeat(streams) -> dict:
     curves = _train_all(streams, lambda n: MLP([64, 256 if "wider" in n else 64, 10]),
                         objectives, X_tr, y_tr, X_te, y_te, DIGIT_GRID,
                         {"optimizer": adam(0.01), "epochs": 30, "batch_size": 64}, BOX)
-    return {"curves": curves,
-            "nearest": float(np.median(nearest_other_class(X_te, y_te, X_tr, y_tr)))}
+    near = nearest_other_class(X_te, y_te, X_tr, y_tr)
+    return {"curves": curves, "nearest": (float(np.min(near)), float(np.median(near)))}
 
 
 def madry_digits_judge(runs) -> Experiment:
@@ -198,10 +198,11 @@ def madry_digits_judge(runs) -> Experiment:
          "epochs, batch 64; trained at L∞ ε = 0.2 (FGSM-adversarial: the loss at the FGSM "
          "point only; PGD: 7 steps, random start), evaluated with PGD-20 with a random start, "
          "clipped to [0, 1] (cumulative worst case over the grid).",
-         f"Large ε by the data's geometry: the median L∞ distance from a test digit to the "
-         f"nearest training digit of another class is {near.mean():.3f} here (MNIST: ≥ 0.74), "
-         "so ε = 0.2 here is Madry's ε = 0.3 there (0.41 of that distance). ε = 0.3 here "
-         "would be like ε ≈ 0.5 on MNIST."],
+         f"Large ε by the data's geometry: the L∞ distance from a test digit to the nearest "
+         f"training digit of another class is at least {near[:, 0].mean():.3f} here (median "
+         f"{near[:, 1].mean():.3f}); on MNIST it is at least 0.74, so ε = 0.2 here is Madry's "
+         "ε = 0.3 there (0.41 of the smallest distance). ε = 0.3 here would be like ε ≈ 0.5 on "
+         "MNIST."],
         {"kind": "curves", "x": DIGIT_GRID, "curves": {n: acc[n].mean(0) for n in names},
          "bands": {n: tuple(np.array([ci_bounds(acc[n][:, j])
                                       for j in range(len(DIGIT_GRID))]).T) for n in names},
