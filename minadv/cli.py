@@ -3,7 +3,8 @@
 ``minadv list``
     The reproductions: name, paper and data, one line each.
 
-``minadv reproduce [NAME ...] [--quick] [--seed N] [--out DIR] [--markdown-table] [--strict]``
+``minadv reproduce [NAME ...] [--quick] [--seed N] [--repeats K] [--workers N]
+    [--out DIR] [--markdown-table] [--strict]``
     Run the reproductions of :mod:`minadv.reproduce` (all by default), print each table with
     its checks and verdict and one progress line per experiment; ``--out DIR`` writes one PNG
     per experiment, ``REPORT.md`` and ``index.html``.  Every experiment derives all its
@@ -154,7 +155,8 @@ def _check_out(parser: argparse.ArgumentParser, out: str) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .reproduce import EXPERIMENTS, format_experiment, run_experiment
+    from .reproduce import EXPERIMENTS, format_experiment
+    from .reproduce.runner import run_many
 
     unknown = [n for n in args.names if n not in EXPERIMENTS]
     if unknown:
@@ -163,18 +165,20 @@ def _cmd_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     if args.out is not None:
         _check_out(parser, args.out)
     names = args.names or list(EXPERIMENTS)
-    results, seconds, start, cpu = [], {}, time.perf_counter(), time.process_time()
-    for i, name in enumerate(names, 1):
-        t0, c0 = time.perf_counter(), time.process_time()
-        exp = run_experiment(name, args.seed, quick=args.quick)
-        seconds[name] = time.perf_counter() - t0
+    results, seconds, start = [], {}, time.perf_counter()
+    cpu = 0.0
+    runs = run_many(names, args.seed, quick=args.quick, repeats=args.repeats,
+                    workers=args.workers)
+    for i, exp in enumerate(runs, 1):
+        exp, cpu_s = exp
+        seconds[exp.name] = cpu_s
+        cpu += cpu_s
         # gradcheck's table is `minadv gradcheck`'s output: one summary line here
-        print(format_experiment(exp, brief=name == "gradcheck") + "\n")
-        print(f"[{i}/{len(names)}] {name}: {exp.verdict} ({seconds[name]:.1f} s, CPU "
-              f"{time.process_time() - c0:.1f} s)\n", flush=True)
+        print(format_experiment(exp, brief=exp.name == "gradcheck") + "\n")
+        print(f"[{i}/{len(names)}] {exp.name}: {exp.verdict} ({exp.repeats} repeat"
+              f"{'s' if exp.repeats != 1 else ''}, CPU {cpu_s:.1f} s)\n", flush=True)
         results.append(exp)
-    return _finish(args, results, seconds, time.perf_counter() - start,
-                   time.process_time() - cpu)
+    return _finish(args, results, seconds, time.perf_counter() - start, cpu)
 
 
 def _finish(args, results, seconds, total, cpu) -> int:
@@ -182,9 +186,14 @@ def _finish(args, results, seconds, total, cpu) -> int:
     from .reproduce.report import summary_table, write_report
 
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    counts = {v: sum(e.verdict == v for e in results) for v in
+              ("reproduced", "inconclusive", "not reproduced", "not applicable here")}
+    others = ", ".join(f"{n} {v}" for v, n in counts.items() if n and v != "reproduced")
     print(f"seed {args.seed}, {'quick' if args.quick else 'default'} run, "
-          f"{sum(e.passed for e in results)} of {len(results)} reproduced")
-    timing = f"{total:.1f} s, CPU {cpu:.1f} s{load}"
+          f"{counts['reproduced']} of {len(results)} reproduced" + (f" ({others})" if others
+                                                                  else ""))
+    timing = (f"{total:.1f} s wall, CPU {cpu:.1f} s in the repeats, {args.workers} "
+              f"worker{'s' if args.workers != 1 else ''}{load}")
     print(f"run time: {timing}")
     if args.markdown_table:
         print("\n" + summary_table(results, EXPERIMENTS))
@@ -192,7 +201,15 @@ def _finish(args, results, seconds, total, cpu) -> int:
         paths = write_report(args.out, results, EXPERIMENTS, seconds, seed=args.seed,
                              quick=args.quick, timing=timing)
         print(f"report: {paths[-1]} ({len(paths)} files)")
-    return 1 if args.strict and not all(e.passed for e in results) else 0
+    return 1 if args.strict and any(e.verdict == "not reproduced" for e in results) else 0
+
+
+def _positive_int(text: str) -> int:
+    """``--repeats`` / ``--workers``: a positive integer."""
+    value = seed_type(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,10 +227,25 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("gradcheck", help="finite-difference check of every model combination")
     check.add_argument("--seed", type=seed_type, default=0, help="seed of the random problems")
     check.set_defaults(func=_cmd_gradcheck)
-    rep = sub.add_parser("reproduce", help="reproduce the papers' results on built-in data")
+    rep = sub.add_parser(
+        "reproduce", help="reproduce the papers' results on built-in data",
+        description="Run each reproduction k times (independent repeats from --seed) and "
+                    "decide every check by the 95 % Student-t confidence interval of its "
+                    "statistic: reproduced, not reproduced (the interval excludes the claim), "
+                    "inconclusive (it straddles the threshold) or not applicable here. "
+                    "docs/reproduce.md explains the statistics and each k.")
     rep.add_argument("names", nargs="*", metavar="NAME",
                      help="experiments to run (default: all; see 'minadv list')")
-    rep.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 1 min)")
+    rep.add_argument("--quick", action="store_true",
+                     help="the same protocols (same data, epochs, radii) with fewer repeats: "
+                          "wider confidence intervals, so a verdict may be 'inconclusive' "
+                          "but never the opposite of the default run's")
+    rep.add_argument("--repeats", type=_positive_int, default=None, metavar="K",
+                     help="K independent repeats of every seeded experiment (overrides each "
+                          "experiment's k)")
+    rep.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                     metavar="N", help="run the repeats in N processes, one BLAS thread each "
+                                       "(default: min(2, CPUs)); the numbers do not depend on N")
     rep.add_argument("--seed", type=seed_type, default=0,
                      help="non-negative integer; every experiment derives its randomness from it")
     rep.add_argument("--out", default=None, metavar="DIR",
@@ -221,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--markdown-table", action="store_true",
                      help="print the summary table in Markdown (the README's table)")
     rep.add_argument("--strict", action="store_true",
-                     help="exit 1 if a claim does not reproduce")
+                     help="exit 1 if any verdict is 'not reproduced'")
     rep.set_defaults(func=thread_policy(lambda args: _cmd_reproduce(args, rep)))
     sub.add_parser("grade", help="grade course exercises, one file or a class (minadv grade --help)",
                    add_help=False)
