@@ -37,7 +37,8 @@ from .registry import get_exercise
 
 __all__ = ["GRADER_SEED", "Submission", "StudentResult", "discover", "discover_names",
            "notebook_source", "notebook_source_text", "grade_submission", "grade_students",
-           "write_gradebook", "gradescope_results", "write_gradescope", "default_jobs"]
+           "write_gradebook", "gradescope_results", "write_gradescope", "default_jobs",
+           "plan_submission", "run_children", "ChildRun"]
 
 GRADER_SEED = 20260516
 GRADEBOOK_FIELDS = ("student", "exercise", "cases_passed", "cases_total", "score", "seconds",
@@ -166,18 +167,31 @@ def _local_modules(folder: Path) -> set:
         p.name for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
 
 
-def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
-                     memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
-    """Grade one student on the prepared exercises (see :func:`prepare_cases`).
+@dataclass
+class ChildRun:
+    """One child interpreter's work for a student: a file's definitions and its cases."""
 
-    Each file is cut down to its definitions first (:mod:`minadv.course.definitions`): what
-    is judged (:func:`~minadv.course.imports.refusals`) and run is the same cut."""
+    stem: str
+    source: str                         # the definitions the child runs
+    workdir: Path | None                # the student's folder (None: a fresh temp dir)
+    tasks: list
+    allowed: list
+
+
+def plan_submission(sub: Submission, prepared: dict, *,
+                    allow_imports=False) -> tuple[StudentResult, list[ChildRun]]:
+    """Everything about one student that reads the source: which file answers which exercise,
+    the refusals, and the definitions each child runs (:mod:`minadv.course.definitions`).
+
+    What is judged (:func:`~minadv.course.imports.refusals`) and run is the same cut.  The
+    batch calls this on the main thread only: CPython 3.11's AST conversion is not
+    thread-safe (issue 106905), so no parse happens on the pool's threads."""
     sources = {f: _source(Path(f)) for f in sub.files}
     plan: dict = {}                                     # file -> exercise names
     for name in prepared:
         owner = next((f for f in sub.files if _defines(sources[f], name)), sub.files[0])
         plan.setdefault(owner, []).append(name)
-    out = StudentResult(sub.student)
+    out, runs = StudentResult(sub.student), []
     for file, names in plan.items():
         # the minadv names any exercise answered in this file allows (a file answering
         # several exercises imports them all, whichever one is graded now)
@@ -193,18 +207,35 @@ def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT
                 out.results[name] = _refused(prepared[name], why)
             else:
                 tasks += prepared[name]
-        if not tasks:
-            continue
+        if tasks:
+            runs.append(ChildRun(Path(file).stem, _definitions(
+                sources[file], names, allowed_anywhere, local, allow_imports),
+                Path(file).parent if sub.neighbours else None, tasks,
+                sorted(allowed_anywhere)))
+    return out, runs
+
+
+def run_children(out: StudentResult, runs: list, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
+                 memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
+    """Run a student's planned children (:func:`plan_submission`) and collect the verdicts."""
+    for run in runs:
         with tempfile.TemporaryDirectory(prefix="minadv-src-") as tmp:
-            path = Path(tmp, Path(file).stem + ".py")   # the definitions, run in the child
-            path.write_text(_definitions(sources[file], names, allowed_anywhere, local,
-                                         allow_imports), encoding="utf-8")
-            workdir = Path(file).parent if sub.neighbours else Path(tmp)
+            path = Path(tmp, run.stem + ".py")          # the definitions, run in the child
+            path.write_text(run.source, encoding="utf-8")
             out.results.update(run_submission(
-                path, workdir, tasks, timeout=timeout, memory_mb=memory_mb,
-                allowed=sorted(allowed_anywhere), allow_imports=allow_imports))
+                path, run.workdir or Path(tmp), run.tasks, timeout=timeout,
+                memory_mb=memory_mb, allowed=run.allowed, allow_imports=allow_imports))
     out.results = {name: out.results[name] for name in prepared}   # course order
     return out
+
+
+def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
+                     memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
+    """Grade one student on the prepared exercises (see :func:`prepare_cases`):
+    :func:`plan_submission`, then :func:`run_children`."""
+    out, runs = plan_submission(sub, prepared, allow_imports=allow_imports)
+    return run_children(out, runs, prepared, timeout=timeout, memory_mb=memory_mb,
+                        allow_imports=allow_imports)
 
 
 def _definitions(source, graded, allowed, local, allow_imports) -> str:
@@ -230,10 +261,12 @@ def grade_students(subs, names, *, seed=GRADER_SEED, jobs=None, timeout=DEFAULT_
     """Grade every submission on the exercises ``names``, ``jobs`` students at a time."""
     with tempfile.TemporaryDirectory(prefix="minadv-cases-") as folder:
         prepared = prepare_cases(names, seed, folder)
+        # every parse on this thread; the pool's threads only wait for children
+        plans = [plan_submission(s, prepared, allow_imports=allow_imports) for s in subs]
         with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
-            return list(pool.map(lambda s: grade_submission(
-                s, prepared, timeout=timeout, memory_mb=memory_mb,
-                allow_imports=allow_imports), subs))
+            return list(pool.map(lambda plan: run_children(
+                *plan, prepared, timeout=timeout, memory_mb=memory_mb,
+                allow_imports=allow_imports), plans))
 
 
 def _first_problem(result: CheckResult) -> str:
