@@ -20,6 +20,7 @@ via the Convex Outer Adversarial Polytope", ICML (its dual).
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -42,7 +43,7 @@ from .network import PIECEWISE_LINEAR, Network
 from .program import SOLVER_TOL, network_program
 
 __all__ = ["certify_lp", "certify_lp_kernel", "check_polyhedral", "recheck", "finite_bounds",
-           "closed_form_point"]
+           "closed_form_point", "certify_points"]
 
 
 def check_polyhedral(net: Network, region: InputSet, method: str) -> None:
@@ -121,9 +122,11 @@ def closed_form_point(net, region, i, y, spec_i):
     return margins, cex
 
 
-def certify_lp_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: list | None,
-                      time_limit: float) -> Certificate:
-    """Kernel of :func:`certify_lp` (everything validated)."""
+def certify_points(net: Network, region: InputSet, y: np.ndarray, bounds: list | None, *,
+                   method: str, solve_point, unbounded_reason: str) -> Certificate:
+    """The per-point loop of the LP and the MILP: the closed form without hidden layers,
+    "unknown" where a pre-activation bound is not finite, else ``solve_point(net, region, i,
+    y_i, bounds_i, spec_i=...)`` -> ``(margins, status, reason, counterexample, solver)``."""
     if bounds is None and net.n_layers > 1:
         bounds = linear_bounds_kernel(net, region)
     spec, classes = margin_specs(y, net.n_classes, region.X.dtype)
@@ -135,14 +138,22 @@ def certify_lp_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: lis
                    "closed form (no hidden layer)", cex, ())
         elif (bounds_i := finite_bounds(net, bounds, i)) is None:
             res = (np.full(classes.shape[1], np.nan), UNKNOWN,
-                   "a pre-activation bound is not finite: no triangle can be formed", None, ())
+                   f"a pre-activation bound is not finite: {unbounded_reason}", None, ())
         else:
-            res = lp_point(net, region, i, y[i], bounds_i, spec_i=spec[i], time_limit=time_limit)
+            res = solve_point(net, region, i, y[i], bounds_i, spec_i=spec[i])
         for key, v in zip(out, res):
             out[key].append(v)
-    return Certificate("lp", np.array(out["margins"]).reshape(classes.shape), classes,
+    return Certificate(method, np.array(out["margins"]).reshape(classes.shape), classes,
                        np.array(out["status"]), tuple(out["reason"]), tuple(out["cex"]),
                        tuple(tuple(s) for s in out["solver"]))
+
+
+def certify_lp_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: list | None,
+                      time_limit: float) -> Certificate:
+    """Kernel of :func:`certify_lp` (everything validated)."""
+    return certify_points(net, region, y, bounds, method="lp",
+                          solve_point=functools.partial(lp_point, time_limit=time_limit),
+                          unbounded_reason="no triangle can be formed")
 
 
 def certify_lp(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,

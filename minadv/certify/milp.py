@@ -31,6 +31,7 @@ Programming", ICLR (the big-M formulation with tight bounds); Cheng, Nührenberg
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -45,11 +46,9 @@ from .certificate import (
     Certificate,
     check_bounds,
     check_certify_inputs,
-    margin_specs,
 )
 from .input_set import InputSet
-from .linear import linear_bounds_kernel
-from .lp import check_polyhedral, closed_form_point, finite_bounds, recheck
+from .lp import certify_points, check_polyhedral, recheck
 from .network import PIECEWISE_LINEAR, Network
 from .program import SOLVER_TOL, network_program
 
@@ -112,26 +111,10 @@ def milp_point(net: Network, region: InputSet, i: int, y: int, bounds_i: list, *
 def verify_exact_kernel(net: Network, region: InputSet, y: np.ndarray, bounds: list | None,
                         time_limit: float) -> Certificate:
     """Kernel of :func:`verify_exact` (everything validated)."""
-    if bounds is None and net.n_layers > 1:
-        bounds = linear_bounds_kernel(net, region)
-    spec, classes = margin_specs(y, net.n_classes, region.X.dtype)
-    out = {"margins": [], "status": [], "reason": [], "cex": [], "solver": []}
-    for i in range(region.X.shape[0]):
-        if net.n_layers == 1:
-            m, cex = closed_form_point(net, region, i, y[i], spec[i])
-            verdict = FALSIFIED if cex is not None else VERIFIED if np.all(m > 0) else UNKNOWN
-            res = (m, verdict, "closed form (no hidden layer)", cex, ())
-        elif (bounds_i := finite_bounds(net, bounds, i)) is None:
-            res = (np.full(classes.shape[1], np.nan), UNKNOWN,
-                   "a pre-activation bound is not finite: big-M needs finite bounds", None, ())
-        else:
-            res = milp_point(net, region, i, y[i], bounds_i, spec_i=spec[i], time_limit=time_limit)
-        for key, v in zip(out, res):
-            out[key].append(v)
-    method = "closed_form" if net.n_layers == 1 else "milp"
-    return Certificate(method, np.array(out["margins"]).reshape(classes.shape), classes,
-                       np.array(out["status"]), tuple(out["reason"]), tuple(out["cex"]),
-                       tuple(tuple(s) for s in out["solver"]))
+    return certify_points(net, region, y, bounds,
+                          method="closed_form" if net.n_layers == 1 else "milp",
+                          solve_point=functools.partial(milp_point, time_limit=time_limit),
+                          unbounded_reason="big-M needs finite bounds")
 
 
 def verify_exact(model: Any, params: Any, X: Any, y: Any = None, eps: Any = None,
