@@ -38,7 +38,7 @@ def test_reference_and_solution_pass(name):
 
 @pytest.mark.parametrize("ex", CERTIFY_EXERCISES, ids=NAMES)
 def test_planted_mistakes_fail_with_their_hint(ex):
-    assert len(ex.mistakes) >= 2
+    assert len(ex.mistakes) >= 3                # with PLANTED below: >= 4 planted bugs each
     for mistake in ex.mistakes:
         res = course.check(ex.name, mistake.fn, verbose=False)
         assert not res.passed
@@ -115,7 +115,5 @@ PLANTED = {
 
 @pytest.mark.parametrize("name", NAMES)
 def test_third_planted_bug_fails(name):
-    ex = [e for e in CERTIFY_EXERCISES if e.name == name][0]
-    assert len(ex.mistakes) + 1 >= 3
     res = course.check(name, PLANTED[name], verbose=False)
     assert not res.passed

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..layers import ACTIVATIONS
+from ..layers import ACTIVATIONS, affine_forward
 from ..models import MLP, LogisticRegressionModel
 
 __all__ = ["Network", "as_network", "as_network_kernel", "check_activation",
@@ -70,7 +70,7 @@ class Network(NamedTuple):
         h = X
         with np.errstate(over="ignore", invalid="ignore"):
             for l, (W, b) in enumerate(zip(self.weights, self.biases), 1):
-                a = h @ W + b                                    # (n, n_l)
+                a, _ = affine_forward(h, W, b)                   # (n, n_l), layers.py's pair
                 h = phi(a) if l < self.n_layers else a
         return h
 
