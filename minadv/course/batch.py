@@ -134,25 +134,28 @@ def _source(path: Path) -> str:
     return notebook_source(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
 
 
-def _defines(source: str, name: str) -> bool:
+def _top_level_names(source: str) -> set:
+    """Names ``source`` binds at module level by ``def`` or plain assignment (one parse; an
+    unparsable file binds none: the child reports its syntax error)."""
     try:
         tree = parse_source(source)
     except SyntaxError:
-        return False
+        return set()
+    names = set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
-                                                for t in node.targets):
-            return True
-    return False
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
-def _answered(source: str) -> list[str]:
-    """The exercises whose function ``source`` defines at module level."""
+def _answered(defined: set) -> list[str]:
+    """The exercises whose function a file defines at module level (``defined``: its
+    :func:`_top_level_names`)."""
     from .registry import EXERCISES
 
-    return [name for name in EXERCISES if _defines(source, name)]
+    return [name for name in EXERCISES if name in defined]
 
 
 def _refused(prepared_cases, messages) -> CheckResult:
@@ -187,15 +190,16 @@ def plan_submission(sub: Submission, prepared: dict, *,
     batch calls this on the main thread only: CPython 3.11's AST conversion is not
     thread-safe (issue 106905), so no parse happens on the pool's threads."""
     sources = {f: _source(Path(f)) for f in sub.files}
+    defined = {f: _top_level_names(sources[f]) for f in sub.files}     # one parse per file
     plan: dict = {}                                     # file -> exercise names
     for name in prepared:
-        owner = next((f for f in sub.files if _defines(sources[f], name)), sub.files[0])
+        owner = next((f for f in sub.files if name in defined[f]), sub.files[0])
         plan.setdefault(owner, []).append(name)
     out, runs = StudentResult(sub.student), []
     for file, names in plan.items():
         # the minadv names any exercise answered in this file allows (a file answering
         # several exercises imports them all, whichever one is graded now)
-        allowed_anywhere = {a for n in set(names) | set(_answered(sources[file]))
+        allowed_anywhere = {a for n in set(names) | set(_answered(defined[file]))
                             for a in get_exercise(n).allowed}
         local = _local_modules(Path(file).parent) if sub.neighbours else set()
         tasks = []
