@@ -74,3 +74,13 @@ def raises_naming():
     """``raises_naming(exc, name, fn)``: ``fn()`` raises ``exc`` whose message starts with the
     argument's ``name`` (the library's voice ``"<name>: expected ..., got ..."``)."""
     return _raises_naming
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first: the files holding ``slow`` tests (one reproduction run, one run of every
+    tutorial) are collected first, the rest in their usual order.  A parallel run
+    (pytest-xdist, ``--dist loadfile``: one file per worker at a time) then starts the long
+    files at once instead of finding one of them last in the queue."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)      # stable: order kept within

@@ -259,22 +259,28 @@ def test_student_release_runs_up_to_the_first_exercise(stem, released, tmp_path,
 @pytest.mark.parametrize("stem", STUDENT_RUN)
 def test_solutions_injected_back_reproduce_the_instructor_run(stem, released, tmp_path,
                                                              monkeypatch):
+    """The release with its solution blocks put back is the instructor's program: every code
+    cell equals the instructor's cell with the two marker comment lines dropped (and every
+    other cell is untouched), so it prints what the instructor's run prints; it is executed
+    once here, every assert of the tutorial holding and its numbers printed.  (The
+    instructor's own run is made, once per session, by ``tests/test_tutorials.py``.)"""
     text = (ROOT / "tutorials" / f"{stem}.py").read_text(encoding="utf-8")
     instructor = rel.to_notebook(text, name=stem)
     student = json.loads(json.dumps(released[stem]))
     assert len(student["cells"]) == len(instructor["cells"])
     injected = 0
     for s_cell, i_cell in zip(student["cells"], instructor["cells"]):
+        assert s_cell["cell_type"] == i_cell["cell_type"]
         if s_cell["source"] != i_cell["source"]:
             assert rel.BEGIN in "".join(i_cell["source"])   # only solution cells differ
             s_cell["source"] = [line for line in i_cell["source"]
                                 if not line.strip().startswith((rel.BEGIN, rel.END))]
             injected += 1
+        code = [line for line in "".join(i_cell["source"]).splitlines()
+                if not line.strip().startswith((rel.BEGIN, rel.END))]
+        assert "".join(s_cell["source"]).splitlines() == code
     assert injected >= 2
-    runs = []
-    for nb in (student, instructor):
-        node, client = _client(nb, tmp_path, monkeypatch)
-        client.execute()                          # every assert of the tutorial holds
-        runs.append(_stdout(node))
-    assert runs[0] == runs[1]
-    assert sum(bool(text) for text in runs[0]) >= 5    # the printed numbers were compared
+    node, client = _client(student, tmp_path, monkeypatch)
+    client.execute()                              # every assert of the tutorial holds
+    printed = _stdout(node)
+    assert sum(bool(text) for text in printed) >= 5    # the numbers were printed

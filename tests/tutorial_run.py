@@ -1,9 +1,8 @@
 """Run each tutorial ONCE per test session and share what the run saw.
 
-``tests/test_tutorials.py`` (it runs without error and writes no file), ``tests/test_notebooks.py``
-(it executes as a notebook with inline figures) and the two figure tests
-(``tests/test_tutorial_figures.py``, ``tests/test_tutorial_figures_05_09.py``: labels, colour
-keys, legends, quiver sizes) all assert on the same execution, cached here per tutorial for the
+``tests/test_tutorials.py`` holds every test on these runs (it runs without error and writes no
+file; it executes as a notebook with inline figures; its figures carry labels, colour keys,
+legends, quiver sizes), all asserting on the same execution, cached here per tutorial for the
 whole pytest process (:func:`run`).
 
 How a tutorial runs:
@@ -81,7 +80,7 @@ def _mx_axes(ax, keys):
             maps.append(_mx_mappable(c))
     legend = ax.get_legend()
     return {
-        # what tests/test_tutorial_figures.py reads (tutorials 00-04)
+        # what the figure tests of tutorials 00-04 and 10 read
         "is_colorbar": hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>",
         "own_xlabel": ax.get_xlabel(), "own_ylabel": ax.get_ylabel(),
         "center_title": ax.get_title(),
@@ -90,7 +89,7 @@ def _mx_axes(ax, keys):
                                  for a in mapped),
         "legend_loc": None if legend is None else legend._loc,
         "visible": ax.get_visible() and ax.axison,
-        # what tests/test_tutorial_figures_05_09.py reads
+        # what the figure tests of tutorials 05-09 read
         "colorbar": hasattr(ax, "_colorbar"),
         "xlabel": _mx_label(ax, "x"), "ylabel": _mx_label(ax, "y"),
         "title": " ".join(ax.get_title(loc) for loc in ("left", "center", "right")).strip(),
