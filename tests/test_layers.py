@@ -9,6 +9,7 @@ import pytest
 
 from minadv import layers
 from minadv.gradcheck import numerical_directional_derivative, numerical_gradient, rel_error
+from minadv.layers import dropout_backward, dropout_forward
 from minadv.models import MLP, LogisticRegressionModel, Model
 from minadv.params import flatten
 
@@ -120,3 +121,54 @@ def test_models_satisfy_the_protocol():
     assert isinstance(MLP([3, 2]), Model)
     assert isinstance(LogisticRegressionModel(3), Model)
     assert not isinstance(object(), Model)
+
+
+# ------------------------------------------------------------------- dropout (inverted)
+def test_forward_backward_exact_values():
+    x = np.array([[1.0, -2.0, 3.0, 4.0]])
+    out, cache = dropout_forward(x, 0.5, rng=0)
+    keep = cache != 0
+    # kept units are doubled (1 / (1 - 0.5)), dropped ones are 0
+    np.testing.assert_array_equal(out, np.where(keep, 2 * x, 0.0))
+    dout = np.array([[10.0, 20.0, 30.0, 40.0]])
+    np.testing.assert_array_equal(dropout_backward(dout, cache), np.where(keep, 2 * dout, 0.0))
+
+
+def test_inverted_scaling_keeps_the_mean():
+    x = np.full((200_000,), 3.0)
+    out, cache = dropout_forward(x, 0.3, rng=1)
+    # E[out] = x: the mean of 200 000 draws is within 5 standard errors of 3.0
+    se = 3.0 * np.sqrt(0.3 / 0.7) / np.sqrt(x.size)
+    assert abs(out.mean() - 3.0) < 5 * se
+    assert set(np.unique(out).tolist()) == {0.0, 3.0 / 0.7}
+    assert abs((cache == 0).mean() - 0.3) < 5 * np.sqrt(0.3 * 0.7 / x.size)
+
+
+@pytest.mark.parametrize("kwargs", [{"rate": 0.0}, {"rate": 0.5, "train": False}],
+                         ids=["rate0", "eval"])
+def test_evaluation_mode_is_the_identity(kwargs):
+    x = np.arange(6.0).reshape(2, 3)
+    out, cache = dropout_forward(x, rng=0, **kwargs)
+    assert out is x and cache is None
+    dout = np.ones_like(x)
+    assert dropout_backward(dout, cache) is dout
+
+
+def test_dtype_kept_and_seeded():
+    x = np.ones((3, 5), dtype=np.float32)
+    a, _ = dropout_forward(x, 0.25, rng=7)
+    b, _ = dropout_forward(x, 0.25, rng=7)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("rate, exc", [(1.0, ValueError), (-0.1, ValueError),
+                                       ("0.5", TypeError), (np.nan, ValueError)])
+def test_bad_rate(rate, exc):
+    with pytest.raises(exc, match="rate"):
+        dropout_forward(np.ones(3), rate, rng=0)
+
+
+def test_bad_train_flag():
+    with pytest.raises(TypeError, match="train"):
+        dropout_forward(np.ones(3), 0.5, rng=0, train=1)

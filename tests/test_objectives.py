@@ -4,18 +4,24 @@ import numpy as np
 import pytest
 
 from minadv.attacks.steepest import steepest_ascent
+from minadv.gradcheck import rel_error
+from minadv.layers import dropout_mask
 from minadv.models import MLP, LogisticRegressionModel
+from minadv.optim import sgd
 from minadv.robust_logistic import robust_logistic_grad, robust_logistic_loss
 from minadv.training import (
     ERM,
     OBJECTIVES,
     Batch,
+    DropoutObjective,
     ExactRobustObjective,
     FGSMObjective,
     PGDObjective,
     RandomPerturbationObjective,
     ShahamObjective,
     VATObjective,
+    evaluate,
+    fit,
     make_objective,
 )
 
@@ -244,3 +250,78 @@ def test_exact_robust_refuses_an_mlp_and_make_objective_refuses_unknowns():
         make_objective("mart")                 # an objective minadv does not have
     with pytest.raises(ValueError, match="unknown hyper-parameters"):
         make_objective("erm", eps=0.1)
+
+
+# ------------------------------------------------- dropout (fixed masks: a deterministic loss)
+def _dropout_problem(activation, seed=0):
+    rng = np.random.default_rng(seed)
+    model = MLP([5, 7, 6, 3], activation=activation)
+    params = model.init_params(rng=seed)
+    X, y = rng.normal(size=(8, 5)), rng.integers(0, 3, 8)
+    masks = [dropout_mask((8, k), 0.4, rng) for k in (7, 6)]
+    return model, params, X, y, masks
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softplus", "relu"])
+def test_gradient_matches_finite_differences_with_a_fixed_mask(activation):
+    model, params, X, y, _ = _dropout_problem(activation)
+    objective = DropoutObjective(rate=0.4, l2=1e-2)
+    # the same seed draws the same masks at every call: a fixed-mask loss
+    loss_grads = lambda: objective(model, params, Batch(X, y), np.random.default_rng(11))  # noqa: E731
+    _, grads = loss_grads()
+    h = 1e-6
+    for key, p in params.items():
+        num = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + h
+            up = loss_grads()[0]
+            p[idx] = old - h
+            down = loss_grads()[0]
+            p[idx] = old
+            num[idx] = (up - down) / (2 * h)
+        assert rel_error(grads[key], num) <= 1e-7, key
+
+
+def test_masks_of_ones_give_the_model_loss_and_grads():
+    model, params, X, y, _ = _dropout_problem("tanh")
+    ones = [np.ones((8, k)) for k in model.hidden_sizes]
+    z, cache = model.forward(params, X, masks=ones)
+    losses, dz = model.output.nll(z, y)
+    grads, _ = model.backward(params, cache, dz / X.shape[0], input_grad=False)
+    ref = model.loss_and_grads(params, X, y)
+    assert float(np.mean(losses)) == pytest.approx(ref.loss, rel=1e-14)
+    for k in params:
+        np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-12, atol=1e-15)
+
+
+def test_masks_are_what_the_textbook_loop_applies():
+    """The masked forward equals the plain loop with ``h_l ⊙ m_l`` written out."""
+    model, params, X, y, masks = _dropout_problem("softplus")
+    z, _ = model.forward(params, X, masks=masks)
+    h = X
+    for l in (1, 2):
+        h = np.logaddexp(0.0, h @ params[f"W{l}"] + params[f"b{l}"]) * masks[l - 1]
+    np.testing.assert_allclose(z, h @ params["W3"] + params["b3"], rtol=1e-13)
+
+
+def test_objective_rate_zero_is_erm_and_registry():
+    model, params, X, y, _ = _dropout_problem("relu")
+    batch = Batch(X, y)
+    a = DropoutObjective(rate=0.0)(model, params, batch, np.random.default_rng(0))
+    b = ERM()(model, params, batch, np.random.default_rng(0))
+    assert a[0] == pytest.approx(b[0], rel=1e-14)
+    assert make_objective("dropout", rate=0.25) == DropoutObjective(rate=0.25)
+
+
+def test_objective_trains_and_refuses_linear_models():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = MLP([4, 32, 2], activation="relu")
+    res = fit(model, model.init_params(rng=0), DropoutObjective(rate=0.3), X, y,
+              optimizer=sgd(0.1, momentum=0.9), epochs=40, batch_size=32, rng=0, verbose=0)
+    assert evaluate(model, res.params, X, y)["accuracy"] > 0.9
+    with pytest.raises(TypeError, match="dropout: needs a model with hidden layers"):
+        fit(LogisticRegressionModel(4), LogisticRegressionModel(4).init_params(),
+            DropoutObjective(), X, y, optimizer=sgd(0.1), epochs=1, rng=0, verbose=0)

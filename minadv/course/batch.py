@@ -188,7 +188,7 @@ def plan_submission(sub: Submission, prepared: dict, *,
 
     What is judged (:func:`~minadv.course.imports.refusals`) and run is the same cut.  The
     batch calls this on the main thread only: CPython 3.11's AST conversion is not
-    thread-safe (issue 106905), so no parse happens on the pool's threads."""
+    thread-safe (CPython issue gh-106905), so no parse happens on the pool's threads."""
     sources = {f: _source(Path(f)) for f in sub.files}
     defined = {f: _top_level_names(sources[f]) for f in sub.files}     # one parse per file
     plan: dict = {}                                     # file -> exercise names

@@ -165,7 +165,7 @@ def local_entropy_gradient(x, grid, f_grid, gamma):
 # Tutorials 05-09 (one section, kept together).  ``vat_kl_backward`` is the library's
 # ``kl_divergence``; ``generator_loss_and_grads`` runs the library's MLP kernels; the three
 # plain ones are tested against the library paths they mirror in
-# ``tests/test_course_exercises_05_09.py`` (``pgd`` from a given start, ``robustness_curve``,
+# ``tests/test_course_tutorial_cases_b.py`` (``pgd`` from a given start, ``robustness_curve``,
 # ``random_direction``).
 # ============================================================================================
 __all__ += [
