@@ -281,10 +281,11 @@ def _notes(runs, curve) -> list:
 CERTIFIED_DIGITS = Protocol(
     "certified-digits", "Interval, linear, LP and exact verification on digits: IBP training "
     "makes interval bounds certify; randomized smoothing trades accuracy for radius", PAPER,
-    "Gowal et al. Table 3 (MNIST, ε = 0.1): IBP training reaches 2.23 % verified error, where "
-    "interval bounds of a normally or adversarially trained net verify almost nothing; Wong & "
-    "Kolter §2–3: the LP relaxation is a sound but loose bound between interval bounds and the "
-    "exact answer; Cohen et al. §4 (certified accuracy vs L2 radius for σ = 0.12 … 1.0): a "
+    "Gowal et al. (abstract, Table 3; MNIST, ε = 0.1): IBP training reaches 2.23 % verified "
+    "error; the interval bound is weak for a net not trained with it, and the right loss and "
+    "schedule make the net adapt so that it is tight. Wong & Kolter: the LP (convex outer "
+    "polytope) relaxation certifies soundly, between interval bounds and the exact answer. "
+    "Cohen et al. §4 (certified accuracy vs L2 radius for σ = 0.12 … 1.0): a "
     "larger σ certifies larger radii at the cost of accuracy at small radii.", DIGITS,
     certified_repeat, certified_judge,
     {"soundness": ("<=", 0.0, "docs/theory.md eq. (17.0): with shared pre-activation bounds "
@@ -297,7 +298,7 @@ CERTIFIED_DIGITS = Protocol(
                             "digits, where ε = 0.1 is relatively larger (module notes), "
                             "cannot be expected to reach that level; > 0.3 asks for a third "
                             "of the paper's gain (set before any run)."),
-     "ibp_tight": (">", 0.0, "Gowal et al. §3–4: a net trained with IBP adapts so that its "
+     "ibp_tight": (">", 0.0, "Gowal et al. (abstract): a net trained with IBP adapts so that its "
                              "interval bound is tight, a PGD-trained net does not; the gap "
                              "exact − IBP-certified is the bound's looseness, and the claim "
                              "is the ordering of the paired gaps (threshold 0)."),
