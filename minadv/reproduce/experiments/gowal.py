@@ -16,14 +16,15 @@ verified on the first 25 test points of the repeat's split at L∞ ε = 0.1 insi
 * the exact answer.  The sandwich (``docs/theory.md`` eq. (17.0)) decides every point that the
   LP certifies (robust) or PGD breaks (not robust); the MILP (:func:`~minadv.certify.verify_exact`)
   is solved for the others only, the points on which the attack and the relaxation disagree.
-  That is where the exact answer is needed, and it keeps a repeat within a few seconds (the MILP
-  costs ≈ 0.3 s per point on the ERM net).
+  That is where the exact answer is needed, and it keeps a repeat within a few seconds (on
+  the ERM net the MILP costs ≈ 0.4 s per point on average, up to about 1 s on the undecided
+  points).
 
 Randomized smoothing (Cohen et al.) is measured on three more nets of the same shape, trained
-with Gaussian noise of the certification's σ ∈ {0.12, 0.25, 0.5} added to the inputs (Cohen et
-al. §4: "train with noise at the level used to certify"); CERTIFY with ``n0 = 100``,
-``n = 1000``, α = 0.001 on the first 100 test points gives the certified accuracy at each L2
-radius (correct and certified at that radius).  With n = 1000 and α = 0.001 the largest radius
+with Gaussian noise of the certification's σ ∈ {0.12, 0.25, 0.5} added to the inputs (as in
+Cohen et al. §4, each base net is trained with the noise it is certified with); CERTIFY with
+``n0 = 100``, ``n = 1000``, α = 0.001 on the first 100 test points gives the certified accuracy
+at each L2 radius (correct and certified at that radius).  With n = 1000 and α = 0.001 the largest radius
 CERTIFY can return is ``σ Φ⁻¹(α^{1/n}) = 2.46 σ`` (0.30 for σ = 0.12).
 """
 
