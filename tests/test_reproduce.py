@@ -112,8 +112,8 @@ def test_repeat_streams_are_independent_deterministic_and_prefixes():
 
 # ----------------------------------------------------------------------------- registry
 def test_every_experiment_is_registered_with_paper_data_and_spec():
-    assert len(EXPERIMENTS) == 14
-    assert sum(name.endswith("-digits") for name in EXPERIMENTS) == 6
+    assert len(EXPERIMENTS) == 15
+    assert sum(name.endswith("-digits") for name in EXPERIMENTS) == 7
     for name, p in EXPERIMENTS.items():
         assert isinstance(p, Protocol) and p.name == name
         assert p.paper and p.data and p.statement and callable(p.repeat) and callable(p.judge)
@@ -272,3 +272,78 @@ def test_figure_text_is_at_least_10_px():
         assert t.get_fontsize() * fig.dpi / 72 >= 10, t.get_text()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "claim" in labels                                 # the threshold is drawn
+
+
+# ----------------------------------------------------------------------------- certified-digits
+def _certified_run(gap=0.08, reach=-0.1, violations=0):
+    """One repeat's measurements in the layout of ``certified_repeat`` (synthetic numbers)."""
+    from minadv.reproduce.experiments import gowal
+
+    share = {"ERM": dict(PGD=0.32, exact=0.28, LP=0.28 - gap, linear=0.28 - gap, IBP=0.0),
+             "PGD-trained": dict(PGD=0.72, exact=0.72, LP=0.68, linear=0.68, IBP=0.0),
+             "IBP-trained": dict(PGD=0.72, exact=0.72, LP=0.72, linear=0.72, IBP=0.68)}
+    curves = {s: np.linspace(0.95 - s / 2, 0.0, gowal.RADII.size) for s in gowal.SIGMAS}
+    curves[0.5][gowal.RADII == 0.5] = curves[0.25][gowal.RADII == 0.5] + reach
+    return {"share": share, "misses": dict.fromkeys(gowal.NETS, 1),
+            "milp": dict.fromkeys(gowal.NETS, (2, 0)), "violations": violations,
+            "clean": {**dict.fromkeys(gowal.NETS, 0.95),
+                      **{f"σ = {s}": 0.95 for s in gowal.SIGMAS}}, "curves": curves}
+
+
+def test_certified_digits_judge_on_synthetic_measurements():
+    from minadv.reproduce.experiments.gowal import certified_judge
+
+    runs = [_certified_run(gap) for gap in (0.06, 0.08, 0.10)]
+    exp = certified_judge(runs)
+    verdicts = {c.claim.split(":")[0]: c.verdict for c in exp.checks}
+    assert [c.verdict for c in exp.checks] == ["reproduced"] * 5 + ["not reproduced"], verdicts
+    assert exp.checks[3].mean == pytest.approx(0.08)          # exact − LP of the ERM net
+    assert exp.checks[5].mean == pytest.approx(-0.1)          # σ = 0.5 − σ = 0.25 at r = 0.5
+    assert exp.verdict == "not reproduced" and exp.repeats == 3
+    assert "95 % CI" in exp.header and exp.data["kind"] == "bars"
+    assert len(exp.rows) == 3 * 7 + 3 * 5
+    bad = certified_judge(runs[:2] + [_certified_run(violations=1)])
+    assert bad.checks[0].verdict == "not reproduced" and bad.checks[0].mean == 1
+
+
+def test_certified_digits_counts_each_broken_inclusion():
+    from minadv.reproduce.experiments.gowal import violations
+
+    ok = {"PGD": np.array([1, 1, 0, 0], bool), "LP": np.array([1, 0, 0, 0], bool),
+          "linear": np.array([1, 0, 0, 0], bool), "IBP": np.array([0, 0, 0, 0], bool)}
+    assert violations(ok) == 0
+    assert violations({**ok, "IBP": np.array([0, 1, 0, 0], bool)}) == 1   # IBP ⊄ LP
+    assert violations({**ok, "linear": np.array([1, 1, 1, 0], bool)}) == 2
+    assert violations({**ok, "LP": np.array([1, 0, 1, 0], bool),          # LP ⊄ PGD-robust
+                       "linear": np.array([1, 0, 1, 0], bool)}) == 1
+
+
+def test_certified_curve_counts_correct_and_certified_points():
+    from minadv.certify import SmoothedCertificate
+    from minadv.reproduce.experiments.gowal import RADII, certified_curve
+
+    cert = SmoothedCertificate(prediction=np.array([0, 1, -1, 2]),
+                               radius=np.array([0.3, 0.0, 0.0, 1.0]), p_lower=np.zeros(4),
+                               counts=np.zeros(4))
+    curve = certified_curve(cert, np.array([0, 1, 2, 1]))   # correct: rows 0 and 1
+    assert curve[0] == 0.5                                  # radius 0: correct, not abstaining
+    assert curve[RADII == 0.25] == 0.25 and curve[RADII == 0.375] == 0.0
+
+
+def test_gaussian_noise_objective_is_erm_at_the_noised_input():
+    from minadv.models import MLP
+    from minadv.reproduce.experiments.gowal import GaussianNoiseObjective
+    from minadv.training.objectives import Batch
+
+    model = MLP([3, 4, 2])
+    params = model.init_params(rng=0)
+    X, y = np.random.default_rng(1).random((5, 3)), np.array([0, 1, 1, 0, 1])
+    loss, grads = GaussianNoiseObjective(sigma=0.5)(model, params, Batch(X, y),
+                                                    np.random.default_rng(2))
+    noisy = X + 0.5 * np.random.default_rng(2).standard_normal(X.shape)
+    ref = model.loss_and_grads_kernel(params, noisy, y, input_grad=False, l2=0.0)
+    assert loss == pytest.approx(ref.loss, rel=1e-12)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-12)
+    with pytest.raises(ValueError, match="sigma"):
+        GaussianNoiseObjective(sigma=0.0).validate(model)

@@ -8,13 +8,13 @@ the order of :data:`MODULES`.
 
 from __future__ import annotations
 
-from . import goodfellow, kanai, madry, miyato, pearlmutter, shaham, yamada
+from . import goodfellow, gowal, kanai, madry, miyato, pearlmutter, shaham, yamada
 
 __all__ = ["MODULES", "ORDER"]
 
-MODULES = (pearlmutter, yamada, kanai, goodfellow, shaham, madry, miyato)
+MODULES = (pearlmutter, yamada, kanai, goodfellow, shaham, madry, miyato, gowal)
 
 #: the report's order: the synthetic reproductions, then the digits
 ORDER = ("gradcheck", "sharpness", "sharpness-mlp", "smoothness", "goodfellow", "shaham",
          "madry", "vat", "goodfellow-digits", "shaham-digits", "madry-digits", "vat-digits",
-         "yamada-digits", "kanai-digits")
+         "yamada-digits", "kanai-digits", "certified-digits")
