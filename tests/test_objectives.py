@@ -16,6 +16,7 @@ from minadv.training import (
     DropoutObjective,
     ExactRobustObjective,
     FGSMObjective,
+    GaussianNoiseObjective,
     PGDObjective,
     RandomPerturbationObjective,
     ShahamObjective,
@@ -325,3 +326,19 @@ def test_objective_trains_and_refuses_linear_models():
     with pytest.raises(TypeError, match="dropout: needs a model with hidden layers"):
         fit(LogisticRegressionModel(4), LogisticRegressionModel(4).init_params(),
             DropoutObjective(), X, y, optimizer=sgd(0.1), epochs=1, rng=0, verbose=0)
+
+
+# ------------------------------------------------------------------------ Gaussian noise
+def test_gaussian_noise_objective_is_erm_at_the_noised_input():
+    model = MLP([3, 4, 2])
+    params = model.init_params(rng=0)
+    X, y = np.random.default_rng(1).random((5, 3)), np.array([0, 1, 1, 0, 1])
+    loss, grads = GaussianNoiseObjective(sigma=0.5)(model, params, Batch(X, y),
+                                                    np.random.default_rng(2))
+    noisy = X + 0.5 * np.random.default_rng(2).standard_normal(X.shape)
+    ref = model.loss_and_grads_kernel(params, noisy, y, input_grad=False, l2=0.0)
+    assert loss == pytest.approx(ref.loss, rel=1e-12)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-12)
+    with pytest.raises(ValueError, match="sigma"):
+        GaussianNoiseObjective(sigma=0.0).validate(model)

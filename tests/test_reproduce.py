@@ -328,22 +328,3 @@ def test_certified_curve_counts_correct_and_certified_points():
     curve = certified_curve(cert, np.array([0, 1, 2, 1]))   # correct: rows 0 and 1
     assert curve[0] == 0.5                                  # radius 0: correct, not abstaining
     assert curve[RADII == 0.25] == 0.25 and curve[RADII == 0.375] == 0.0
-
-
-def test_gaussian_noise_objective_is_erm_at_the_noised_input():
-    from minadv.models import MLP
-    from minadv.reproduce.experiments.gowal import GaussianNoiseObjective
-    from minadv.training.objectives import Batch
-
-    model = MLP([3, 4, 2])
-    params = model.init_params(rng=0)
-    X, y = np.random.default_rng(1).random((5, 3)), np.array([0, 1, 1, 0, 1])
-    loss, grads = GaussianNoiseObjective(sigma=0.5)(model, params, Batch(X, y),
-                                                    np.random.default_rng(2))
-    noisy = X + 0.5 * np.random.default_rng(2).standard_normal(X.shape)
-    ref = model.loss_and_grads_kernel(params, noisy, y, input_grad=False, l2=0.0)
-    assert loss == pytest.approx(ref.loss, rel=1e-12)
-    for k in grads:
-        np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-12)
-    with pytest.raises(ValueError, match="sigma"):
-        GaussianNoiseObjective(sigma=0.0).validate(model)

@@ -1,5 +1,5 @@
-"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT, dropout, IBP, TRADES),
-one loop.
+"""Training: objectives (ERM, FGSM, Shaham, PGD, exact robust, VAT, RPT, dropout, IBP, TRADES,
+Gaussian noise), one loop.
 
 Adversarial training and VAT are *objectives* ``(model, params, batch, rng) -> (loss, grads)``
 passed to :func:`fit` together with a pure optimizer from :mod:`minadv.optim`.
@@ -13,6 +13,7 @@ from .objectives import (
     DropoutObjective,
     ExactRobustObjective,
     FGSMObjective,
+    GaussianNoiseObjective,
     IBPObjective,
     Objective,
     PGDObjective,
@@ -27,6 +28,6 @@ __all__ = [
     "fit", "evaluate", "evaluate_kernel", "EarlyStopping", "FitResult", "Batch", "Objective", "ERM",
     "FGSMObjective", "ShahamObjective", "PGDObjective", "ExactRobustObjective",
     "VATObjective", "RandomPerturbationObjective", "DropoutObjective", "IBPObjective",
-    "TRADESObjective", "OBJECTIVES",
+    "TRADESObjective", "GaussianNoiseObjective", "OBJECTIVES",
     "make_objective",
 ]

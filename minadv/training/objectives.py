@@ -56,6 +56,7 @@ __all__ = [
     "VATObjective",
     "RandomPerturbationObjective",
     "DropoutObjective",
+    "GaussianNoiseObjective",
     "OBJECTIVES",
     "make_objective",
     "IBPObjective",
@@ -667,6 +668,42 @@ class TRADESObjective(Objective):
                                      beta=float(self.beta), l2=self.l2)
 
 
+# ------------------------------------------------------------------------ Gaussian noise
+@dataclasses.dataclass(frozen=True)
+class GaussianNoiseObjective(Objective):
+    r"""Gaussian-noise training (Cohen et al. 2019, §4: the base classifier of randomized
+    smoothing is trained on noised inputs): the loss at Gaussian-noised inputs.
+
+    .. math::
+        \frac1B \sum_i \ell\big(f(x_i + \sigma\,\delta_i), y_i\big) + \tfrac12\,l2\,\sum\|W\|^2,
+        \qquad \delta_i \sim \mathcal N(0, I),
+
+    a fresh draw of ``δ`` from the training stream ``rng`` at every step; no clipping to a box
+    (the smoothed classifier adds unclipped noise too).
+
+    Parameters
+    ----------
+    sigma : float > 0
+        Noise level σ (the σ used to certify).
+    l2 : float >= 0
+        L2 penalty ``½·l2·Σ‖W‖²`` (biases unpenalized).
+    """
+
+    sigma: float = 0.25
+    l2: float = 0.0
+    name: ClassVar[str] = "gaussian_noise"
+
+    def validate(self, model: Model) -> None:
+        super().validate(model)
+        check_scalar(self.sigma, "sigma", low=0.0, low_inclusive=False)
+
+    def __call__(self, model: Model, params: Params, batch: Batch, rng: Any):
+        noise = rng.standard_normal(batch.X.shape).astype(batch.X.dtype, copy=False)  # (B, d)
+        out = model.loss_and_grads_kernel(params, batch.X + self.sigma * noise, batch.y,
+                                          input_grad=False, l2=self.l2)
+        return out.loss, out.grads
+
+
 OBJECTIVES = {
     "erm": ERM,
     "fgsm": FGSMObjective,
@@ -678,6 +715,7 @@ OBJECTIVES = {
     "dropout": DropoutObjective,
     "ibp": IBPObjective,
     "trades": TRADESObjective,
+    "gaussian_noise": GaussianNoiseObjective,
 }
 
 

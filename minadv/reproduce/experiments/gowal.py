@@ -30,12 +30,8 @@ CERTIFY can return is ``σ Φ⁻¹(α^{1/n}) = 2.46 σ`` (0.30 for σ = 0.12).
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
-
 import numpy as np
 
-from ..._validation import check_scalar
 from ...attacks import pgd
 from ...certify import (
     UNKNOWN,
@@ -48,12 +44,11 @@ from ...certify import (
 )
 from ...models import MLP
 from ...optim import adam
-from ...training import ERM, IBPObjective, PGDObjective, fit
-from ...training.objectives import Objective
+from ...training import ERM, GaussianNoiseObjective, IBPObjective, PGDObjective, fit
 from ..base import Experiment, Protocol, ci_bounds, make_check, mean_ci, spec_text
 from .common import BOX, DIGITS, digits_split
 
-__all__ = ["PROTOCOLS", "GaussianNoiseObjective", "verify_points"]
+__all__ = ["PROTOCOLS", "verify_points"]
 
 PAPER = "Gowal et al. 2018 (1810.12715); Wong & Kolter 2018 (1711.00851); Cohen et al. 2019 " \
         "(1902.02918)"
@@ -70,39 +65,6 @@ NETS = ("ERM", "PGD-trained", "IBP-trained")
 METHODS = ("PGD", "exact", "LP", "linear", "IBP")
 LABELS = {"PGD": "PGD-50×3 robust", "exact": "exactly robust", "LP": "LP-certified",
           "linear": "linear-certified", "IBP": "IBP-certified"}
-
-
-@dataclasses.dataclass(frozen=True)
-class GaussianNoiseObjective(Objective):
-    r"""Cohen et al.'s training of the base classifier: the loss at Gaussian-noised inputs.
-
-    .. math::
-        \frac1B \sum_i \ell\big(f(x_i + \sigma\,\delta_i), y_i\big) + \tfrac12\,l2\,\sum\|W\|^2,
-        \qquad \delta_i \sim \mathcal N(0, I),
-
-    a fresh draw of ``δ`` from the training stream ``rng`` at every step; no clipping to a box
-    (the smoothed classifier adds unclipped noise too).
-
-    Parameters
-    ----------
-    sigma : float > 0
-        Noise level σ (the σ used to certify).
-    l2 : float >= 0
-    """
-
-    sigma: float = 0.25
-    l2: float = 0.0
-    name: ClassVar[str] = "gaussian_noise"
-
-    def validate(self, model) -> None:
-        super().validate(model)
-        check_scalar(self.sigma, "sigma", low=0.0, low_inclusive=False)
-
-    def __call__(self, model, params, batch, rng):
-        noise = rng.standard_normal(batch.X.shape).astype(batch.X.dtype, copy=False)  # (B, d)
-        out = model.loss_and_grads_kernel(params, batch.X + self.sigma * noise, batch.y,
-                                          input_grad=False, l2=self.l2)
-        return out.loss, out.grads
 
 
 def verify_points(model, params, X, y, *, rng) -> dict:
