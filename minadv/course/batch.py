@@ -36,7 +36,7 @@ from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, prepare_cases, run_su
 from .registry import get_exercise
 
 __all__ = ["GRADER_SEED", "Submission", "StudentResult", "discover", "discover_names",
-           "notebook_source", "notebook_source_text", "grade_submission", "grade_students",
+           "notebook_source", "notebook_source_text", "grade_students",
            "write_gradebook", "gradescope_results", "write_gradescope", "default_jobs",
            "plan_submission", "run_children", "ChildRun"]
 
@@ -231,15 +231,6 @@ def run_children(out: StudentResult, runs: list, prepared: dict, *, timeout=DEFA
                 memory_mb=memory_mb, allowed=run.allowed, allow_imports=allow_imports))
     out.results = {name: out.results[name] for name in prepared}   # course order
     return out
-
-
-def grade_submission(sub: Submission, prepared: dict, *, timeout=DEFAULT_TIMEOUT,
-                     memory_mb=DEFAULT_MEMORY_MB, allow_imports=False) -> StudentResult:
-    """Grade one student on the prepared exercises (see :func:`prepare_cases`):
-    :func:`plan_submission`, then :func:`run_children`."""
-    out, runs = plan_submission(sub, prepared, allow_imports=allow_imports)
-    return run_children(out, runs, prepared, timeout=timeout, memory_mb=memory_mb,
-                        allow_imports=allow_imports)
 
 
 def _definitions(source, graded, allowed, local, allow_imports) -> str:
