@@ -153,7 +153,10 @@ def _sections(path):
     """Experiment name -> its section of REPORT.md without timing lines."""
     text = "\n".join(_without_timings(path))
     parts = re.split(r"^## `([\w-]+)`:", text, flags=re.M)
-    return {name: body.split('<a id="')[0] for name, body in zip(parts[1::2], parts[2::2])}
+    # a section's text up to the next anchor, without the blank lines that separate it from
+    # the next section (the last section of a report has none)
+    return {name: body.split('<a id="')[0].rstrip() for name, body in zip(parts[1::2],
+                                                                          parts[2::2])}
 
 
 def test_same_seed_gives_the_same_sections_and_figures(full, cheap):
