@@ -268,8 +268,9 @@ CERTIFIED_DIGITS = Protocol(
      "relaxation_gap": (">", 0.0, "Wong & Kolter (and docs/theory.md §17.4): the LP is a "
                                   "lower bound on the exact margin, so exact − LP ≥ 0 always; "
                                   "the claim is that on a normally trained net it is strictly "
-                                  "loose, a positive mean gap (threshold 0; the issue's probe "
-                                  "on a 64-64-10 net found 16 vs 6 of 30 points)."),
+                                  "loose, a positive mean gap (threshold 0; a first probe on "
+                                  "an ERM 64-64-10 net found 16 exactly robust vs 6 "
+                                  "LP-certified of 30 points)."),
      "sigma_cost": (">", 0.0, "Cohen et al. §4: the curve of the smallest σ starts highest "
                               "at radius 0; the claim is the sign of the paired difference "
                               "(threshold 0)."),
