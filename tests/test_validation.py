@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minadv._validation import as_generator, check_norm, check_scalar
+from minadv._validation import all_finite, as_generator, check_norm, check_scalar
 from minadv.models import MLP, LogisticRegressionModel
 from minadv.params import unflatten
 
@@ -169,3 +169,21 @@ def test_check_scalar_accepts_a_zero_d_array_and_read_idx_a_path(tmp_path):
     path = tmp_path / "x.idx"
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 3) + bytes([1, 2, 3]))
     np.testing.assert_array_equal(read_idx(path), [1, 2, 3])          # a pathlib.Path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_agrees_with_isfinite(dtype):
+    """The dot-product screen of ``all_finite`` decides exactly as ``isfinite(a).all()``, also
+    where the dot overflows (large finite entries) and for NaN, ±inf, empty, 0-d and strided
+    arrays."""
+    big = np.sqrt(np.finfo(dtype).max)                   # big² overflows the dot: the fallback
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((6, 5)).astype(dtype)
+    cases = [base, base[:, ::2], base.T, np.zeros((0, 3), dtype), np.asarray(2.0, dtype),
+             np.full((3, 3), big, dtype), np.finfo(dtype).smallest_subnormal * base]
+    for value in (np.nan, np.inf, -np.inf):
+        bad = base.copy()
+        bad[4, 1] = value
+        cases += [bad, bad[:, ::2], bad.T]
+    for a in cases:
+        assert all_finite(a) is bool(np.isfinite(a).all())

@@ -30,7 +30,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import as_generator, check_int, check_labels, check_scalar, describe
+from .._validation import (
+    all_finite,
+    as_generator,
+    check_int,
+    check_labels,
+    check_scalar,
+    describe,
+)
 from ..attacks.box import outside_box
 from ..optim.base import apply_updates
 from ..params import Params, tree_copy
@@ -333,12 +340,10 @@ def _check_unlabeled(model, objective, X_unlabeled, unlabeled_batch_size, batch_
 
 
 def _first_non_finite(params: Params) -> str | None:
-    """Name of the first parameter holding NaN or inf, else None.
-
-    ``v·v`` is a sum of non-negative squares, so it is finite exactly when every entry is
-    finite, unless it overflows: one BLAS dot per array screens, ``isfinite`` confirms."""
+    """Name of the first parameter holding NaN or inf, else None (one BLAS dot per array,
+    :func:`~minadv._validation.all_finite`)."""
     for k, v in params.items():
-        if not math.isfinite(np.vdot(v, v)) and not np.isfinite(v).all():
+        if not all_finite(v):
             return k
     return None
 

@@ -121,8 +121,9 @@ class ERM(Objective):
 # -------------------------------------------------------------------------------- one step
 def _one_step_example(X, gx, eps, norm, lo, hi):
     """``clip(x + eps · steepest-ascent direction of gx)`` (the attack-kernel call)."""
-    delta = steepest_ascent_kernel(gx, eps, norm, out=gx)  # gx is not needed any more
-    return _clip(X + delta, lo, hi)
+    x_adv = steepest_ascent_kernel(gx, eps, norm)          # delta, (B, d), a new array
+    x_adv += X                                             # delta + x in delta's memory
+    return _clip(x_adv, lo, hi)
 
 
 def _one_step(model: Model, params: Params, X, y, *, eps, norm, clean_weight, lo, hi):
