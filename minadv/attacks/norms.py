@@ -45,7 +45,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- norms
 def _max_abs_exponents(A: np.ndarray) -> np.ndarray:
     """``(n, 1)`` exponents ``e`` with ``max_i |A_i| = f 2^e``, ``f`` in [0.5, 1) (0 for zero rows)."""
-    _, e = np.frexp(np.abs(A).max(axis=1, keepdims=True))        # (n, 1) int
+    _, e = np.frexp(np.max(np.abs(A), axis=1, keepdims=True))    # (n, 1) int
     return e
 
 
@@ -107,7 +107,7 @@ def unit_rows_kernel(A: np.ndarray, out: np.ndarray | None = None,
     where ``||A||`` neither under- nor overflows this is bitwise ``A (length / ||A||)``.
     """
     S, norms, _ = _scaled_rows(A, out=out)
-    np.maximum(norms, 0.5, out=norms)      # a zero row (norm 0) -> zero vector; others are >= 1/2
+    norms[norms == 0] = 1                                        # zero row -> zero vector
     S *= np.divide(length, norms, dtype=A.dtype)[:, None]        # (n, 1)
     return S
 
