@@ -71,7 +71,7 @@ def _count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``minadv grade``."""
     from .batch import GRADER_SEED
-    from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+    from .isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, LOAD_TIMEOUT
 
     p = _Parser(prog="minadv grade", description="Grade course exercises in isolated "
                 "interpreters: one file (NAME FILE) or a class (--batch).",
@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_count, default=GRADER_SEED, metavar="N",
                    help=f"seed of the random cases (default {GRADER_SEED})")
     p.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT, metavar="S",
-                   help=f"seconds per case (default {DEFAULT_TIMEOUT:g})")
+                   help=f"seconds per case (default {DEFAULT_TIMEOUT:g}; loading the file may take "
+                        f"max(S, {LOAD_TIMEOUT:g}))")
     p.add_argument("--memory", type=_positive, default=DEFAULT_MEMORY_MB, metavar="MB",
                    help=f"memory cap of the child in MB (default {DEFAULT_MEMORY_MB}; POSIX)")
     p.add_argument("--allow-imports", action="store_true",

@@ -13,7 +13,9 @@ reaches it: the grader's objects do not exist in the child.
 
 Limits, per case: ``timeout`` seconds of wall time (the child is killed, the case fails and
 the other cases go on in a new child: a loop that only some inputs trigger costs only those
-cases, a loop on every input costs ``timeout`` per case); an
+cases, a loop on every input costs ``timeout`` per case); loading the submission in a child
+may take ``max(timeout, LOAD_TIMEOUT)`` seconds (:func:`load_timeout`: imports are paid once
+per child, whatever the per-case limit); an
 address-space cap of ``memory_mb`` (``resource.setrlimit(RLIMIT_AS)``; enforced on Linux, not
 on Windows, loosely on macOS).  The default cap, 1024 MB, is over four times what the child
 needs: ``python -I`` with NumPy, SciPy's ``special``/``linalg`` and one OpenBLAS thread peaks at
@@ -49,9 +51,13 @@ from .grading import Case, CaseSpec, CheckResult, finish_hints, judge, reference
 from .registry import get_exercise
 
 __all__ = ["PreparedCase", "prepare_cases", "run_submission", "child_environment",
-           "DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB"]
+           "DEFAULT_TIMEOUT", "LOAD_TIMEOUT", "load_timeout", "DEFAULT_MEMORY_MB"]
 
 DEFAULT_TIMEOUT = 10.0
+#: seconds a child may take to load the submission, at least (interpreter start, NumPy, SciPy
+#: and the file's own imports: a notebook importing matplotlib takes about a second); a short
+#: per-case ``timeout`` does not shorten it
+LOAD_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 1024
 RUNNER = Path(runner.__file__).resolve()
 
@@ -211,14 +217,22 @@ def run_submission(source, workdir, tasks, *, timeout=DEFAULT_TIMEOUT,
     return {name: CheckResult(name, finish_hints(found)) for name, found in results.items()}
 
 
+def load_timeout(timeout: float) -> float:
+    """Seconds a child may take to load the submission: ``max(timeout, LOAD_TIMEOUT)``.
+
+    Loading is paid once per child, not per case, and its cost (imports) has nothing to do
+    with the per-case limit: a short ``timeout`` for fast exercises must not fail the load."""
+    return max(float(timeout), LOAD_TIMEOUT)
+
+
 def _one_child(job, start, tasks, cases, timeout) -> int:
     """Run one child from task ``start``; fill ``cases``; return where the next child starts."""
     child = _Child(job, start)
     try:
         try:
-            line = child.next_line(timeout)
+            line = child.next_line(load_timeout(timeout))
         except TimeoutError:
-            line = f"load-error loading took longer than {timeout:g} s"
+            line = f"load-error loading took longer than {load_timeout(timeout):g} s"
         if line != "loaded":
             reason = (line[len("load-error "):] if line and line.startswith("load-error ")
                       else child.death())
