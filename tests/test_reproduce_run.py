@@ -2,10 +2,11 @@
 
 * one full quick run with ``--out`` (seed 0): the HTML and Markdown reports hold every
   experiment, its verdict linked to its section, its existing figure, CI columns;
-* the cheap experiments quick at seeds 0, 1, 2 and default at seed 0: their verdicts agree up
-  to "inconclusive" (quick mode is the same protocol with fewer repeats); the quick seed-0
-  cheap run gives the full run's sections byte for byte (timings aside); another seed changes
-  every seeded experiment; the README's rows of the cheap experiments are the default run's.
+* the cheap experiments quick at seeds 0, 1, 2 and default at seed 0, serially: their verdicts
+  agree up to "inconclusive" (quick mode is the same protocol with fewer repeats); the quick
+  seed-0 cheap run (serial) gives the full run's sections (parallel) byte for byte (timings
+  aside); another seed changes every seeded experiment; the README's rows of the cheap
+  experiments are the default run's.
 """
 
 import html.parser
@@ -37,9 +38,12 @@ def full(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cheap(tmp_path_factory):
     base = tmp_path_factory.mktemp("cheap")
-    runs = {f"quick{s}": _run(base / f"quick{s}", *CHEAP, "--quick", "--seed", str(s))
-            for s in (0, 1, 2)}
-    runs["default0"] = _run(base / "default0", *CHEAP, "--seed", "0")
+    # serial (``--workers 1``): these runs are a few seconds of CPU each, less than spawning
+    # worker processes costs; the full run above is parallel, so comparing the two sections
+    # also compares the serial and the parallel paths
+    runs = {f"quick{s}": _run(base / f"quick{s}", *CHEAP, "--quick", "--seed", str(s),
+                              "--workers", "1") for s in (0, 1, 2)}
+    runs["default0"] = _run(base / "default0", *CHEAP, "--seed", "0", "--workers", "1")
     return runs
 
 
