@@ -92,7 +92,8 @@ def raises_naming():
 def pytest_collection_modifyitems(config, items):
     """Longest first: the files holding ``slow`` tests (one reproduction run, one run of every
     tutorial) are collected first, the rest in their usual order.  A parallel run
-    (pytest-xdist, ``--dist loadfile``: one file per worker at a time) then starts the long
-    files at once instead of finding one of them last in the queue."""
+    (pytest-xdist, ``--dist loadfile --no-loadscope-reorder``: one file per worker at a time,
+    in this order; xdist's default reorder would queue the files by their number of tests)
+    then starts the long files at once instead of finding one of them last in the queue."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)      # stable: order kept within
