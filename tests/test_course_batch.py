@@ -98,7 +98,7 @@ EXPECTED = {
 }
 ERRORS = {("erin", "sigmoid"): "raised ValueError: boom",
           ("erin", "steepest_ascent"): "defines no function named 'steepest_ascent'",
-          ("frank", "sigmoid"): "timed out after 2 s",
+          ("frank", "sigmoid"): "timed out after 1 s",
           ("grace", "sigmoid"): "refused: line 1: imports minadv.course.references",
           ("heidi", "sigmoid"): "cannot load the submission: SystemExit",
           ("ivan", "affine_backward"): "ended the grading process (exit status 0)",
@@ -121,7 +121,7 @@ def graded(tmp_path_factory):
         path.write_text(text if name.endswith(".ipynb") else textwrap.dedent(text))
     out, gs = root / "gradebook.csv", root / "gradescope"
     status = main(["--batch", str(subs), "--exercises", EXERCISES, "--out", str(out),
-                   "--gradescope", str(gs), "--timeout", "2", "--jobs", "2"])
+                   "--gradescope", str(gs), "--timeout", "1", "--jobs", "2"])
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return status, rows, gs
