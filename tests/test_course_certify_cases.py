@@ -2,11 +2,11 @@
 planted mistakes fail with their hint, the stubs say "not implemented", and the big-M reference
 is the rows the library's MILP writes."""
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
+from course_helpers import load_solutions
 
 import minadv.course as course
 from minadv.certify import as_network
@@ -16,10 +16,7 @@ from minadv.course.certify_cases import CERTIFY_EXERCISES
 from minadv.models import MLP
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "instructor_solutions", ROOT / "tutorials" / "instructor" / "solutions.py")
-solutions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(solutions)
+solutions = load_solutions()
 
 NAMES = [ex.name for ex in CERTIFY_EXERCISES]
 

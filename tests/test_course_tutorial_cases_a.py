@@ -4,11 +4,11 @@ bisection: not the reference's code) pass every case at seeds 0-4; planted mista
 independently the way students write them, fail with the hint that names the mistake; the
 untouched stub reports "not implemented"."""
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
+from course_helpers import load_solutions
 
 import minadv.course as course
 from minadv.course import references, stubs
@@ -18,15 +18,7 @@ NEW = ["affine_forward", "relu_forward", "relu_backward", "linear_worst_case",
        "project_l1_ball", "robust_logistic_loss", "local_entropy_gradient"]
 
 
-def _solutions():
-    spec = importlib.util.spec_from_file_location(
-        "instructor_solutions", ROOT / "tutorials" / "instructor" / "solutions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-S = _solutions()
+S = load_solutions()
 
 
 def test_new_exercises_registered_once():

@@ -7,11 +7,11 @@ are imported here by path.  The planted mistakes are written here, independently
 functions in :mod:`minadv.course.tutorial_cases_b`, the way students write them.
 """
 
-import importlib.util
 import pathlib
 
 import numpy as np
 import pytest
+from course_helpers import load_solutions
 
 import minadv.course as course
 from minadv.course import references, stubs
@@ -23,15 +23,7 @@ NAMES = ["vat_kl_backward", "pgd_inner_max", "robust_accuracy_curve",
          "filter_normalized_direction", "generator_loss_and_grads"]
 
 
-def _load_solutions():
-    spec = importlib.util.spec_from_file_location(
-        "instructor_solutions", ROOT / "tutorials" / "instructor" / "solutions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-S = _load_solutions()
+S = load_solutions()
 
 
 # ----------------------------------------------------------------------------- registry, stubs
