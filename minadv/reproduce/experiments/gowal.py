@@ -106,7 +106,7 @@ def certified_curve(cert, y) -> np.ndarray:
     """Share of points classified correctly by the smoothed net and certified at each radius
     of :data:`RADII` (radius 0: correct and not abstaining)."""
     radius = np.where(cert.prediction == y, cert.radius, -1.0)             # -1: wrong/abstain
-    return np.array([np.mean(radius >= r) if r > 0 else np.mean(radius >= 0) for r in RADII])
+    return np.mean(radius[:, None] >= RADII[None, :], axis=0)             # (radii,)
 
 
 def certified_repeat(streams) -> dict:
