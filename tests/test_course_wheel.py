@@ -61,8 +61,11 @@ def _can_build_wheels() -> bool:
 def wheel(tmp_path_factory):
     pytest.importorskip("setuptools")
     src = tmp_path_factory.mktemp("src") / "minadv"
+    # the checkout without its caches and virtual environments (CI's .venv lives in the clone:
+    # copying it cost seconds and built nothing)
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache"))
+        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
+        ".venv", "venv", ".tox", ".hypothesis"))
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps",
                            "--no-build-isolation", "--no-index", "-q", "-w", str(out)],
