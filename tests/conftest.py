@@ -10,11 +10,11 @@ import re
 
 # One BLAS thread per pytest-xdist worker.  ``-n auto`` already puts a worker on every core; a
 # worker whose BLAS also split each product over every core would spin on the cores the other
-# workers hold (2 cores: the suite took 168 s wall and 300 s CPU with NumPy's default threads,
-# 153 s and 280 s with one).  Set before NumPy and SciPy load their BLAS libraries (they read
-# these variables once) and inherited by the workers' children (tutorial kernels, reproduction
-# workers, grading children).  Results do not depend on the thread count beyond rounding
-# (tests/test_threads.py); a serial run (``-n 0``) keeps the user's setting.
+# workers hold (docs/benchmarks.md, "Quiet re-measurement": the suite took 10 % longer and 11 %
+# more CPU with NumPy's default threads).  Set before NumPy and SciPy load their BLAS libraries
+# (they read these variables once) and inherited by the workers' children (tutorial kernels,
+# reproduction workers, grading children).  Results do not depend on the thread count beyond
+# rounding (tests/test_threads.py); a serial run (``-n 0``) keeps the user's setting.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
@@ -86,7 +86,6 @@ def raises_naming():
     """``raises_naming(exc, name, fn)``: ``fn()`` raises ``exc`` whose message starts with the
     argument's ``name`` (the library's voice ``"<name>: expected ..., got ..."``)."""
     return _raises_naming
-
 
 
 def pytest_collection_modifyitems(config, items):

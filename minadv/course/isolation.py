@@ -227,12 +227,12 @@ def load_timeout(timeout: float) -> float:
 
 def _one_child(job, start, tasks, cases, timeout) -> int:
     """Run one child from task ``start``; fill ``cases``; return where the next child starts."""
-    child = _Child(job, start)
+    child, load_limit = _Child(job, start), load_timeout(timeout)
     try:
         try:
-            line = child.next_line(load_timeout(timeout))
+            line = child.next_line(load_limit)
         except TimeoutError:
-            line = f"load-error loading took longer than {load_timeout(timeout):g} s"
+            line = f"load-error loading took longer than {load_limit:g} s"
         if line != "loaded":
             reason = (line[len("load-error "):] if line and line.startswith("load-error ")
                       else child.death())
