@@ -276,9 +276,8 @@ def test_solutions_injected_back_reproduce_the_instructor_run(stem, released, tm
             s_cell["source"] = [line for line in i_cell["source"]
                                 if not line.strip().startswith((rel.BEGIN, rel.END))]
             injected += 1
-        code = [line for line in "".join(i_cell["source"]).splitlines()
-                if not line.strip().startswith((rel.BEGIN, rel.END))]
-        assert "".join(s_cell["source"]).splitlines() == code
+        else:                                  # an unchanged cell holds no solution block
+            assert rel.BEGIN not in "".join(i_cell["source"])
     assert injected >= 2
     node, client = _client(student, tmp_path, monkeypatch)
     client.execute()                              # every assert of the tutorial holds
