@@ -64,8 +64,9 @@ def run_isolated(module: str, wid: str, threads: int | None, quick: bool = False
                  extra_env: dict | None = None) -> dict:
     """Measure workload ``wid`` of ``benchmarks/<module>.py`` in a fresh subprocess.
 
-    ``mode``: ``"--worker"`` (the workload and its floor) or ``"--pair"`` (the workload and the
-    hand-tuned NumPy reference of ``reference.py``)."""
+    ``mode``: ``"--worker"`` (the workload and its floor), ``"--pair"`` (the workload and the
+    hand-tuned NumPy reference of ``reference.py``, interleaved), ``"--work"`` or
+    ``"--reference"`` (one of the two alone: see :func:`pair`)."""
     cmd = [sys.executable, os.path.join(BENCH_DIR, "_harness.py"), mode, module, wid]
     if quick:
         cmd.append("--quick")
@@ -185,35 +186,47 @@ def _worker(argv: list[str]) -> None:
 # sizes of the minadv/reference pairs: (full, quick) keyword arguments of build/reference
 PAIR_SIZES = {"W1": ({"n_steps": 100}, {"n_steps": 30}), "W2": ({"n": 10_000}, {"n": 3_000}),
               "W3": ({"n_steps": 100}, {"n_steps": 30}), "W5": ({"n_steps": 2000}, {"n_steps": 500}),
-              "W6": ({}, {})}
+              "W4": ({}, {}), "W6": ({}, {})}
 
 
-def pair(module: str, wid: str, quick: bool = False) -> dict:
-    """Time the public-API workload and the hand-tuned NumPy reference, interleaved."""
+def pair(module: str, wid: str, quick: bool = False, only: str | None = None) -> dict:
+    """Time the public-API workload and the hand-tuned NumPy reference, interleaved.
+
+    ``only="work"`` or ``"reference"`` times one of them alone (its keys only).  The contention
+    benchmark needs that: at NumPy's default threading the reference's OpenBLAS workers keep
+    spinning for a while after each of its calls, and in the same process they would take CPU
+    from the minadv run that follows (with one core held by the busy process, that made even
+    one-thread minadv runs 1.3x slower)."""
     import reference
     kw = PAIR_SIZES[wid][quick]
-    work = load(module).build(wid, **kw)[0]
-    ref = reference.reference(wid, **kw)
+    fns = {}
+    if only in (None, "work"):
+        fns["seconds"] = load(module).build(wid, **kw)[0]
+    if only in (None, "reference"):
+        fns["reference_seconds"] = reference.reference(wid, **kw)
     reps = 3 if quick else 5
-    times = interleaved_wall_and_cpu({"seconds": work, "reference_seconds": ref}, reps)
+    times = interleaved_wall_and_cpu(fns, reps)
     row = {"workload": wid, "threads": threads_in_use(), "reps": reps, **kw, **times,
-           "ratio_to_reference": times["seconds"] / times["reference_seconds"],
-           "cpu_ratio_to_reference": times["cpu_seconds"] / times["reference_cpu_seconds"],
            "minadv_threads_setting": os.environ.get("MINADV_NUM_THREADS", "auto")}
+    import minadv
+    row.update(blas=blas_info(), loadavg_1min=loadavg(),
+               minadv=os.path.dirname(os.path.abspath(minadv.__file__)))
+    if only is not None:
+        return row
+    row.update(ratio_to_reference=times["seconds"] / times["reference_seconds"],
+               cpu_ratio_to_reference=times["cpu_seconds"] / times["reference_cpu_seconds"])
     if wid == "W5":
         row["us_per_step"] = 1e6 * times["seconds"] / kw["n_steps"]
         row["reference_us_per_step"] = 1e6 * times["reference_seconds"] / kw["n_steps"]
         row["cpu_us_per_step"] = 1e6 * times["cpu_seconds"] / kw["n_steps"]
-    import minadv
-    row.update(blas=blas_info(), loadavg_1min=loadavg(),
-               minadv=os.path.dirname(os.path.abspath(minadv.__file__)))
     return row
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "--worker":
         _worker(sys.argv[2:])
-    elif len(sys.argv) >= 4 and sys.argv[1] == "--pair":
-        print(json.dumps(pair(sys.argv[2], sys.argv[3], quick="--quick" in sys.argv)))
+    elif len(sys.argv) >= 4 and sys.argv[1] in ("--pair", "--work", "--reference"):
+        only = None if sys.argv[1] == "--pair" else sys.argv[1][2:]
+        print(json.dumps(pair(sys.argv[2], sys.argv[3], quick="--quick" in sys.argv, only=only)))
     else:
         sys.exit("usage: python benchmarks/run.py (this module is the shared runner)")

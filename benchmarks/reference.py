@@ -253,6 +253,37 @@ def tanh_hvp_power(X, y, sizes, n_iter=20, seed=3):
     return go
 
 
+# ------------------------------------------------------------------------------ W4
+def robust_logistic_lmax(X, y, w, eps):
+    """W4: the Hessian of the L2-adversarial logistic loss (``docs/theory.md`` eq. (1.3)) and its
+    largest eigenvalue, written for this one case (no intercept, no weight decay, ``w != 0``).
+
+    ``H = (1/n) AᵀA + (eps/||w||) mean(σ(-z)) (I - u uᵀ)`` with the rows
+    ``A_i = sqrt(c_i) (y_i x_i - v)``, ``v = eps u``, ``u = w/||w||``, ``c_i = σ(z_i) σ(-z_i)``:
+    the same Gram form as minadv (positive semidefinite whatever the rounding).  Hand-tuned:
+    ``A`` in two passes over X (one scaled copy, then the rank-one correction ``- sqrt(c) vᵀ``
+    in place by BLAS ``dger``), the symmetric product, term 2 added in place, ``eigvalsh``."""
+    from scipy.linalg.blas import dger
+    y_pm = 2.0 * y - 1.0                                          # (n,) in {-1, +1}
+    n = X.shape[0]
+
+    def go():
+        nw = np.linalg.norm(w)
+        u = w / nw
+        z = y_pm * (X @ w) - eps * nw                             # (n,) adversarial margins
+        s = np.exp(-np.logaddexp(0.0, z))                         # σ(-z), stable
+        sqrt_c = np.sqrt(s * (1.0 - s))                           # sqrt(σ(z) σ(-z))
+        A = X * (y_pm * sqrt_c)[:, None]                          # sqrt(c_i) y_i x_i
+        dger(-eps, u, sqrt_c, a=A.T, overwrite_a=1)               # Aᵀ -= v sqrt(c)ᵀ, in place
+        H = A.T @ A                                               # (d, d) syrk
+        H /= n
+        scale = eps * s.mean() / nw
+        H.flat[::H.shape[0] + 1] += scale                         # + scale I
+        dger(-scale, u, u, a=H.T, overwrite_a=1)                  # - scale u uᵀ (in place)
+        return np.linalg.eigvalsh(H)[-1]
+    return go
+
+
 # ------------------------------------------------------------------------------ dispatch
 def reference(wid: str, tiny: bool = False, n_steps: int | None = None, n: int | None = None):
     """The reference callable of workload ``wid`` at the bench modules' sizes (``tiny``:
@@ -275,6 +306,10 @@ def reference(wid: str, tiny: bool = False, n_steps: int | None = None, n: int |
         X, y = bt._data((B + U) * n_steps, sizes[0], sizes[-1], np.float32)
         return vat_training(X[:B * n_steps], y[:B * n_steps], X[B * n_steps:], sizes, B, U,
                             n_steps)
+    if wid == "W4":
+        import bench_closed_form_hessian as b4
+        X, y, w = b4._problem(*((200, 10) if tiny else (12_000, 784)))
+        return robust_logistic_lmax(X, y, w, b4.EPS)
     if wid == "W5":
         sizes, m = ((10, 10, 2), 4) if tiny else ((100, 100, 2), 16)
         n_steps = n_steps or (2 if tiny else 2000)

@@ -16,16 +16,19 @@ measures its own floor, so this one survives a change of load between runs).  Th
 
 ``--reference`` times each workload through the public API against the hand-tuned NumPy
 reference of ``reference.py`` (same mathematics, same data), interleaved in one process, at
-``--threads`` (default 1): the 1-thread targets of ``docs/benchmarks.md`` (W1-W3, W6 within
+``--threads`` (default 1): the 1-thread targets of ``docs/benchmarks.md`` (W1-W4, W6 within
 1.10x the reference, W5 <= 150 us per step).
 
-``--contention`` runs each workload (quick sizes) and ``minadv reproduce --quick`` with
-NumPy's default threading, once on the machine as it is and once while one busy process (a
-Python spin loop started and stopped here, never running longer than ``BUSY_SECONDS``)
-occupies a core, and reports contended/quiet ratios: for minadv with its default thread policy
-(``auto``), for minadv with the policy off (``MINADV_NUM_THREADS`` = all cores, i.e. NumPy's
-default) and for the NumPy reference.  Target (``docs/benchmarks.md``): W1, W2 and
-``reproduce --quick`` <= 1.5x their quiet time.
+``--contention`` runs each workload (full sizes; ``--quick``: the quick ones) and ``minadv
+reproduce --quick`` with NumPy's default threading, once on the machine as it is and once while
+one busy process (a Python spin loop started and stopped here, never running longer than
+``BUSY_SECONDS``) occupies a core, and reports contended/quiet ratios: for minadv with its
+default thread policy (``auto``), for minadv with the policy off (``MINADV_NUM_THREADS`` = all
+cores, i.e. NumPy's default), for minadv pinned to one thread, and for the NumPy reference
+(each run in its own process).  The last column, one thread contended over the policy's quiet
+time, is what any thread count can reach while the busy process holds a core (one core left,
+against all of them when quiet; two threads collapse).  Target (``docs/benchmarks.md``): W1,
+W2 and ``reproduce --quick`` <= 1.5x their quiet time.
 
 Usage::
 
@@ -200,8 +203,8 @@ def print_compare(rows: list[dict], markdown: bool) -> None:
 
 
 # --------------------------------------------------------------------- reference and contention
-PAIRS = ("W1", "W2", "W3", "W5", "W6")           # workloads with a NumPy reference
-REFERENCE_TARGETS = {"W1": 1.10, "W2": 1.10, "W3": 1.10, "W6": 1.10, "W5": 150.0}
+PAIRS = ("W1", "W2", "W3", "W4", "W5", "W6")     # workloads with a NumPy reference
+REFERENCE_TARGETS = {"W1": 1.10, "W2": 1.10, "W3": 1.10, "W4": 1.10, "W6": 1.10, "W5": 150.0}
 CONTENTION_TARGETS = {"W1": 1.5, "W2": 1.5, "reproduce": 1.5}
 BUSY_SECONDS = 900                                 # the busy process's hard time limit
 BUSY = ("import sys, time\nend = time.monotonic() + float(sys.argv[1])\n"
@@ -261,39 +264,53 @@ def _reproduce_seconds(env: dict) -> float:
     return time.perf_counter() - t0
 
 
-def _contention_once(wid, policy_env, busy, quick, pkg_path) -> dict:
+def _contention_once(wid, policy_env, busy, quick, pkg_path, what="work") -> dict:
+    """One fresh process timing minadv's workload (``what="work"``) or the NumPy reference
+    (``"reference"``) alone: in one process the reference's spinning OpenBLAS workers would
+    take CPU from the minadv run after it (``_harness.pair``)."""
     ctx = busy_core() if busy else contextlib.nullcontext()
     with ctx:
         if wid == "reproduce":
             env = H.thread_env(None, pkg_path, policy_env)
             return {"seconds": _reproduce_seconds(env), "loadavg_1min": H.loadavg()}
-        return H.run_isolated(WORKLOADS[wid][0], wid, None, quick, pkg_path, mode="--pair",
+        return H.run_isolated(WORKLOADS[wid][0], wid, None, quick, pkg_path, mode=f"--{what}",
                               extra_env=policy_env)
 
 
 def contention_rows(wids, rounds, quick, pkg_path=None) -> list[dict]:
-    """Quiet and contended runs (alternating, ``rounds`` of each) per workload and policy."""
+    """Quiet and contended runs (alternating, ``rounds`` of each) per workload and policy,
+    and of the NumPy reference (NumPy's default threading), each in its own process."""
     policies = {"auto": {"MINADV_NUM_THREADS": "auto"},
-                "off": {"MINADV_NUM_THREADS": str(os.cpu_count())}}
+                "off": {"MINADV_NUM_THREADS": str(os.cpu_count())},
+                "one": {"MINADV_NUM_THREADS": "1"}}
     rows = []
     for wid in wids:
         runs = {(p, b): [] for p in policies for b in (False, True)}
+        refs = {b: [] for b in (False, True)}
         for _ in range(rounds):
             for p, env in policies.items():
                 for b in (False, True):
                     runs[p, b].append(_contention_once(wid, env, b, quick, pkg_path))
+            if wid != "reproduce":
+                for b in (False, True):
+                    refs[b].append(_contention_once(wid, {}, b, quick, pkg_path, "reference"))
         med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
         row = {"workload": wid, "rounds": rounds,
                "quiet_s": med["auto", False], "contended_s": med["auto", True],
                "ratio": med["auto", True] / med["auto", False],
                "off_quiet_s": med["off", False], "off_contended_s": med["off", True],
                "off_ratio": med["off", True] / med["off", False],
+               # what any thread count can reach while the busy process holds a core: one
+               # thread (two collapse: "off"), contended, over the policy's quiet time
+               "one_quiet_s": med["one", False], "one_contended_s": med["one", True],
+               "floor": med["one", True] / med["auto", False],
                "loads": [r.get("loadavg_1min") for v in runs.values() for r in v]}
         if wid != "reproduce":
-            ref = {k: statistics.median(r["reference_seconds"] for r in v)
-                   for k, v in runs.items()}
-            row.update(ref_quiet_s=ref["auto", False], ref_contended_s=ref["auto", True],
-                       ref_ratio=ref["auto", True] / ref["auto", False])
+            ref = {b: statistics.median(r["reference_seconds"] for r in v)
+                   for b, v in refs.items()}
+            row.update(ref_quiet_s=ref[False], ref_contended_s=ref[True],
+                       ref_ratio=ref[True] / ref[False])
+            row["loads"] += [r.get("loadavg_1min") for v in refs.values() for r in v]
         row["target"] = CONTENTION_TARGETS.get(wid)
         row["pass"] = None if row["target"] is None else bool(row["ratio"] <= row["target"])
         rows.append(row)
@@ -305,8 +322,9 @@ def contention_rows(wids, rounds, quick, pkg_path=None) -> list[dict]:
 def print_contention(rows: list[dict]) -> None:
     print("| workload | minadv quiet s | minadv contended s | **contended / quiet** | target "
           "| policy off: quiet s | policy off: contended / quiet | NumPy reference: quiet s "
-          "| NumPy reference: contended / quiet |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| NumPy reference: contended / quiet | one thread: quiet s | one thread: contended s "
+          "| floor: one thread contended / policy quiet |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         target = "-" if r["target"] is None else (
             f"≤ {r['target']:.1f} {'pass' if r['pass'] else 'FAIL'}")
@@ -314,7 +332,8 @@ def print_contention(rows: list[dict]) -> None:
                else ("-", "-"))
         print(f"| {r['workload']} | {r['quiet_s']:.3f} | {r['contended_s']:.3f} | "
               f"**{r['ratio']:.2f}** | {target} | {r['off_quiet_s']:.3f} | {r['off_ratio']:.2f} "
-              f"| {ref[0]} | {ref[1]} |")
+              f"| {ref[0]} | {ref[1]} | {r['one_quiet_s']:.3f} | {r['one_contended_s']:.3f} "
+              f"| {r['floor']:.2f} |")
     control = next((r for r in rows if r["workload"] == "W5"), None)
     if control is not None:
         # W5's products are below OpenBLAS's threading size: its ratio is the loss of CPU share
@@ -348,9 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="--compare: runs of each tree per workload (ABBA order); "
                              "--contention: quiet/contended runs of each")
     parser.add_argument("--reference", action="store_true",
-                        help="minadv / hand-tuned NumPy reference, per workload (W1-W3, W5, W6)")
+                        help="minadv / hand-tuned NumPy reference, per workload (W1-W6)")
     parser.add_argument("--contention", action="store_true",
-                        help="contended / quiet ratios with one busy process (W1-W3, W5, W6 "
+                        help="contended / quiet ratios with one busy process (W1-W6 "
                              "and reproduce --quick; --only W1,W2,reproduce for a subset)")
     args = parser.parse_args(argv)
     if args.reference or args.contention:
@@ -385,7 +404,7 @@ def _pairs_main(args, parser) -> int:
         parser.error(f"--only: {unknown} have no NumPy reference here; expected some of "
                      f"{list(choices)}")
     if args.contention:
-        rows = contention_rows(wids, args.rounds, quick=True, pkg_path=args.pkg)
+        rows = contention_rows(wids, args.rounds, quick=args.quick, pkg_path=args.pkg)
         print_contention(rows)
     else:
         threads = [int(t) for t in (args.threads if args.threads != "1,2" else "1").split(",")]

@@ -59,10 +59,36 @@ def test_harness_puts_the_requested_tree_first_on_pythonpath(tmp_path):
     assert env["MINADV_NUM_THREADS"] == "2"          # minadv's policy pinned to the row's count
 
 
-@pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W5", "W6"])
+@pytest.mark.parametrize("wid", ["W1", "W2", "W3", "W4", "W5", "W6"])
 def test_numpy_reference_runs_at_tiny_size(wid):
     reference = importlib.import_module("reference")
     reference.reference(wid, tiny=True)()
+
+
+@pytest.mark.parametrize("only, present, absent", [("work", "seconds", "reference_seconds"),
+                                                   ("reference", "reference_seconds", "seconds")])
+def test_pair_times_one_side_alone(only, present, absent):
+    """``--contention`` times minadv and the reference in separate processes (``only``), so the
+    reference's spinning BLAS workers cannot slow the minadv run that follows it."""
+    harness = importlib.import_module("_harness")
+    row = harness.pair("bench_training", "W5", quick=True, only=only)
+    assert row[present] > 0 and absent not in row and "ratio_to_reference" not in row
+
+
+def test_numpy_reference_w4_is_minadvs_hessian():
+    """The W4 reference (two passes and ``dger`` for the rows, term 2 in place) computes the same
+    Hessian as ``robust_logistic_hessian``: its largest eigenvalue agrees to rounding."""
+    import numpy as np
+
+    from minadv.robust_logistic import robust_logistic_hessian
+    b4 = importlib.import_module("bench_closed_form_hessian")
+    reference = importlib.import_module("reference")
+    for n, d in [(200, 10), (500, 40)]:
+        X, y, w = b4._problem(n, d)
+        ref = reference.robust_logistic_lmax(X, y, w, b4.EPS)()
+        H = robust_logistic_hessian(w, None, X, y, eps=b4.EPS, norm=2)
+        # the same n-term Gram sum in another order: relative error <= n u = 500 x 1.1e-16
+        assert ref == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-13, abs=0)
 
 
 def test_numpy_reference_hvp_is_minadvs_power_iteration():
