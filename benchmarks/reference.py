@@ -37,6 +37,15 @@ def _softmax_ce_grad(z, y, scale, out):
     return loss
 
 
+def _minibatches(n, B, rng):
+    """Row indices of B rows per step, a new permutation of ``range(n)`` each epoch: the
+    shuffled minibatches ``fit`` draws (the rows are then gathered into a preallocated buffer)."""
+    while True:
+        perm = rng.permutation(n)
+        for s in range(0, n - B + 1, B):
+            yield perm[s:s + B]
+
+
 def _sgd_momentum(params, grads, bufs, lr, mom):
     for k, g in grads.items():
         bufs[k] *= mom
@@ -45,15 +54,16 @@ def _sgd_momentum(params, grads, bufs, lr, mom):
 
 
 # ------------------------------------------------------------------------------ W1
-def fgsm_training(X, y, sizes, B, n_steps, eps=0.1, alpha=0.5, lr=0.01, mom=0.9):
-    """W1: ``n_steps`` FGSM-AT steps (½CE(x) + ½CE(x + eps sign ∇ₓCE)), SGD momentum."""
+def fgsm_training(X, y, sizes, B, n_steps, eps=0.1, alpha=0.5, lr=0.01, mom=0.9, seed=0):
+    """W1: ``n_steps`` FGSM-AT steps (½CE(x) + ½CE(x + eps sign ∇ₓCE)) on shuffled minibatches,
+    SGD momentum."""
     dt = X.dtype
     P = _relu_mlp(sizes, dt)
     bufs = {k: np.zeros_like(v) for k, v in P.items()}
     d, h1, h2, c = sizes
     H0, A1, A2, Z = (np.empty((2 * B, m), dt) for m in (d, h1, h2, c))   # [clean; adversarial]
     D1, D2, D3 = np.empty((2 * B, h1), dt), np.empty((2 * B, h2), dt), np.empty((2 * B, c), dt)
-    n = X.shape[0]
+    n, rng = X.shape[0], np.random.default_rng(seed)
 
     def forward(r):                                        # rows r of the stacked buffers
         np.matmul(H0[r], P["W1"], out=A1[r]); A1[r] += P["b1"]; np.maximum(A1[r], 0, out=A1[r])  # noqa: E501,E702
@@ -65,17 +75,18 @@ def fgsm_training(X, y, sizes, B, n_steps, eps=0.1, alpha=0.5, lr=0.01, mom=0.9)
         np.matmul(D2[r], P["W2"].T, out=D1[r]); np.multiply(D1[r], A1[r] > 0, out=D1[r])  # noqa: E501,E702
 
     def go():
-        for t in range(n_steps):
-            i = (t * B) % (n - B + 1)
-            xb, yb = X[i:i + B], y[i:i + B]
-            clean, adv = slice(0, B), slice(B, 2 * B)
-            H0[clean] = xb
+        batches = _minibatches(n, B, rng)
+        clean, adv = slice(0, B), slice(B, 2 * B)
+        for _ in range(n_steps):
+            idx = next(batches)
+            np.take(X, idx, axis=0, out=H0[clean])         # the minibatch, gathered in place
+            yb = y[idx]
             forward(clean)
             _softmax_ce_grad(Z[clean], yb, alpha / B, D3[clean])
             back_hidden(clean)
             step = np.sign(D1[clean] @ P["W1"].T)         # (B, d); NumPy's in-place sign
             step *= eps                                    # loop is ~20x slower than a new array
-            np.add(xb, step, out=H0[adv])
+            np.add(H0[clean], step, out=H0[adv])
             forward(adv)
             _softmax_ce_grad(Z[adv], yb, (1 - alpha) / B, D3[adv])
             back_hidden(adv)
@@ -168,18 +179,26 @@ def _unit_rows(d):
 
 def vat_training(X, y, Xu, sizes, B, U, n_steps, eps=2.0, xi=1e-6, lam=1.0, lr=0.01, mom=0.9,
                  seed=0):
-    """W3/W5: VAT steps (CE on B labeled + λ KL on U unlabeled rows, one power iteration)."""
+    """W3/W5: VAT steps (CE on B labeled + λ KL on U unlabeled rows, one power iteration) on
+    shuffled minibatches."""
     dt = X.dtype
     P = _relu_mlp(sizes, dt)
     bufs = {k: np.zeros_like(v) for k, v in P.items()}
     L, rng = len(sizes) - 1, np.random.default_rng(seed)
     n, nu = X.shape[0], Xu.shape[0]
     Xs = np.empty((B + U, sizes[0]), dt)
+    same = Xu is X and U == B                     # W5: the KL term on the labeled rows (fit)
+    xu = Xs[:B] if same else np.empty((U, sizes[0]), dt)
+    order = np.random.default_rng(seed + 1)
 
     def go():
-        for t in range(n_steps):
-            i, j = (t * B) % (n - B + 1), (t * U) % (nu - U + 1)
-            xb, yb, xu = X[i:i + B], y[i:i + B], Xu[j:j + U]
+        batches, unlabeled = _minibatches(n, B, order), _minibatches(nu, U, order)
+        for _ in range(n_steps):
+            idx = next(batches)
+            np.take(X, idx, axis=0, out=Xs[:B])                           # labeled rows
+            yb = y[idx]
+            if not same:
+                np.take(Xu, next(unlabeled), axis=0, out=xu)              # unlabeled rows
             log_p = _log_softmax(_relu_forward(xu, P, L)[0])              # clean p̂, (U, C)
             p = np.exp(log_p)
             r = _unit_rows(rng.standard_normal(xu.shape, dtype=dt))
@@ -190,7 +209,6 @@ def vat_training(X, y, Xu, sizes, B, U, n_steps, eps=2.0, xi=1e-6, lam=1.0, lr=0
             _, g = _relu_backward(q, hs, P, L, params=False, to_input=True)
             r = _unit_rows(g)
             r *= eps
-            Xs[:B] = xb
             np.add(xu, r, out=Xs[B:])
             z, hs = _relu_forward(Xs, P, L)
             dz = np.empty_like(z)
