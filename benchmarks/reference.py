@@ -290,7 +290,7 @@ def robust_logistic_lmax(X, y, w, eps):
         u = w / nw
         z = y_pm * (X @ w) - eps * nw                             # (n,) adversarial margins
         s = np.exp(-np.logaddexp(0.0, z))                         # σ(-z), stable
-        sqrt_c = np.sqrt(s * (1.0 - s))                           # sqrt(σ(z) σ(-z))
+        sqrt_c = np.sqrt(s * np.exp(-np.logaddexp(0.0, -z)))      # sqrt(σ(-z) σ(z)), no 1 - s
         A = X * (y_pm * sqrt_c)[:, None]                          # sqrt(c_i) y_i x_i
         dger(-eps, u, sqrt_c, a=A.T, overwrite_a=1)               # Aᵀ -= v sqrt(c)ᵀ, in place
         H = A.T @ A                                               # (d, d) syrk
