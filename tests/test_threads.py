@@ -6,6 +6,10 @@ columns, not over the summed dimension, so the same dot products are formed in t
 and float64 results agree to a few ulps (bound used: 1e-12 relative).
 """
 
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
@@ -129,6 +133,39 @@ def test_restored_after_an_exception(problem):
 ])
 def test_auto_policy(current, others, cores, expected):
     assert threads.auto_threads(current, others=others, cores=cores) == expected
+
+
+@pytest.mark.parametrize("readings, expected, n_read", [
+    ([0], 0, 1),                 # nothing else runnable: one reading, no wait
+    ([1, 0], 0, 2),              # runnable for an instant: not a busy process
+    ([1, 1, 1], 1, 3),           # runnable at every reading: a busy process
+    ([2, 1, 1], 1, 3),           # the smallest count is kept
+    ([1, 1, 0], 0, 3),           # gone at the last reading
+    ([None], None, 1),           # no /proc: unknown
+    ([1, None], 1, 2),           # /proc gone meanwhile: the count read so far
+])
+def test_a_count_of_others_is_confirmed_before_it_takes_a_core(monkeypatch, readings, expected,
+                                                              n_read):
+    calls = iter(readings)
+    read = []
+    monkeypatch.setattr(threads, "_other_runnable", lambda: read.append(1) or next(calls))
+    monkeypatch.setattr(threads, "_CONFIRM_SECONDS", 0.0)
+    assert threads._sample_others() == expected
+    assert len(read) == n_read
+
+
+def test_a_busy_process_is_seen_at_every_confirmed_reading():
+    """On the real machine: a spinning child process is runnable at every reading, so the
+    confirmation never drops it (other processes may add to the count: at least one)."""
+    if threads._other_runnable() is None:
+        pytest.skip("no /proc/loadavg on this platform")
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)                                  # let it reach the loop
+        assert all(threads._sample_others() >= 1 for _ in range(5))
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_auto_never_raises_the_users_setting():
