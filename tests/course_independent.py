@@ -113,7 +113,7 @@ def project_l2_ball(delta, eps):
     return out
 
 
-def _project_l1_row(r, eps):
+def project_l1_row(r, eps):
     """argmin ||x - r||_2 over ||x||_1 <= eps: soft-threshold at the θ with Σ(|r|-θ)+ = eps,
     found by bisection (200 halvings: θ to the last bit)."""
     a = np.abs(r)
@@ -137,7 +137,7 @@ def pgd_step(x, x0, g, step_size, eps, norm, clip_min=None, clip_max=None):
     elif norm == 2:
         r = project_l2_ball(r, eps)
     else:
-        r = np.stack([_project_l1_row(row, eps) for row in r]).astype(x.dtype)
+        r = np.stack([project_l1_row(row, eps) for row in r]).astype(x.dtype)
     x2 = x0 + r
     if clip_min is not None:                                    # 3. box
         x2 = np.maximum(x2, np.asarray(clip_min, dtype=x.dtype))
